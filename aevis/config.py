@@ -1,0 +1,83 @@
+"""The one typed configuration of a gallery build.
+
+The command line (``aevis.cli``) fills a :class:`BuildConfig`; nothing else reads
+``sys.argv`` or the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+BUILTIN_DATASETS = ("shapes", "digits")
+INPUT_SCALES = ("0-1", "0-255", "-1-1")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides what a build produces."""
+
+    out: Path = Path("site")
+    """Folder the gallery is written to."""
+    images: Path | None = None
+    """Folder of the user's images (read recursively); None uses ``dataset``."""
+    dataset: str = "shapes"
+    """Built-in image set used when ``images`` is None: 'shapes' or 'digits'."""
+    count: int = 320
+    """How many images a built-in set generates."""
+    model: Path | None = None
+    """A trained Keras autoencoder (.keras or .h5); None trains the seed autoencoder."""
+    bottleneck: str | None = None
+    """Name of the bottleneck layer; None detects it."""
+    input_scale: str = "0-1"
+    """Value range the model was trained on: '0-1', '0-255' or '-1-1'."""
+    image_size: int = 64
+    """Side of the square input of a freshly trained seed autoencoder."""
+    filters: tuple[int, ...] = (32, 64, 128, 256)
+    """Encoder filter counts of a freshly trained seed autoencoder."""
+    epochs: int = 12
+    """Training epochs for a freshly trained seed autoencoder."""
+    batch_size: int = 32
+    """Images per batch for training and inference."""
+    neighbours: int = 6
+    """Nearest neighbours listed per image (cosine similarity of codes)."""
+    pages: int | None = None
+    """Give full pages to this many images, spread over the map; None gives every image one."""
+    seed: int = 0
+    """Seed for data generation, training, and t-SNE."""
+    cache_dir: Path = Path(".aevis-cache")
+    """Where trained models are cached between runs."""
+    quiet: bool = False
+    """Hide progress bars (stage timings are still printed)."""
+
+    def __post_init__(self) -> None:
+        if self.dataset not in BUILTIN_DATASETS:
+            raise ValueError(
+                f"Unknown built-in dataset {self.dataset!r}; expected one of {', '.join(BUILTIN_DATASETS)}."
+            )
+        if self.input_scale not in INPUT_SCALES:
+            raise ValueError(
+                f"Unknown input scale {self.input_scale!r}; expected one of {', '.join(INPUT_SCALES)}."
+            )
+        for name in ("count", "image_size", "epochs", "batch_size", "neighbours"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if self.pages is not None and self.pages < 1:
+            raise ValueError(f"pages must be at least 1, got {self.pages}.")
+        if self.image_size % 16:
+            raise ValueError(
+                f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.image_size}."
+            )
+
+    def as_record(self) -> dict:
+        """The build parameters as JSON-ready values, for the manifest."""
+        record = dataclasses.asdict(self)
+        for key, value in record.items():
+            if isinstance(value, Path):
+                record[key] = str(value)
+            elif isinstance(value, tuple):
+                record[key] = list(value)
+        for private in ("out", "cache_dir", "quiet"):
+            record.pop(private)
+        return record
