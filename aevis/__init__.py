@@ -2,22 +2,32 @@
 
 The public API::
 
-    ae = aevis.load_autoencoder("model.keras")          # split at the bottleneck
+    ae = aevis.load_autoencoder("model.keras")                        # split at the bottleneck
     maps = aevis.explain(ae, images, method="reconstruction_error")   # float32 (N, H, W)
+
+Names are imported on first use, so ``import aevis`` (and ``aevis --help``) stays instant and
+TensorFlow loads only when a model is touched.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from aevis.explain import explain  # noqa: E402
-from aevis.model import Autoencoder, InputSpec, load_autoencoder, wrap_autoencoder  # noqa: E402
-from aevis.seed import build_seed_autoencoder  # noqa: E402
+_PUBLIC = {
+    "Autoencoder": "aevis.model",
+    "InputSpec": "aevis.model",
+    "load_autoencoder": "aevis.model",
+    "wrap_autoencoder": "aevis.model",
+    "explain": "aevis.explain",
+    "build_seed_autoencoder": "aevis.seed",
+    "BuildConfig": "aevis.config",
+    "build": "aevis.build",
+}
 
-__all__ = [
-    "Autoencoder",
-    "InputSpec",
-    "build_seed_autoencoder",
-    "explain",
-    "load_autoencoder",
-    "wrap_autoencoder",
-    "__version__",
-]
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'aevis' has no attribute {name!r}")

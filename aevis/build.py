@@ -1,0 +1,126 @@
+"""One build, stage by stage: images -> model -> codes and maps -> neighbours and map -> site.
+
+Everything is computed and gathered into a :class:`~aevis.gallery.Gallery` first; only then is
+the site written, into a staging folder that replaces the old site when it is complete.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from aevis import datasets, images, latent, site
+from aevis.config import BuildConfig
+from aevis.errors import AevisError
+from aevis.export import write_data
+from aevis.gallery import Gallery, ModelInfo
+from aevis.imageset import ImageSet, unique_slugs
+from aevis.methods.reconstruction_error import squared_error
+from aevis.model import Autoencoder, file_sha256, load_autoencoder
+from aevis.output import check_target, staged_site
+from aevis.progress import Stages
+from aevis.train import train_seed, training_steps
+
+SITE_TITLE = "What the autoencoder sees"
+
+
+def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
+    """Build the gallery described by ``config`` into ``config.out``; return what was gathered.
+
+    Raises:
+        AevisError: a problem with the inputs, in one sentence; nothing is written then.
+    """
+    stages = stages or Stages(quiet=config.quiet)
+    check_target(Path(config.out))  # fail before the slow part, not after
+    ae, imageset, model_info = _model_and_images(config, stages)
+    stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
+    gallery = _gather(config, ae, imageset, model_info, stages)
+    with staged_site(Path(config.out)) as staging:
+        with stages.stage("Writing pictures", total=len(gallery)) as advance:
+            site.write_pictures(gallery, staging, on_progress=advance)
+        with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
+            write_data(gallery, staging)
+            site.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
+    return gallery
+
+
+def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder, ImageSet, ModelInfo]:
+    if config.model is not None:
+        with stages.stage("Loading the model"):
+            ae = load_autoencoder(config.model, config.bottleneck, config.input_scale)
+        imageset = _images(config, ae.input_spec.shape, stages)
+        return ae, imageset, ModelInfo(Path(config.model).name, ae.sha256, losses=None)
+
+    shape = (config.image_size, config.image_size, 3)
+    imageset = _images(config, shape, stages)
+    steps = training_steps(len(imageset), config.epochs, config.batch_size)
+    with stages.stage("Training the autoencoder", total=steps) as advance:
+        trained = train_seed(
+            imageset.images, imageset.content_hash(), config.filters, config.epochs,
+            config.batch_size, config.seed, Path(config.cache_dir), on_batch=advance,
+        )
+    if trained.cached:
+        stages.log(f"Reused the trained model from the cache ({trained.path}).")
+    ae = load_autoencoder(trained.path, config.bottleneck, config.input_scale)
+    source = f"the seed autoencoder, trained here for {config.epochs} epochs on these images"
+    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
+
+
+def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) -> ImageSet:
+    height, width, channels = shape
+    if config.images is not None:
+        total = len(images.find_image_files(Path(config.images))) if Path(config.images).is_dir() else None
+        with stages.stage("Reading images", total=total) as advance:
+            imageset = images.read_image_folder(config.images, shape, on_progress=advance)
+        if imageset.rejected:
+            stages.log(f"Skipped {len(imageset.rejected)} file(s); the report lists why.")
+        return imageset
+    if height != width:
+        raise AevisError(
+            f"Expected a square model input for the built-in '{config.dataset}' images, "
+            f"but the model takes {height}x{width}; use --images."
+        )
+    with stages.stage(f"Making the '{config.dataset}' images"):
+        if config.dataset == "shapes":
+            imageset = datasets.make_shapes(config.count, height, config.seed)
+        else:
+            imageset = datasets.make_digits(config.count, height)
+    if channels != imageset.images.shape[-1]:
+        converted = np.stack([images.to_channels(image, channels) for image in imageset.images])
+        imageset = ImageSet(converted, imageset.names, imageset.sources, imageset.labels, imageset.masks)
+    return imageset
+
+
+def _gather(
+    config: BuildConfig, ae: Autoencoder, imageset: ImageSet, model_info: ModelInfo, stages: Stages
+) -> Gallery:
+    count = len(imageset)
+    with stages.stage("Encoding and rebuilding", total=count) as advance:
+        codes, reconstructions = [], []
+        for start in range(0, count, config.batch_size):
+            batch = imageset.images[start : start + config.batch_size]
+            codes.append(ae.encode(batch, config.batch_size))
+            reconstructions.append(ae.reconstruct(batch, config.batch_size))
+            advance(len(batch))
+        codes, reconstructions = np.concatenate(codes), np.concatenate(reconstructions)
+    maps = {"reconstruction_error": squared_error(imageset.images, reconstructions)}
+    with stages.stage("Neighbours and map"):
+        indices, similarities = latent.nearest_neighbours(codes, config.neighbours)
+        positions = latent.tsne_map(codes, config.seed)
+    with_page = np.zeros(count, bool)
+    with_page[latent.spread_sample(positions, config.pages or count)] = True
+    return Gallery(
+        imageset=imageset,
+        ae=ae,
+        model_info=model_info,
+        slugs=unique_slugs(imageset.sources),
+        codes=codes,
+        reconstructions=reconstructions,
+        maps=maps,
+        neighbour_indices=indices,
+        neighbour_similarities=similarities,
+        positions=positions,
+        with_page=with_page,
+        parameters=config.as_record(),
+    )

@@ -1,0 +1,86 @@
+"""The command line: parse arguments into a :class:`~aevis.config.BuildConfig`, run one build."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from aevis.config import BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``aevis`` and ``python generate.py``."""
+    defaults = BuildConfig()
+    p = argparse.ArgumentParser(
+        prog="aevis",
+        description="Build a static web gallery of what a convolutional autoencoder sees.",
+    )
+    data = p.add_argument_group("images and model")
+    data.add_argument("--images", type=Path, metavar="DIR",
+                      help="folder of your images, read recursively (default: a built-in set)")
+    data.add_argument("--dataset", choices=BUILTIN_DATASETS, default=defaults.dataset,
+                      help="built-in image set when --images is not given (default: %(default)s)")
+    data.add_argument("--count", type=int, default=defaults.count,
+                      help="how many built-in images to make (default: %(default)s)")
+    data.add_argument("--model", type=Path, metavar="FILE",
+                      help="your trained Keras autoencoder, .keras or .h5 (default: train the seed autoencoder)")
+    data.add_argument("--bottleneck", metavar="LAYER",
+                      help="name of the code layer (default: 'encoded', else the narrowest layer)")
+    data.add_argument("--input-scale", choices=INPUT_SCALES, default=defaults.input_scale,
+                      help="pixel range the model was trained on (default: %(default)s)")
+    training = p.add_argument_group("training the seed autoencoder (without --model)")
+    training.add_argument("--image-size", type=int, default=defaults.image_size,
+                          help="input side in pixels, a multiple of 16 (default: %(default)s)")
+    training.add_argument("--filters", type=int, nargs=4, default=list(defaults.filters), metavar="N",
+                          help="encoder filter counts (default: %(default)s)")
+    training.add_argument("--epochs", type=int, default=defaults.epochs, help="(default: %(default)s)")
+    training.add_argument("--batch-size", type=int, default=defaults.batch_size, help="(default: %(default)s)")
+    training.add_argument("--cache-dir", type=Path, default=defaults.cache_dir,
+                          help="where trained models are kept between runs (default: %(default)s)")
+    site = p.add_argument_group("the gallery")
+    site.add_argument("--out", type=Path, default=defaults.out, help="output folder (default: %(default)s)")
+    site.add_argument("--neighbours", type=int, default=defaults.neighbours,
+                      help="similar images listed per image (default: %(default)s)")
+    site.add_argument("--pages", type=int, metavar="N",
+                      help="give pages to N images spread over the map (default: every image)")
+    site.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)")
+    site.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def config_from_arguments(argv: list[str] | None = None) -> BuildConfig:
+    """Parse command-line arguments into a config; exits with status 2 on bad ones."""
+    p = parser()
+    arguments = p.parse_args(argv)
+    values = vars(arguments)
+    values["filters"] = tuple(values["filters"])
+    try:
+        return BuildConfig(**values)
+    except ValueError as error:
+        p.error(str(error))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a build from the command line; return the exit status."""
+    config = config_from_arguments(argv)
+    # TensorFlow's start-up chatter (CUDA probing on CPU machines) is not for users.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    from aevis.build import build  # imports TensorFlow: after argument errors, which are instant
+    from aevis.errors import AevisError
+    from aevis.progress import Stages
+
+    stages = Stages(quiet=config.quiet)
+    try:
+        gallery = build(config, stages)
+    except AevisError as error:
+        print(f"aevis: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aevis: interrupted; the previous site, if any, is untouched.", file=sys.stderr)
+        return 130
+    stages.log(f"\nBuilt {len(gallery)} images into {config.out}/ — open {config.out}/index.html")
+    stages.log("Stage timings:\n" + stages.summary())
+    return 0

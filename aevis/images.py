@@ -1,0 +1,154 @@
+"""Where the user's images are read and brought to the model's input.
+
+Each file is opened read-only, turned upright (EXIF orientation), reduced to its first frame,
+composited on white where it has transparency, centre-cropped to the model's aspect, resized,
+converted to the model's channel count and scaled to [0, 1]. A file that cannot be read
+becomes a :class:`~aevis.imageset.Reject` with a reason; it never stops the build.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from aevis.errors import AevisError
+from aevis.imageset import ImageSet, Reject
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+TRANSPARENCY_BACKGROUND = (255, 255, 255)
+"""Transparent pixels are composited on white, as a browser shows them on a white page."""
+
+# Full-scale value of each integer mode Pillow may hand back; 'F' is handled on its own.
+_FULL_SCALE = {"L": 255.0, "RGB": 255.0, "I": 65535.0}
+
+
+def find_image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder``, recursively, sorted; hidden files and folders skipped."""
+    found = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(root) / name
+            if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS:
+                found.append(path)
+    return found
+
+
+def read_image_folder(
+    folder: str | Path,
+    shape: tuple[int, int, int],
+    on_progress: Callable[[int], None] | None = None,
+) -> ImageSet:
+    """Read every image under ``folder`` at ``shape`` = (height, width, channels).
+
+    Raises:
+        AevisError: the folder does not exist or holds no readable image.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AevisError(f"Expected a folder of images at {folder}, but there is no such folder.")
+    files = find_image_files(folder)
+    if not files:
+        raise AevisError(
+            f"Expected image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {folder}, but found none."
+        )
+    arrays, sources, rejected = [], [], []
+    for path in files:
+        relative = path.relative_to(folder).as_posix()
+        try:
+            arrays.append(load_image(path, shape))
+            sources.append(relative)
+        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+            rejected.append(Reject(relative, _reason(error)))
+        if on_progress:
+            on_progress(1)
+    if not arrays:
+        raise AevisError(
+            f"Expected at least one readable image under {folder}, but all {len(files)} files were rejected "
+            f"(first: {rejected[0].path}: {rejected[0].reason})."
+        )
+    return ImageSet(
+        images=np.stack(arrays),
+        names=[Path(source).name for source in sources],
+        sources=sources,
+        rejected=rejected,
+    )
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnidentifiedImageError):
+        return "not an image Pillow can read"
+    if isinstance(error, Image.DecompressionBombError):
+        return "too many pixels (Pillow's decompression-bomb guard)"
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def load_image(path: str | Path, shape: tuple[int, int, int]) -> np.ndarray:
+    """One image file as float32 (height, width, channels) in [0, 1]."""
+    height, width, channels = shape
+    with Image.open(path) as opened:
+        opened.seek(0)
+        if opened.format == "JPEG":
+            opened.draft("RGB", (width * 2, height * 2))  # decode at reduced size: fast, small
+        upright = ImageOps.exif_transpose(opened)
+        image = _plain_mode(upright)
+    image = _centre_crop(image, width / height)
+    image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return to_channels(_to_unit_float(image), channels)
+
+
+def _plain_mode(image: Image.Image) -> Image.Image:
+    """The image in 'L', 'RGB', 'I' (16-bit) or 'F' mode, transparency composited."""
+    if image.mode in ("L", "RGB", "F"):
+        return image
+    if image.mode.startswith("I"):
+        return image.convert("I")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode == "P" and "transparency" in image.info or image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, TRANSPARENCY_BACKGROUND + (255,))
+        composited = Image.alpha_composite(background, rgba)
+        return composited.convert("L" if image.mode in ("LA", "La") else "RGB")
+    return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV
+
+
+def _centre_crop(image: Image.Image, aspect: float) -> Image.Image:
+    width, height = image.size
+    if width / height > aspect:
+        new_width = max(1, round(height * aspect))
+        left = (width - new_width) // 2
+        return image.crop((left, 0, left + new_width, height))
+    new_height = max(1, round(width / aspect))
+    top = (height - new_height) // 2
+    return image.crop((0, top, width, top + new_height))
+
+
+def _to_unit_float(image: Image.Image) -> np.ndarray:
+    array = np.asarray(image, np.float32)
+    if image.mode == "F":
+        # Float images have no fixed scale: take [0, 1] as is, else stretch min..max.
+        finite = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = float(finite.min()), float(finite.max())
+        if low < 0 or high > 1:
+            finite = (finite - low) / ((high - low) or 1.0)
+        return np.clip(finite, 0, 1)
+    return np.clip(array / _FULL_SCALE[image.mode], 0, 1)
+
+
+def to_channels(array: np.ndarray, channels: int) -> np.ndarray:
+    """(H, W) or (H, W, 3) to (H, W, channels); colour to grey uses ITU-R 601 luma."""
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.shape[-1] == 3 and channels == 1:
+        return (array @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+    if array.shape[-1] == 1 and channels in (3, 4):
+        array = np.repeat(array, 3, axis=-1)
+    if channels == 4:
+        array = np.concatenate([array, np.ones_like(array[..., :1])], axis=-1)
+    return np.ascontiguousarray(array, np.float32)

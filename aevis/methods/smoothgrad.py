@@ -1,0 +1,73 @@
+"""SmoothGrad: saliency averaged over noisy copies of the image, which removes its speckle."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from aevis.methods.saliency import channel_max_abs
+from aevis.targets import check_batch_size, check_float, check_int, make_target
+
+
+def smoothgrad(
+    ae,
+    images: np.ndarray,
+    *,
+    target: str | None = None,
+    reference_codes: np.ndarray | None = None,
+    samples: int = 20,
+    noise: float = 0.15,
+    seed: int = 0,
+    batch_size: int = 32,
+) -> np.ndarray:
+    """Mean saliency over ``samples`` noisy copies of each image (Smilkov et al. 2017).
+
+    map(x) = mean over s of max_c |∂t/∂x (x + ε_s)|, ε_s ~ N(0, noise²) per pixel and channel.
+    The images live in [0, 1], so ``noise`` is σ as a fraction of that range; noisy values
+    are not clipped (as in the paper). The target itself (ẑ for ``self``) is taken from the
+    clean image.
+
+    Args:
+        ae: the autoencoder.
+        images: float32 (N, H, W, C) in [0, 1].
+        target: see :mod:`aevis.targets`; None means ``'self'``.
+        reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
+        samples: noisy copies per image (default 20).
+        noise: σ of the Gaussian noise, as a fraction of the [0, 1] range (default 0.15).
+        seed: seeds the noise; an image's noise depends only on ``seed`` and the image, so
+            maps are reproducible whatever the batch, the order or the other images.
+        batch_size: noisy copies per gradient evaluation (copies of several images share
+            a batch).
+
+    Returns:
+        float32 (N, H, W), non-negative.
+    """
+    samples = check_int("samples", samples, minimum=1)
+    noise = check_float("noise", noise, minimum=0.0)
+    seed = check_int("seed", seed, minimum=0)
+    batch_size = check_batch_size(batch_size)
+    images = np.asarray(images, dtype=np.float32)
+    score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
+
+    total = len(images) * samples
+    sums = np.zeros(images.shape[:3], dtype=np.float64)
+    for start in range(0, total, batch_size):
+        items = np.arange(start, min(start + batch_size, total))
+        owner, sample = np.divmod(items, samples)
+        noisy = images[owner] + _noise_for(images, owner, sample, samples, noise, seed)
+        _, grads = score.gradients(noisy, score.reference[owner], batch_size=len(items))
+        # add.at adds in item order, so sums do not depend on where chunks are cut.
+        np.add.at(sums, owner, channel_max_abs(grads))
+    return (sums / samples).astype(np.float32)
+
+
+def _noise_for(images, owner, sample, samples, noise, seed) -> np.ndarray:
+    """The noise of each (image, sample) item, drawn per image from its own generator."""
+    out = np.empty((len(owner), *images.shape[1:]), dtype=np.float32)
+    for index in np.unique(owner):  # one draw per image touched by this chunk
+        rng = np.random.default_rng([seed, zlib.crc32(images[index].tobytes())])
+        draws = rng.standard_normal((samples, *images.shape[1:]), dtype=np.float32)
+        here = owner == index
+        out[here] = draws[sample[here]] * noise
+    return out

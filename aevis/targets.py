@@ -1,0 +1,253 @@
+"""What a map explains: one scalar of the latent code per image, usable with every method.
+
+A target is named by a string, the same in ``aevis.explain(target=...)`` and on the command
+line (``--target``):
+
+``self`` (the default)
+    t(x') = <z(x'), ẑ> with ẑ = z(x) / ‖z(x)‖ held fixed: how strongly the image expresses
+    its own code. At x' = x it equals ‖z(x)‖.
+``neighbour``
+    The same with ẑ taken from another image's code (the nearest neighbour's), passed as
+    ``reference_codes`` (N, D): what makes the image similar to that one.
+``channel:K``
+    The mean activation of bottleneck channel K (for a Dense bottleneck, unit K).
+``reconstruction``
+    −MSE(x', AE(x')) in [0, 1] space: how well the image is rebuilt.
+
+z is the flattened bottleneck activation. Methods call :func:`make_target` once per call and
+then :meth:`Target.values` or :meth:`Target.gradients` on batches of (perturbed) images,
+passing the matching rows of :attr:`Target.reference`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+from keras import ops
+
+from aevis import backend
+
+TARGET_NAMES = ("self", "neighbour", "channel:K", "reconstruction")
+DEFAULT_TARGET = "self"
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """A scalar of the latent code, one per image, differentiable with respect to the image.
+
+    Attributes:
+        name: the target as written, e.g. ``'channel:3'``.
+        kind: ``'self'``, ``'neighbour'``, ``'channel'`` or ``'reconstruction'``.
+        channel: the bottleneck channel for ``channel:K``, else None.
+        reference: float32 (N, R), per image, what the scalar is taken against: the unit code
+            ẑ (R = D) for ``self`` and ``neighbour``, a one-hot row over the bottleneck
+            channels for ``channel:K``, zeros (R = 1) for ``reconstruction``.
+    """
+
+    ae: object = field(repr=False)
+    name: str
+    kind: str
+    channel: int | None
+    reference: np.ndarray = field(repr=False)
+
+    def __call__(self, images, reference):
+        """t for a batch: [0, 1] images (B, H, W, C) tensor, reference rows (B, R) -> (B,)."""
+        return _image_function(self.ae, self.kind)(images, reference)
+
+    def score(self, images, code, reconstruction, reference):
+        """t from model outputs already at hand (Grad-CAM runs the model in two halves).
+
+        ``code`` is the raw bottleneck activation (B, ...) or None for ``reconstruction``;
+        ``reconstruction`` is in [0, 1] space (B, H, W, C) or None for the other kinds.
+        """
+        return _score(self.kind, images, code, reconstruction, reference)
+
+    def values(self, images: np.ndarray, reference: np.ndarray | None = None, batch_size: int = 32) -> np.ndarray:
+        """t for [0, 1] images (B, H, W, C), float32 (B,), run in chunks of ``batch_size``.
+
+        ``reference`` defaults to :attr:`reference` (then B must be N).
+        """
+        reference = self._rows(images, reference)
+        fn = compiled_for(self.ae, ("values", self.kind), lambda: _image_function(self.ae, self.kind))
+        return _run_chunks(lambda x, r: (fn(x, r),), images, reference, batch_size)[0]
+
+    def gradients(
+        self, images: np.ndarray, reference: np.ndarray | None = None, batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, ∂t/∂x)`` for [0, 1] images (B, H, W, C): float32 (B,) and (B, H, W, C)."""
+        reference = self._rows(images, reference)
+        image_fn = _image_function(self.ae, self.kind)
+        fn = compiled_for(
+            self.ae,
+            ("gradients", self.kind),
+            lambda: lambda x, r: backend.gradient(lambda v: image_fn(v, r), x),
+        )
+        return _run_chunks(fn, images, reference, batch_size)
+
+    def _rows(self, images, reference):
+        reference = self.reference if reference is None else reference
+        if len(reference) != len(images):
+            raise ValueError(f"Expected one reference row per image ({len(images)}), got {len(reference)}.")
+        return np.asarray(reference, dtype=np.float32)
+
+
+def parse_target(target: str | None) -> tuple[str, int | None]:
+    """``(kind, channel)`` for a target string; None means ``'self'``. Checks the spelling only."""
+    if target is None:
+        return DEFAULT_TARGET, None
+    if not isinstance(target, str):
+        raise ValueError(f"Expected a target string ({', '.join(TARGET_NAMES)}), got {target!r}.")
+    if target in ("self", "neighbour", "reconstruction"):
+        return target, None
+    if target.startswith("channel:"):
+        digits = target[len("channel:") :]
+        try:
+            channel = int(digits)
+        except ValueError:
+            raise ValueError(
+                f"Expected 'channel:K' with K a whole number, got {target!r}."
+            ) from None
+        return "channel", channel
+    raise ValueError(f"Unknown target {target!r}; expected one of {', '.join(TARGET_NAMES)}.")
+
+
+def make_target(
+    ae,
+    images: np.ndarray,
+    target: str | None = None,
+    reference_codes: np.ndarray | None = None,
+    batch_size: int = 32,
+) -> Target:
+    """Build the :class:`Target` named ``target`` for these images.
+
+    Args:
+        ae: the :class:`aevis.model.Autoencoder`.
+        images: float32 (N, H, W, C) in [0, 1]; ``self`` reads their codes here, once.
+        target: ``'self'`` (default, also for None), ``'neighbour'``, ``'channel:K'`` or
+            ``'reconstruction'``.
+        reference_codes: float32 (N, D), for ``neighbour`` only: the code of the image each
+            image is compared with (D = ``ae.code_size``); normalised here.
+        batch_size: images per batch when reading codes.
+
+    Raises:
+        ValueError: an unknown target, a channel out of range, or ``reference_codes``
+            missing, misshapen, or given for a target that does not use them.
+    """
+    kind, channel = parse_target(target)
+    name = DEFAULT_TARGET if target is None else target
+    count = len(images)
+    if kind != "neighbour" and reference_codes is not None:
+        raise ValueError(f"reference_codes are used by the 'neighbour' target only, not by {name!r}.")
+    if kind == "self":
+        reference = _unit_rows(ae.encode(images, batch_size=batch_size))
+    elif kind == "neighbour":
+        if reference_codes is None:
+            raise ValueError(
+                "The 'neighbour' target needs reference_codes: float32 (N, D), the code of each "
+                f"image's neighbour (N = {count} images, D = {ae.code_size} code values)."
+            )
+        codes = np.asarray(reference_codes, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape != (count, ae.code_size):
+            raise ValueError(
+                f"Expected reference_codes of shape ({count}, {ae.code_size}) for the 'neighbour' "
+                f"target, got {codes.shape}."
+            )
+        reference = _unit_rows(codes)
+    elif kind == "channel":
+        channels = ae.encoder.output.shape[-1]
+        if not 0 <= channel < channels:
+            raise ValueError(
+                f"Target {name!r} is out of range: the bottleneck {ae.bottleneck!r} has "
+                f"{channels} channels, so K must be 0 to {channels - 1}."
+            )
+        reference = np.zeros((count, channels), dtype=np.float32)
+        reference[:, channel] = 1.0
+    else:
+        reference = np.zeros((count, 1), dtype=np.float32)
+    return Target(ae, name, kind, channel, reference)
+
+
+def _unit_rows(codes: np.ndarray) -> np.ndarray:
+    codes = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
+    norms = np.linalg.norm(codes, axis=1, keepdims=True)
+    # An all-zero code has no direction; its target is then 0 everywhere, not NaN.
+    return np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
+
+
+def _score(kind, images, code, reconstruction, reference):
+    if kind == "reconstruction":
+        return -ops.mean(ops.square(images - reconstruction), axis=(1, 2, 3))
+    if kind == "channel":
+        spatial = tuple(range(1, len(code.shape) - 1))
+        pooled = ops.mean(code, axis=spatial) if spatial else code
+        # One-hot reference: one trace serves every K.
+        return ops.sum(pooled * reference, axis=-1)
+    flat = ops.reshape(code, (-1, reference.shape[-1]))
+    return ops.sum(flat * reference, axis=-1)
+
+
+def _image_function(ae, kind: str) -> Callable:
+    spec = ae.input_spec
+    if kind == "reconstruction":
+        model = ae.model
+
+        def fn(images, reference):
+            rebuilt = spec.from_model(model(spec.to_model(images), training=False))
+            return _score(kind, images, None, rebuilt, reference)
+    else:
+        encoder = ae.encoder
+
+        def fn(images, reference):
+            return _score(kind, images, encoder(spec.to_model(images), training=False), None, reference)
+
+    return fn
+
+
+def compiled_for(ae, key, build: Callable) -> Callable:
+    """A compiled function cached on the autoencoder, so repeated calls do not retrace."""
+    cache = ae.__dict__.get("_aevis_compiled")
+    if cache is None:
+        cache = {}
+        object.__setattr__(ae, "_aevis_compiled", cache)  # Autoencoder is a frozen dataclass
+    if key not in cache:
+        cache[key] = backend.compile_function(build())
+    return cache[key]
+
+
+def _run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_size: int) -> tuple:
+    images = np.asarray(images, dtype=np.float32)
+    outputs = None
+    for start in range(0, len(images), batch_size):
+        stop = start + batch_size
+        results = [backend.to_numpy(r) for r in fn(images[start:stop], reference[start:stop])]
+        if outputs is None:
+            outputs = [[] for _ in results]
+        for bucket, result in zip(outputs, results):
+            bucket.append(result)
+    return tuple(np.concatenate(bucket).astype(np.float32, copy=False) for bucket in outputs)
+
+
+def check_batch_size(batch_size) -> int:
+    """``batch_size`` as a positive int, or a ValueError that names it."""
+    return check_int("batch_size", batch_size, minimum=1)
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """An integer option at least ``minimum``, or a ValueError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"Option {name!r} must be a whole number of at least {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_float(name: str, value, minimum: float | None = None, maximum: float | None = None) -> float:
+    """A real-number option within bounds, or a ValueError naming the option."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"Option {name!r} must be a number, got {value!r}.")
+    value = float(value)
+    if not np.isfinite(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ValueError(f"Option {name!r} must be a number {bounds}, got {value!r}.")
+    return value

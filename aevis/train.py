@@ -1,0 +1,100 @@
+"""Where the seed autoencoder is trained, and cached so a second run does not retrain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from aevis import __version__
+from aevis.seed import build_seed_autoencoder
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained seed autoencoder on disk, with its loss per epoch."""
+
+    path: Path
+    losses: list[float]
+    cached: bool
+    """True when it came from the cache rather than from training now."""
+
+
+class _EpochProgress(keras.callbacks.Callback):
+    """Moves a progress bar one step per training batch."""
+
+    def __init__(self, advance: Callable[[int], None]) -> None:
+        super().__init__()
+        self._advance = advance
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        self._advance(1)
+
+
+def training_steps(count: int, epochs: int, batch_size: int) -> int:
+    """How many batches :func:`train_seed` runs, for sizing its progress bar."""
+    return epochs * -(-count // batch_size)
+
+
+def train_seed(
+    images: np.ndarray,
+    data_hash: str,
+    filters: tuple[int, ...],
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    cache_dir: Path,
+    on_batch: Callable[[int], None] | None = None,
+) -> TrainedModel:
+    """Train the seed autoencoder on ``images`` with binary cross-entropy, or reuse the cached one.
+
+    The cache key hashes the data (``data_hash``), the architecture, the training settings,
+    the aevis and Keras versions: change any and the model is trained again.
+
+    Args:
+        images: float32 (N, H, W, C) in [0, 1].
+        data_hash: a content hash of the images (``ImageSet.content_hash()``).
+        filters, epochs, batch_size, seed: training configuration.
+        cache_dir: folder of cached models, created if missing.
+        on_batch: called with 1 after every training batch (drives a progress bar).
+    """
+    settings = {
+        "data": data_hash,
+        "shape": list(images.shape[1:]),
+        "filters": list(filters),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "seed": seed,
+        "aevis": __version__,
+        "keras": keras.__version__,
+    }
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
+    model_path = Path(cache_dir) / f"seed-{key}.keras"
+    losses_path = model_path.with_suffix(".losses.json")
+    if model_path.is_file() and losses_path.is_file():
+        return TrainedModel(model_path, json.loads(losses_path.read_text()), cached=True)
+
+    keras.utils.set_random_seed(seed)
+    model = build_seed_autoencoder(tuple(images.shape[1:]), tuple(filters))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    callbacks = [_EpochProgress(on_batch)] if on_batch else []
+    history = model.fit(
+        images, images, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks
+    )
+    losses = [float(value) for value in history.history["loss"]]
+
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    # Written under a temporary name and renamed, so an interrupted run leaves no half file.
+    with tempfile.TemporaryDirectory(dir=model_path.parent) as scratch:
+        scratch_model = Path(scratch) / model_path.name
+        model.save(scratch_model)
+        os.replace(scratch_model, model_path)
+    losses_path.write_text(json.dumps(losses))
+    return TrainedModel(model_path, losses, cached=False)
