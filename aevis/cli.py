@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -65,8 +64,6 @@ def config_from_arguments(argv: list[str] | None = None) -> BuildConfig:
 def main(argv: list[str] | None = None) -> int:
     """Run a build from the command line; return the exit status."""
     config = config_from_arguments(argv)
-    # TensorFlow's start-up chatter (CUDA probing on CPU machines) is not for users.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from aevis.build import build  # imports TensorFlow: after argument errors, which are instant
     from aevis.errors import AevisError

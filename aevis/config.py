@@ -36,7 +36,7 @@ class BuildConfig:
     """Side of the square input of a freshly trained seed autoencoder."""
     filters: tuple[int, ...] = (32, 64, 128, 256)
     """Encoder filter counts of a freshly trained seed autoencoder."""
-    epochs: int = 12
+    epochs: int = 30
     """Training epochs for a freshly trained seed autoencoder."""
     batch_size: int = 32
     """Images per batch for training and inference."""

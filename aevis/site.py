@@ -21,6 +21,7 @@ from aevis.gallery import Gallery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC_FILES = ("style.css",)
+_MAP_MARGIN = 5.0  # percent kept free at the map's edges, so edge thumbnails stay inside
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,8 @@ def gather_map(gallery: Gallery) -> list[MapPoint]:
     return [
         MapPoint(
             Link(name, media(slug, "input"), page_href(slug) if has_page else None),
-            left=round(float(x) * 100, 3),
-            top=round(float(y) * 100, 3),
+            left=round(_MAP_MARGIN + float(x) * (100 - 2 * _MAP_MARGIN), 3),
+            top=round(_MAP_MARGIN + float(y) * (100 - 2 * _MAP_MARGIN), 3),
         )
         for name, slug, has_page, (x, y) in zip(
             gallery.imageset.names, gallery.slugs, gallery.with_page, gallery.positions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 from aevis.seed import build_seed_autoencoder
@@ -34,4 +35,58 @@ def no_narrowing(size: int = 8, channels: int = 3) -> keras.Model:
     image = keras.Input((size, size, channels))
     x = layers.Conv2D(8, 3, padding="same")(image)
     x = layers.Conv2D(channels, 3, padding="same")(x)
+    return keras.Model(image, x)
+
+
+# Weights of `linear_code`: the code is Σ w·x over this 4x4 grid, so t(x) − t(x with a patch)
+# is the sum of w·(x − fill) under the patch, computable on paper.
+LINEAR_WEIGHTS = ((1.0, 2.0, 0.0, 0.0), (3.0, 4.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0))
+
+
+def linear_code(weights=LINEAR_WEIGHTS) -> keras.Model:
+    """4x4x1 input; one-unit linear code ``encoded`` = Σ weights·x (no bias); any decoder."""
+    grid = np.asarray(weights, dtype="float32")
+    size = grid.shape[0]
+    image = keras.Input((size, size, 1))
+    x = layers.Flatten()(image)
+    code = layers.Dense(1, use_bias=False, name="encoded")
+    x = code(x)
+    x = layers.Dense(size * size, activation="sigmoid")(x)
+    x = layers.Reshape((size, size, 1))(x)
+    model = keras.Model(image, x)
+    code.set_weights([grid.reshape(-1, 1)])
+    return model
+
+
+def smooth_conv(size: int = 8, channels: int = 3) -> keras.Model:
+    """Tanh convolutions and a tanh Dense code ``encoded``: smooth, for finite differences."""
+    keras.utils.set_random_seed(3)
+    image = keras.Input((size, size, channels))
+    x = layers.Conv2D(4, 3, padding="same", activation="tanh")(image)
+    x = layers.Conv2D(4, 3, strides=2, padding="same", activation="tanh", name="last_conv")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(4, activation="tanh", name="encoded")(x)
+    x = layers.Dense(size * size * channels, activation="sigmoid")(x)
+    x = layers.Reshape((size, size, channels))(x)
+    return keras.Model(image, x)
+
+
+def top_left_reader(size: int = 16, channels: int = 3) -> keras.Model:
+    """An encoder that sees only the top-left quadrant; the decoder still rebuilds the whole image.
+
+    Cropping2D keeps the quadrant; after a 3x3 convolution there, ZeroPadding2D puts the
+    features back on the full grid, so the last convolution (1x1, no bias, Grad-CAM's layer)
+    is exactly zero outside the quadrant.
+    """
+    keras.utils.set_random_seed(4)
+    half = size // 2
+    image = keras.Input((size, size, channels))
+    x = layers.Cropping2D(((0, half), (0, half)))(image)
+    x = layers.Conv2D(4, 3, padding="same", activation="tanh")(x)
+    x = layers.ZeroPadding2D(((0, half), (0, half)))(x)
+    x = layers.Conv2D(4, 1, use_bias=False, activation="tanh", name="last_conv")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(4, name="encoded")(x)
+    x = layers.Dense(size * size * channels, activation="sigmoid")(x)
+    x = layers.Reshape((size, size, channels))(x)
     return keras.Model(image, x)
