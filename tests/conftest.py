@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from aevis.model import wrap_autoencoder
@@ -32,7 +31,3 @@ def quadrant_ae():
     """16x16x3 whose encoder reads only the top-left 8x8 quadrant."""
     return wrap_autoencoder(models.top_left_reader())
 
-
-def random_images(count: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
-    """Uniform [0, 1] float32 images."""
-    return np.random.default_rng(seed).random((count, size, size, channels), dtype=np.float32)

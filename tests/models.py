@@ -90,3 +90,8 @@ def top_left_reader(size: int = 16, channels: int = 3) -> keras.Model:
     x = layers.Dense(size * size * channels, activation="sigmoid")(x)
     x = layers.Reshape((size, size, channels))(x)
     return keras.Model(image, x)
+
+
+def random_images(count: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
+    """Uniform [0, 1] float32 images (N, size, size, channels)."""
+    return np.random.default_rng(seed).random((count, size, size, channels), dtype=np.float32)

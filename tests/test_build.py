@@ -1,0 +1,175 @@
+"""End-to-end builds into a temporary folder, checked against the data contract."""
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aevis.build import build
+from aevis.cli import config_from_arguments, main
+from aevis.config import BuildConfig
+from aevis.errors import AevisError
+from aevis.model import load_autoencoder
+from aevis.output import MARKER
+from tests.models import strided_dense
+
+TINY = dict(count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build")
+    config = BuildConfig(out=root / "site", cache_dir=root / "cache", **TINY)
+    gallery = build(config)
+    return config, gallery
+
+
+def _manifest(site: Path) -> dict:
+    return json.loads((site / "data" / "manifest.json").read_text())
+
+
+def test_manifest_codes_and_maps_agree_in_count_and_order(built):
+    config, gallery = built
+    site = config.out
+    manifest = _manifest(site)
+    records = manifest["images"]
+    codes = np.load(site / "data" / "codes.npy")
+    assert len(records) == 12 == codes.shape[0] == manifest["counts"]["images"]
+    assert codes.dtype == np.float32 and codes.shape[1] == 1 * 1 * 8  # 16 px pooled four times
+    assert sorted(p.stem for p in (site / "data" / "maps").glob("*.npz")) == sorted(r["slug"] for r in records)
+    assert [r["name"] for r in records] == [f"{kind}-{i:04d}" for i, kind in
+                                            zip(range(12), ["circle", "square", "triangle", "cross"] * 3)]
+
+    # The numbers are the model's: recompute codes and errors from the cached model.
+    [model_file] = list(Path(config.cache_dir).glob("*.keras"))
+    ae = load_autoencoder(model_file)
+    images = gallery.imageset.images
+    np.testing.assert_allclose(codes, ae.encode(images), rtol=1e-5, atol=1e-6)
+    errors = np.mean((images - ae.reconstruct(images)) ** 2, axis=-1)
+    for index, record in enumerate(records):
+        with np.load(site / "data" / "maps" / f"{record['slug']}.npz") as maps:
+            assert maps["reconstruction_error"].shape == (16, 16)
+            assert maps["reconstruction_error"].dtype == np.float32
+            np.testing.assert_allclose(maps["reconstruction_error"], errors[index], rtol=1e-4, atol=1e-7)
+    assert manifest["model"]["sha256"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
+    assert manifest["model"]["bottleneck"] == "encoded"
+    assert manifest["seed"] == 0 and manifest["parameters"]["epochs"] == 1
+
+
+def test_neighbours_in_manifest_are_the_cosine_nearest(built):
+    config, gallery = built
+    records = _manifest(config.out)["images"]
+    codes = np.load(config.out / "data" / "codes.npy")
+    unit = codes / np.linalg.norm(codes, axis=1, keepdims=True)
+    slugs = [r["slug"] for r in records]
+    for index, record in enumerate(records):
+        assert len(record["neighbours"]) == 3
+        for neighbour in record["neighbours"]:
+            other = slugs.index(neighbour["slug"])
+            assert neighbour["similarity"] == pytest.approx(float(unit[index] @ unit[other]), abs=1e-5)
+        assert 0 <= record["x"] <= 1 and 0 <= record["y"] <= 1
+
+
+def test_every_link_and_picture_resolves_and_nothing_is_external(built):
+    config, _ = built
+    site = config.out
+    pages = list(site.rglob("*.html"))
+    assert len(pages) == 3 + 12  # index, map, model, one page per image
+    for page in pages:
+        html = page.read_text()
+        assert "http://" not in html and "https://" not in html and "//" not in re.sub(r"<!--.*?-->", "", html).replace("://", "")
+        for target in re.findall(r'(?:href|src)="([^"#]+)"', html):
+            assert not target.startswith("/"), f"{page}: absolute link {target}"
+            assert (page.parent / target).resolve().is_file(), f"{page}: broken link {target}"
+
+
+def test_image_pages_link_neighbours_both_ways(built):
+    config, _ = built
+    records = _manifest(config.out)["images"]
+    first = records[0]
+    html = (config.out / first["page"]).read_text()
+    for neighbour in first["neighbours"]:
+        assert f'href="../images/{neighbour["slug"]}.html"' in html
+        other = (config.out / "images" / f"{neighbour['slug']}.html").read_text()
+        assert f'href="../images/{first["slug"]}.html"' in other  # listed back on the neighbour's page
+
+
+def test_second_build_reuses_the_trained_model(built, tmp_path):
+    config, _ = built
+    [model_file] = list(Path(config.cache_dir).glob("*.keras"))
+    stamp = model_file.stat().st_mtime_ns
+    build(BuildConfig(out=tmp_path / "again", cache_dir=config.cache_dir, **TINY))
+    assert list(Path(config.cache_dir).glob("*.keras")) == [model_file]
+    assert model_file.stat().st_mtime_ns == stamp
+
+
+def test_pages_option_gives_pages_to_that_many(built, tmp_path):
+    config, _ = built
+    out = tmp_path / "some"
+    build(BuildConfig(out=out, cache_dir=config.cache_dir, pages=4, **TINY))
+    records = _manifest(out)["images"]
+    assert sum(r["page"] is not None for r in records) == 4
+    assert len(list((out / "images").glob("*.html"))) == 4
+    assert len(records) == 12 and len(np.load(out / "data" / "codes.npy")) == 12
+
+
+def test_own_model_and_own_images(tmp_path):
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for index in range(5):
+        pixels = (rng.random((20 + index, 30, 3)) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / ("sub" if index % 2 else "") / f"photo {index}.png")
+    (folder / "broken.jpg").write_bytes(b"nope")
+    model_path = tmp_path / "mine.keras"
+    strided_dense().save(model_path)
+    out = tmp_path / "site"
+    build(BuildConfig(out=out, images=folder, model=model_path, neighbours=2, quiet=True))
+    manifest = _manifest(out)
+    assert manifest["model"]["bottleneck"] == "code_dense"
+    assert manifest["model"]["sha256"] == hashlib.sha256(model_path.read_bytes()).hexdigest()
+    assert sorted(r["source"] for r in manifest["images"]) == sorted(
+        ["photo 0.png", "sub/photo 1.png", "photo 2.png", "sub/photo 3.png", "photo 4.png"]
+    )
+    assert manifest["rejected"] == [{"path": "broken.jpg", "reason": "not an image Pillow can read"}]
+    assert np.load(out / "data" / "codes.npy").shape == (5, 6)
+    assert sorted(p.name for p in folder.rglob("*")) == sorted(
+        ["sub", "broken.jpg", "photo 0.png", "photo 1.png", "photo 2.png", "photo 3.png", "photo 4.png"]
+    )  # the image folder is only read
+
+
+def test_refuses_a_folder_it_did_not_make_and_keeps_the_old_site(built, tmp_path):
+    config, _ = built
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    with pytest.raises(AevisError, match="holds other files"):
+        build(BuildConfig(out=foreign, cache_dir=config.cache_dir, **TINY))
+    assert (foreign / "thesis.tex").read_text() == "precious"
+
+    site = tmp_path / "site"
+    build(BuildConfig(out=site, cache_dir=config.cache_dir, **TINY))
+    before = (site / "data" / "manifest.json").read_text()
+    with pytest.raises(AevisError):
+        build(BuildConfig(out=site, cache_dir=config.cache_dir, model=tmp_path / "missing.keras", **TINY))
+    assert (site / MARKER).is_file() and (site / "data" / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
+
+
+def test_command_line_errors_are_one_sentence_and_exit_2(tmp_path, capsys):
+    assert main(["--model", str(tmp_path / "missing.keras"), "--out", str(tmp_path / "s"), "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("aevis: Expected a Keras model file") and "\n" not in error
+    with pytest.raises(SystemExit) as exit_info:
+        config_from_arguments(["--image-size", "20"])
+    assert exit_info.value.code == 2
+    assert "multiple of 16" in capsys.readouterr().err
+
+
+def test_command_line_fills_the_config():
+    config = config_from_arguments(["--dataset", "digits", "--pages", "7", "--filters", "8", "8", "16", "16"])
+    assert config.dataset == "digits" and config.pages == 7 and config.filters == (8, 8, 16, 16)

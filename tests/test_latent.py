@@ -1,0 +1,75 @@
+"""Neighbours, the t-SNE map and spread page selection, checked against brute force."""
+
+import numpy as np
+import pytest
+from sklearn.manifold import trustworthiness
+
+from aevis.latent import nearest_neighbours, spread_sample, tsne_map
+
+
+def _clusters(per_cluster=25, dimensions=20, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 10, (4, dimensions))
+    points = np.concatenate([centre + rng.normal(0, 0.5, (per_cluster, dimensions)) for centre in centres])
+    return points.astype(np.float32), np.repeat(np.arange(4), per_cluster)
+
+
+def test_neighbours_match_brute_force_cosine():
+    codes = np.random.default_rng(1).normal(size=(40, 7)).astype(np.float32)
+    indices, similarities = nearest_neighbours(codes, k=5)
+    unit = codes / np.linalg.norm(codes, axis=1, keepdims=True)
+    full = unit @ unit.T
+    np.fill_diagonal(full, -np.inf)
+    expected = np.argsort(-full, axis=1)[:, :5]
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(similarities, np.take_along_axis(full, expected, axis=1), rtol=1e-5)
+    assert not np.any(indices == np.arange(40)[:, None])  # never one's own neighbour
+
+
+def test_neighbours_blocks_agree_with_one_block(monkeypatch):
+    codes = np.random.default_rng(2).normal(size=(50, 4)).astype(np.float32)
+    whole = nearest_neighbours(codes, k=3)
+    import aevis.latent
+
+    monkeypatch.setattr(aevis.latent, "_BLOCK", 7)
+    blocked = nearest_neighbours(codes, k=3)
+    np.testing.assert_array_equal(whole[0], blocked[0])
+    np.testing.assert_allclose(whole[1], blocked[1])
+
+
+def test_neighbours_clamp_k_and_handle_zero_codes():
+    codes = np.array([[1, 0], [0, 0], [2, 0]], np.float32)
+    indices, similarities = nearest_neighbours(codes, k=6)
+    assert indices.shape == (3, 2)
+    assert indices[0, 0] == 2 and similarities[0, 0] == pytest.approx(1.0)
+    np.testing.assert_allclose(similarities[1], [0.0, 0.0])  # a zero code resembles nothing
+
+
+def test_tsne_is_seeded_scaled_and_keeps_clusters():
+    points, labels = _clusters()
+    first, second = tsne_map(points, seed=3), tsne_map(points, seed=3)
+    np.testing.assert_array_equal(first, second)
+    assert first.dtype == np.float32 and first.shape == (100, 2)
+    assert first.min() == pytest.approx(0.0) and first.max() == pytest.approx(1.0)
+    assert trustworthiness(points, first, n_neighbors=10) > 0.9
+    # each point's nearest map neighbour belongs to its own cluster
+    distances = np.linalg.norm(first[:, None] - first[None], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    assert np.mean(labels[np.argmin(distances, axis=1)] == labels) > 0.95
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_tsne_handles_tiny_sets(count):
+    positions = tsne_map(np.random.default_rng(0).normal(size=(count, 6)).astype(np.float32))
+    assert positions.shape == (count, 2)
+    assert np.all((positions >= 0) & (positions <= 1))
+
+
+def test_spread_sample_covers_every_cluster():
+    rng = np.random.default_rng(4)
+    corners = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    points = np.concatenate([corner + rng.normal(0, 0.02, (30, 2)) for corner in corners])
+    chosen = spread_sample(points, 4)
+    assert sorted(set(chosen // 30)) == [0, 1, 2, 3]
+    assert list(chosen) == sorted(chosen)
+    assert len(spread_sample(points, 500)) == 120
