@@ -12,9 +12,11 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 ERROR_COLOURMAP = "inferno"
+ATTRIBUTION_COLOURMAP = "magma"
+SIGNED_COLOURMAP = "RdBu_r"
 
 
 def to_pil(image: np.ndarray) -> Image.Image:
@@ -49,6 +51,13 @@ def legend_strip(path: Path, colourmap: str = ERROR_COLOURMAP, width: int = 256,
     save_png(colourise(ramp, 0.0, 1.0, colourmap), path)
 
 
+def overlay_legend_strip(path: Path, signed: bool, width: int = 256, height: int = 12) -> None:
+    """The legend of :func:`overlay`: from the bare (greyed) image to full heat colour."""
+    ramp = np.tile(np.linspace(-1 if signed else 0, 1, width, dtype=np.float32), (height, 1))
+    neutral = np.full((height, width, 3), 0.6, np.float32)  # a mid-grey stands for the image
+    save_png(overlay(neutral, ramp, signed=signed), path)
+
+
 def loss_curve(losses: list[float], path: Path) -> None:
     """The training loss per epoch as a small line chart (PNG)."""
     figure = Figure(figsize=(5.0, 2.8), dpi=110, layout="constrained")
@@ -62,3 +71,46 @@ def loss_curve(losses: list[float], path: Path) -> None:
     axes.grid(alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
     figure.savefig(path)
+
+
+def display_scale(values: np.ndarray, signed: bool) -> tuple[float, float]:
+    """Colour-map ends for one map: 0 to its 99th-percentile magnitude, symmetric if signed."""
+    top = robust_upper(np.abs(values) if signed else np.clip(values, 0, None))
+    return (-top, top) if signed else (0.0, top)
+
+
+def overlay(image: np.ndarray, values: np.ndarray, signed: bool = False, opacity: float = 0.75) -> np.ndarray:
+    """A heat-map over a greyed copy of the image, RGB (H, W, 3) in [0, 1].
+
+    Each pixel's heat colour is blended in by its own strength, so unimportant regions show
+    the image and important ones show the colour. ``signed`` maps (integrated gradients)
+    use a diverging map, red for positive and blue for negative, white at zero.
+    """
+    vmin, vmax = display_scale(values, signed)
+    colourmap = SIGNED_COLOURMAP if signed else ATTRIBUTION_COLOURMAP
+    heat = colourise(values, vmin, vmax, colourmap)
+    strength = np.clip(np.abs(values) / (vmax or 1.0), 0, 1)[..., None] * opacity
+    base = _grey_rgb(image)
+    return (base * (1 - strength) + heat * strength).astype(np.float32)
+
+
+def _grey_rgb(image: np.ndarray) -> np.ndarray:
+    """The image in RGB, washed out so that heat colours read clearly on top of it."""
+    rgb = image[..., :3] if image.shape[-1] >= 3 else np.repeat(image, 3, axis=-1)
+    return 0.35 + 0.55 * rgb
+
+
+def collage(tiles: list[tuple[str, np.ndarray]], tile_size: int = 160) -> Image.Image:
+    """Labelled pictures side by side on a white strip, for a shareable PNG."""
+    font = ImageFont.load_default(size=max(10, tile_size // 11))
+    gap, label_height = tile_size // 16, tile_size // 6
+    width = len(tiles) * tile_size + (len(tiles) + 1) * gap
+    sheet = Image.new("RGB", (width, tile_size + label_height + 2 * gap), "white")
+    draw = ImageDraw.Draw(sheet)
+    for column, (label, picture) in enumerate(tiles):
+        left = gap + column * (tile_size + gap)
+        tile = to_pil(picture).convert("RGB").resize((tile_size, tile_size), Image.Resampling.NEAREST)
+        sheet.paste(tile, (left, gap))
+        draw.text((left + tile_size / 2, gap + tile_size + label_height / 2), label,
+                  fill="#333333", font=font, anchor="mm")
+    return sheet
