@@ -18,7 +18,7 @@ _PUBLIC = {
     "InputSpec": "aevis.model",
     "load_autoencoder": "aevis.model",
     "wrap_autoencoder": "aevis.model",
-    "explain": "aevis.explain",
+    "explain": "aevis.explanations",
     "build_seed_autoencoder": "aevis.seed",
     "BuildConfig": "aevis.config",
     "build": "aevis.build",

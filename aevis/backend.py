@@ -21,6 +21,10 @@ if _BACKEND != "tensorflow":
 
 import tensorflow as tf  # noqa: E402  (after the backend check, on purpose)
 
+# A compiled function traces once for full batches and once for the last, shorter one; TF
+# warns about that "retracing", which is expected here and only alarms users.
+tf.get_logger().setLevel("ERROR")
+
 
 def compile_function(fn: Callable) -> Callable:
     """Trace ``fn`` into a graph once per input shape, so repeated calls skip Python."""

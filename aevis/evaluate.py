@@ -361,7 +361,8 @@ def faithfulness(
         maps = np.asarray(all_maps, dtype=np.float32)[chosen]
         curves = deletion_curve(ae, images, deletion_order(maps, seed=seed), **curve_options)
         aucs = deletion_auc(curves)
-        explain = _explainer(method, target, reference_codes, {"batch_size": batch_size, **method_options.get(method, {})})
+        options = {"batch_size": batch_size, **method_options.get(method, {})}
+        explain = _explainer(method, target, reference_codes, options)
         row = {
             "deletion_auc": _nanmean(aucs),
             "random_deletion_auc": random_auc,

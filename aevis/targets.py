@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -39,6 +38,7 @@ class Target:
     """A scalar of the latent code, one per image, differentiable with respect to the image.
 
     Attributes:
+        ae: the autoencoder it reads.
         name: the target as written, e.g. ``'channel:3'``.
         kind: ``'self'``, ``'neighbour'``, ``'channel'`` or ``'reconstruction'``.
         channel: the bottleneck channel for ``channel:K``, else None.
@@ -228,6 +228,9 @@ def _run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_s
         for bucket, result in zip(outputs, results):
             bucket.append(result)
     return tuple(np.concatenate(bucket).astype(np.float32, copy=False) for bucket in outputs)
+
+
+# Option checks shared by the methods: errors name the option, what it must be, and what came.
 
 
 def check_batch_size(batch_size) -> int:

@@ -92,6 +92,19 @@ def top_left_reader(size: int = 16, channels: int = 3) -> keras.Model:
     return keras.Model(image, x)
 
 
+def skip_around(size: int = 8, channels: int = 3) -> keras.Model:
+    """Layer ``b`` has a skip connection around it: the code does not depend on ``b`` alone."""
+    keras.utils.set_random_seed(5)
+    image = keras.Input((size, size, channels))
+    a = layers.Conv2D(4, 3, padding="same", name="a")(image)
+    b = layers.Conv2D(4, 3, padding="same", name="b")(a)
+    x = layers.Add()([a, b])
+    x = layers.Conv2D(2, 3, strides=4, padding="same", name="encoded")(x)
+    x = layers.UpSampling2D(4)(x)
+    x = layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(x)
+    return keras.Model(image, x)
+
+
 def random_images(count: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
     """Uniform [0, 1] float32 images (N, size, size, channels)."""
     return np.random.default_rng(seed).random((count, size, size, channels), dtype=np.float32)

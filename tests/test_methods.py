@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aevis.explain import explain
+from aevis.explanations import explain
 from aevis.methods import METHODS, TARGET_METHODS
 from aevis.methods.integrated_gradients import make_baseline
 from tests.models import LINEAR_WEIGHTS, random_images
@@ -256,3 +256,16 @@ def test_gradcam_default_layer_is_the_last_encoder_conv(seed_ae):
         explain(seed_ae, images, "gradcam"), explain(seed_ae, images, "gradcam", layer="conv_3_e")
     )
     assert not np.allclose(explain(seed_ae, images, "gradcam", layer="conv_1_e"), explain(seed_ae, images, "gradcam"))
+
+
+def test_gradcam_refuses_a_layer_with_a_way_around_it():
+    from aevis.model import wrap_autoencoder
+    from tests.models import skip_around
+
+    ae = wrap_autoencoder(skip_around())
+    images = random_images(1, 8)
+    with pytest.raises(ValueError, match="'b'.*does not depend on it alone"):
+        explain(ae, images, "gradcam", layer="b")
+    # The bottleneck itself is a convolution here: its own Grad-CAM needs no head.
+    np.testing.assert_array_equal(explain(ae, images, "gradcam"), explain(ae, images, "gradcam", layer="encoded"))
+    assert explain(ae, images, "gradcam").sum() > 0

@@ -86,7 +86,7 @@ def _cam_function(ae, name: str, score):
     end = model.get_layer(ae.bottleneck).output if wants_code else model.outputs[0]
     front = keras.Model(model.inputs[0], activation)
     try:
-        head = keras.Model(activation, end)
+        head = _identity if end is activation else keras.Model(activation, end)
     except Exception as error:  # Keras says "graph disconnected" in several ways
         raise ValueError(
             f"Grad-CAM cannot use layer {name!r}: the {'bottleneck' if wants_code else 'output'} "
@@ -109,3 +109,8 @@ def _cam_function(ae, name: str, score):
         return ops.image.resize(heat, (height, width), interpolation="bilinear")[..., 0]
 
     return cam
+
+
+def _identity(tensor, training=False):
+    """The head when Grad-CAM reads the bottleneck itself."""
+    return tensor
