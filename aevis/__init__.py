@@ -10,8 +10,14 @@ TensorFlow loads only when a model is touched.
 """
 
 import importlib
+import os
 
 __version__ = "0.1.0"
+
+# scikit-learn's t-SNE runs on OpenMP threads that spin while they wait. Right after
+# TensorFlow has worked, on 2 cores, that spinning starved t-SNE of 12 points for 40 s
+# (0.3 s with sleeping waits). libgomp reads this once, when scikit-learn loads it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _PUBLIC = {
     "Autoencoder": "aevis.model",

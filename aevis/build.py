@@ -6,15 +6,17 @@ the site written, into a staging folder that replaces the old site when it is co
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
-from aevis import datasets, images, latent, site
+from aevis import datasets, evaluate, images, latent, site
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
+from aevis.explanations import explain
 from aevis.export import write_data
-from aevis.gallery import Gallery, ModelInfo
+from aevis.gallery import Explanations, Gallery, ModelInfo
 from aevis.imageset import ImageSet, unique_slugs
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder, file_sha256, load_autoencoder
@@ -36,6 +38,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     ae, imageset, model_info = _model_and_images(config, stages)
     stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
     gallery = _gather(config, ae, imageset, model_info, stages)
+    gallery = dataclasses.replace(gallery, explanations=_explain(config, gallery, stages))
     with staged_site(Path(config.out)) as staging:
         with stages.stage("Writing pictures", total=len(gallery)) as advance:
             site.write_pictures(gallery, staging, on_progress=advance)
@@ -124,3 +127,102 @@ def _gather(
         with_page=with_page,
         parameters=config.as_record(),
     )
+
+
+_CHUNK = 32  # images per explain() call: the progress bar moves, the work stays batched
+_CASCADE_METHOD = "saliency"
+
+
+def _explain(config: BuildConfig, gallery: Gallery, stages: Stages) -> Explanations | None:
+    """Heat-maps of the paged images with every method, pair maps, and the faithfulness figures."""
+    if not config.methods:
+        return None
+    paged = gallery.paged
+    pictures = gallery.imageset.images[paged]
+    neighbours = gallery.neighbour_indices[paged]
+    references = gallery.codes[neighbours[:, 0]] if config.target == "neighbour" and neighbours.size else None
+    options = {method: config.method_options(method) for method in config.methods}
+    maps = {}
+    with stages.stage("Explaining", total=len(paged) * len(config.methods)) as advance:
+        for method in config.methods:
+            try:
+                maps[method] = _chunked(
+                    lambda rows: explain(
+                        gallery.ae, pictures[rows], method, config.target,
+                        **_with_references(references, rows), **options[method],
+                    ),
+                    len(paged), advance,
+                )
+            except (ValueError, TypeError) as error:  # a bad option or target for this model
+                raise AevisError(f"Could not draw {method} maps: {error}") from error
+
+    pair_maps = None
+    if config.pair_method and neighbours.size:
+        pair_maps = _pair_maps(config, gallery, paged, neighbours, stages)
+
+    faithfulness, cascade, cascade_image = {}, [], None
+    if config.faithfulness_sample:
+        with stages.stage("Checking faithfulness"):
+            masks = gallery.imageset.masks[paged] if gallery.imageset.masks is not None else None
+            faithfulness = evaluate.faithfulness(
+                gallery.ae, pictures, maps, masks, target=config.target, reference_codes=references,
+                method_options={method: _without_batch(o) for method, o in options.items()},
+                sample=config.faithfulness_sample, seed=config.seed, batch_size=config.batch_size,
+            )
+            if _CASCADE_METHOD in maps:
+                example = 0
+                cascade = evaluate.randomization_cascade(
+                    gallery.ae, pictures[example : example + 1], _CASCADE_METHOD,
+                    maps[_CASCADE_METHOD][example : example + 1], target=config.target,
+                    **_with_references(references, slice(example, example + 1)),
+                    seed=config.seed, **_without_batch(options[_CASCADE_METHOD]),
+                )
+                cascade_image = int(paged[example])
+    return Explanations(
+        target=config.target,
+        options={method: _without_batch(o) for method, o in options.items()},
+        maps=maps,
+        pair_method=config.pair_method if pair_maps is not None else None,
+        pair_maps=pair_maps,
+        faithfulness=faithfulness,
+        cascade_method=_CASCADE_METHOD if cascade else None,
+        cascade=cascade,
+        cascade_image=cascade_image,
+    )
+
+
+def _pair_maps(config, gallery, paged, neighbours, stages) -> np.ndarray:
+    """Each paged image against each neighbour's code, and each neighbour against the image's."""
+    count, k = neighbours.shape
+    here = np.repeat(paged, k)
+    there = neighbours.reshape(-1)
+    subjects = np.concatenate([here, there])
+    references = np.concatenate([gallery.codes[there], gallery.codes[here]])
+    pictures = gallery.imageset.images
+    with stages.stage("Explaining neighbour pairs", total=len(subjects)) as advance:
+        flat = _chunked(
+            lambda rows: explain(
+                gallery.ae, pictures[subjects[rows]], config.pair_method, "neighbour",
+                reference_codes=references[rows], **config.method_options(config.pair_method),
+            ),
+            len(subjects), advance,
+        )
+    height, width = flat.shape[1:]
+    return flat.reshape(2, count, k, height, width).transpose(1, 2, 0, 3, 4)
+
+
+def _chunked(compute, count: int, advance) -> np.ndarray:
+    parts = []
+    for start in range(0, count, _CHUNK):
+        rows = slice(start, min(start + _CHUNK, count))
+        parts.append(compute(rows))
+        advance(rows.stop - rows.start)
+    return np.concatenate(parts)
+
+
+def _with_references(references, rows) -> dict:
+    return {} if references is None else {"reference_codes": references[rows]}
+
+
+def _without_batch(options: dict) -> dict:
+    return {name: value for name, value in options.items() if name != "batch_size"}

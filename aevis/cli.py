@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from aevis.config import BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
+from aevis.config import ATTRIBUTION_METHODS, BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,6 +38,26 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("--batch-size", type=int, default=defaults.batch_size, help="(default: %(default)s)")
     training.add_argument("--cache-dir", type=Path, default=defaults.cache_dir,
                           help="where trained models are kept between runs (default: %(default)s)")
+    maps = p.add_argument_group("heat-maps (what the network looks at)")
+    maps.add_argument("--target", default=defaults.target,
+                      help="what the maps explain: self, neighbour, channel:K or reconstruction (default: %(default)s)")
+    maps.add_argument("--methods", nargs="*", choices=ATTRIBUTION_METHODS, default=list(defaults.methods),
+                      metavar="METHOD", help=f"methods to draw, any of {', '.join(ATTRIBUTION_METHODS)} (default: all)")
+    maps.add_argument("--pair-method", choices=ATTRIBUTION_METHODS, default=defaults.pair_method,
+                      help="method of the pair maps on neighbour cards (default: %(default)s)")
+    maps.add_argument("--no-pair-maps", dest="pair_method", action="store_const", const=None,
+                      help="draw no pair maps")
+    maps.add_argument("--samples", type=int, help="SmoothGrad: noisy copies per image (default 20)")
+    maps.add_argument("--noise", type=float, help="SmoothGrad: noise as a fraction of the pixel range (default 0.15)")
+    maps.add_argument("--steps", type=int, help="Integrated Gradients: steps along the path (default 32)")
+    maps.add_argument("--baseline", choices=("black", "blurred", "mean"),
+                      help="Integrated Gradients: the starting image (default black)")
+    maps.add_argument("--layer", help="Grad-CAM: the layer to explain (default: the last encoder convolution)")
+    maps.add_argument("--patch", type=int, help="Occlusion: patch side in pixels (default: an eighth of the image)")
+    maps.add_argument("--stride", type=int, help="Occlusion: step between patches (default: half a patch)")
+    maps.add_argument("--fill", type=float, help="Occlusion: the patch's grey level in [0, 1] (default 0.5)")
+    maps.add_argument("--faithfulness-sample", type=int, default=defaults.faithfulness_sample,
+                      help="images the faithfulness checks use; 0 skips them (default: %(default)s)")
     site = p.add_argument_group("the gallery")
     site.add_argument("--out", type=Path, default=defaults.out, help="output folder (default: %(default)s)")
     site.add_argument("--neighbours", type=int, default=defaults.neighbours,
@@ -55,6 +75,7 @@ def config_from_arguments(argv: list[str] | None = None) -> BuildConfig:
     arguments = p.parse_args(argv)
     values = vars(arguments)
     values["filters"] = tuple(values["filters"])
+    values["methods"] = tuple(values["methods"])
     try:
         return BuildConfig(**values)
     except ValueError as error:

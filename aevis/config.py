@@ -7,11 +7,21 @@ The command line (``aevis.cli``) fills a :class:`BuildConfig`; nothing else read
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 BUILTIN_DATASETS = ("shapes", "digits")
 INPUT_SCALES = ("0-1", "0-255", "-1-1")
+ATTRIBUTION_METHODS = ("saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion")
+# Which method options each method takes; a None option means "the method's default".
+METHOD_OPTIONS = {
+    "saliency": (),
+    "smoothgrad": ("samples", "noise"),
+    "integrated_gradients": ("steps", "baseline"),
+    "gradcam": ("layer",),
+    "occlusion": ("patch", "stride", "fill"),
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,31 @@ class BuildConfig:
     pages: int | None = None
     """Give full pages to this many images, spread over the map; None gives every image one."""
     seed: int = 0
-    """Seed for data generation, training, and t-SNE."""
+    """Seed for data generation, training, SmoothGrad noise, and t-SNE."""
+    target: str = "self"
+    """What the heat-maps explain: 'self', 'neighbour', 'channel:K' or 'reconstruction'."""
+    methods: tuple[str, ...] = ATTRIBUTION_METHODS
+    """Attribution methods drawn on every page."""
+    pair_method: str | None = "gradcam"
+    """Method for the pair maps on neighbour cards; None draws none."""
+    samples: int | None = None
+    """SmoothGrad: noisy copies per image (method default 20)."""
+    noise: float | None = None
+    """SmoothGrad: noise level as a fraction of the [0, 1] range (method default 0.15)."""
+    steps: int | None = None
+    """Integrated Gradients: steps along the path (method default 32)."""
+    baseline: str | None = None
+    """Integrated Gradients: 'black', 'blurred' or 'mean' (method default 'black')."""
+    layer: str | None = None
+    """Grad-CAM: the layer to explain (method default: the last encoder convolution)."""
+    patch: int | None = None
+    """Occlusion: side of the square patch in pixels (method default ⌈H/8⌉)."""
+    stride: int | None = None
+    """Occlusion: step between patch positions (method default ⌈patch/2⌉)."""
+    fill: float | None = None
+    """Occlusion: the patch's value in [0, 1] (method default 0.5)."""
+    faithfulness_sample: int = 16
+    """Images (spread over the set) the faithfulness checks run on; 0 skips them."""
     cache_dir: Path = Path(".aevis-cache")
     """Where trained models are cached between runs."""
     quiet: bool = False
@@ -65,10 +99,31 @@ class BuildConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if self.pages is not None and self.pages < 1:
             raise ValueError(f"pages must be at least 1, got {self.pages}.")
+        unknown = [method for method in self.methods if method not in ATTRIBUTION_METHODS]
+        if self.pair_method is not None and self.pair_method not in ATTRIBUTION_METHODS:
+            unknown.append(self.pair_method)
+        if unknown:
+            raise ValueError(
+                f"Unknown method {unknown[0]!r}; expected one of {', '.join(ATTRIBUTION_METHODS)}."
+            )
+        if not re.fullmatch(r"self|neighbour|reconstruction|channel:\d+", self.target):
+            raise ValueError(
+                f"Unknown target {self.target!r}; expected self, neighbour, channel:K (K a channel number) or reconstruction."
+            )
+        if self.faithfulness_sample < 0:
+            raise ValueError(f"faithfulness_sample must be 0 or more, got {self.faithfulness_sample}.")
         if self.image_size % 16:
             raise ValueError(
                 f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.image_size}."
             )
+
+    def method_options(self, method: str) -> dict:
+        """The options given for ``method``, plus the batch size and, for SmoothGrad, the seed."""
+        options = {name: getattr(self, name) for name in METHOD_OPTIONS[method]}
+        options = {name: value for name, value in options.items() if value is not None}
+        if method == "smoothgrad":
+            options["seed"] = self.seed
+        return {**options, "batch_size": self.batch_size}
 
     def as_record(self) -> dict:
         """The build parameters as JSON-ready values, for the manifest."""

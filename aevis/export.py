@@ -29,6 +29,7 @@ def page_href(slug: str) -> str:
 def manifest(gallery: Gallery) -> dict:
     """The manifest as JSON-ready data (the ``built_at`` field is the only one that varies)."""
     spec = gallery.ae.input_spec
+    explanations = gallery.explanations
     imageset = gallery.imageset
     records = []
     for index, slug in enumerate(gallery.slugs):
@@ -66,12 +67,47 @@ def manifest(gallery: Gallery) -> dict:
             "pages": int(gallery.with_page.sum()),
             "rejected": len(imageset.rejected),
         },
-        "maps": sorted(gallery.maps),
+        "maps": map_names(gallery),
+        "target": explanations.target if explanations else None,
+        "method_options": explanations.options if explanations else {},
+        "pair_method": explanations.pair_method if explanations else None,
+        "faithfulness": _json_safe(explanations.faithfulness) if explanations else {},
         "files": {"codes": "codes.npy", "maps": "maps/{slug}.npz"},
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
         "warnings": gallery.warnings,
     }
+
+
+def _json_safe(figures: dict) -> dict:
+    """NaN (an undefined figure) becomes null: JSON has no NaN."""
+    return {
+        method: {name: (None if value != value else value) for name, value in row.items()}
+        for method, row in figures.items()
+    }
+
+
+def map_names(gallery: Gallery) -> list[str]:
+    """The arrays a paged image's npz file holds (others hold ``reconstruction_error`` only)."""
+    names = sorted(gallery.maps)
+    explanations = gallery.explanations
+    if explanations:
+        names += list(explanations.maps)
+        if explanations.pair_maps is not None:
+            names.append(f"{explanations.pair_method}__neighbour")
+    return names
+
+
+def maps_of(gallery: Gallery, index: int, position: int | None) -> dict[str, np.ndarray]:
+    """Every map of image ``index`` (``position`` among the paged images, or None)."""
+    arrays = {name: values[index] for name, values in gallery.maps.items()}
+    explanations = gallery.explanations
+    if explanations and position is not None:
+        arrays.update({method: maps[position] for method, maps in explanations.maps.items()})
+        if explanations.pair_maps is not None:
+            # Against the nearest neighbour's code: what makes the image similar to it.
+            arrays[f"{explanations.pair_method}__neighbour"] = explanations.pair_maps[position, 0, 0]
+    return {name: np.asarray(values, np.float32) for name, values in arrays.items()}
 
 
 def write_data(gallery: Gallery, site: Path) -> None:
@@ -80,6 +116,6 @@ def write_data(gallery: Gallery, site: Path) -> None:
     (data / "maps").mkdir(parents=True, exist_ok=True)
     (data / "manifest.json").write_text(json.dumps(manifest(gallery), indent=1, ensure_ascii=False))
     np.save(data / "codes.npy", np.ascontiguousarray(gallery.codes, np.float32))
+    position_of = {int(index): position for position, index in enumerate(gallery.paged)}
     for index, slug in enumerate(gallery.slugs):
-        arrays = {name: values[index].astype(np.float32) for name, values in gallery.maps.items()}
-        np.savez_compressed(data / "maps" / f"{slug}.npz", **arrays)
+        np.savez_compressed(data / "maps" / f"{slug}.npz", **maps_of(gallery, index, position_of.get(index)))

@@ -22,6 +22,27 @@ class ModelInfo:
 
 
 @dataclass(frozen=True, eq=False)
+class Explanations:
+    """Attribution maps of the paged images, and the evidence that they are faithful."""
+
+    target: str
+    options: dict[str, dict]
+    """method -> the options its maps were made with."""
+    maps: dict[str, np.ndarray]
+    """method -> float32 (P, H, W), row p for the p-th paged image."""
+    pair_method: str | None
+    pair_maps: np.ndarray | None
+    """float32 (P, K, 2, H, W): [p, k, 0] is paged image p explained against its k-th
+    neighbour's code, [p, k, 1] that neighbour explained against image p's code."""
+    faithfulness: dict[str, dict[str, float]]
+    cascade_method: str | None
+    cascade: list
+    """:class:`aevis.evaluate.CascadeStep` list for one example image (may be empty)."""
+    cascade_image: int | None
+    """Index (in the whole set) of the cascade's example image."""
+
+
+@dataclass(frozen=True, eq=False)
 class Gallery:
     """Arrays and facts for every image, in manifest order."""
 
@@ -42,7 +63,14 @@ class Gallery:
     with_page: np.ndarray
     """bool (N,): whether the image gets a page of its own."""
     parameters: dict
+    explanations: Explanations | None = None
+    """Heat-maps and their faithfulness, for the images with pages."""
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def paged(self) -> np.ndarray:
+        """Indices of the images with pages, in manifest order."""
+        return np.flatnonzero(self.with_page)
 
     def __len__(self) -> int:
         return len(self.slugs)

@@ -29,7 +29,7 @@ def to_pil(image: np.ndarray) -> Image.Image:
 
 def save_png(image: np.ndarray, path: Path) -> None:
     """Write a [0, 1] image as an optimised PNG."""
-    to_pil(image).save(path, optimize=True)
+    to_pil(image).save(path)
 
 
 def colourise(values: np.ndarray, vmin: float, vmax: float, colourmap: str = ERROR_COLOURMAP) -> np.ndarray:
@@ -114,3 +114,31 @@ def collage(tiles: list[tuple[str, np.ndarray]], tile_size: int = 160) -> Image.
         draw.text((left + tile_size / 2, gap + tile_size + label_height / 2), label,
                   fill="#333333", font=font, anchor="mm")
     return sheet
+
+
+def faithfulness_chart(figures: dict[str, dict[str, float]], titles: dict[str, str], path: Path) -> None:
+    """Bar charts of the faithfulness figures: deletion, randomization and object share."""
+    methods = list(figures)
+    labels = [titles[method] for method in methods]
+    panels = [("Deletion: area under the curve\n(lower than random = faithful)", "deletion_auc", "random_deletion_auc", "random order")]
+    panels.append(("Randomised network: rank correlation\n(lower = the map depends on training)", "randomization_spearman", None, None))
+    if all("object_share" in row for row in figures.values()):
+        panels.append(("Share of the heat on the object\n(higher than the object's area = on target)", "object_share", "mask_share", "object's share of the image"))
+    figure = Figure(figsize=(4.2 * len(panels), 3.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    positions = np.arange(len(methods))
+    for column, (title, key, reference, reference_label) in enumerate(panels):
+        axes = figure.add_subplot(1, len(panels), column + 1)
+        values = [figures[method][key] for method in methods]
+        axes.barh(positions, values, color="#3b6ea8", height=0.6)
+        if reference is not None:
+            axes.scatter([figures[method][reference] for method in methods], positions, marker="|", s=400,
+                         color="#c0392b", label=reference_label, zorder=3)
+            axes.legend(loc="lower right", fontsize=8, frameon=False)
+        else:
+            axes.axvline(0.5, color="#c0392b", linestyle="--", linewidth=1)
+        axes.set_yticks(positions, labels if column == 0 else [""] * len(labels))
+        axes.invert_yaxis()
+        axes.set_title(title, fontsize=9)
+        axes.spines[["top", "right"]].set_visible(False)
+    figure.savefig(path)

@@ -16,8 +16,9 @@ import jinja2
 import numpy as np
 
 from aevis import __version__, render
+from aevis.descriptions import METHOD_WORDS, MethodWords, target_words
 from aevis.export import page_href
-from aevis.gallery import Gallery
+from aevis.gallery import Explanations, Gallery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC_FILES = ("style.css", "gallery.js")
@@ -32,6 +33,19 @@ class Link:
     thumbnail: str
     href: str | None
     similarity: float | None = None
+    pair_here: str | None = None
+    """Heat-map of the page's image against this one's code (what it shares with this one)."""
+    pair_there: str | None = None
+    """Heat-map of this image against the page's image's code."""
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """One method's picture on an image page."""
+
+    words: MethodWords
+    png: str
+    legend_png: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,10 @@ class ImagePage:
     reconstruction_png: str
     error_png: str
     error_mean: float
+    heatmaps: tuple[Heatmap, ...]
+    collage_png: str | None
+    pair_title: str | None
+    """Name of the method that drew the pair maps on the neighbour cards."""
     neighbours: tuple[Link, ...]
     listed_by: tuple[Link, ...]
     """Images that list this one among their neighbours."""
@@ -88,6 +106,51 @@ class ModelPage:
 
 
 @dataclass(frozen=True)
+class FaithfulnessRow:
+    """One method's faithfulness figures and whether each meets its aim."""
+
+    words: MethodWords
+    deletion_auc: float
+    random_deletion_auc: float
+    randomization_spearman: float
+    object_share: float | None
+    mask_share: float | None
+
+    @property
+    def deletion_ok(self) -> bool:
+        return self.deletion_auc < self.random_deletion_auc
+
+    @property
+    def randomization_ok(self) -> bool:
+        return self.randomization_spearman < 0.5
+
+    @property
+    def object_ok(self) -> bool | None:
+        return None if self.object_share is None else self.object_share >= 2 * self.mask_share
+
+
+@dataclass(frozen=True)
+class CascadeTile:
+    label: str
+    png: str
+    spearman: float | None
+
+
+@dataclass(frozen=True)
+class ReadingPage:
+    """The "How to read these pictures" page."""
+
+    target: str
+    methods: tuple[MethodWords, ...]
+    example: ImagePage | None
+    rows: tuple[FaithfulnessRow, ...]
+    chart_png: str | None
+    sample: int
+    cascade_method: MethodWords | None
+    cascade: tuple[CascadeTile, ...]
+
+
+@dataclass(frozen=True)
 class SiteSummary:
     """Counts and facts shown in the header and on the index."""
 
@@ -106,6 +169,15 @@ def media(slug: str, kind: str) -> str:
     return f"media/{slug}/{kind}.png"
 
 
+def legend(signed: bool) -> str:
+    """Path of the overlay colour legend."""
+    return f"media/legend-{'signed' if signed else 'unsigned'}.png"
+
+
+def _pair_pictures(slug: str, rank: int) -> tuple[str, str]:
+    return media(slug, f"pair-{rank}-here"), media(slug, f"pair-{rank}-there")
+
+
 def gather_pages(gallery: Gallery) -> list[ImagePage]:
     """One page model per image that has a page, in manifest order."""
     links = [
@@ -116,13 +188,25 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
     for index, neighbours in enumerate(gallery.neighbour_indices):
         for other in neighbours:
             listed_by[other].append(index)
-    paged = np.flatnonzero(gallery.with_page)
+    paged = gallery.paged
+    explanations = gallery.explanations
+    methods = list(explanations.maps) if explanations else []
+    has_pairs = explanations is not None and explanations.pair_maps is not None
     pages = []
     for position, index in enumerate(paged):
         slug = gallery.slugs[index]
         neighbours = tuple(
-            Link(links[other].name, links[other].thumbnail, links[other].href, float(similarity))
-            for other, similarity in zip(gallery.neighbour_indices[index], gallery.neighbour_similarities[index])
+            Link(
+                links[other].name, links[other].thumbnail, links[other].href, float(similarity),
+                *(_pair_pictures(slug, rank) if has_pairs else (None, None)),
+            )
+            for rank, (other, similarity) in enumerate(
+                zip(gallery.neighbour_indices[index], gallery.neighbour_similarities[index])
+            )
+        )
+        heatmaps = tuple(
+            Heatmap(METHOD_WORDS[method], media(slug, method), legend(METHOD_WORDS[method].signed))
+            for method in methods
         )
         pages.append(ImagePage(
             slug=slug,
@@ -134,6 +218,9 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             reconstruction_png=media(slug, "reconstruction"),
             error_png=media(slug, "error"),
             error_mean=float(gallery.maps["reconstruction_error"][index].mean()),
+            heatmaps=heatmaps,
+            collage_png=media(slug, "collage") if methods else None,
+            pair_title=METHOD_WORDS[explanations.pair_method].title if has_pairs else None,
             neighbours=neighbours,
             listed_by=tuple(links[other] for other in listed_by[index]),
             previous=links[paged[position - 1]] if position > 0 else None,
@@ -188,6 +275,54 @@ def gather_model(gallery: Gallery) -> ModelPage:
     )
 
 
+def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> ReadingPage:
+    """The reading guide: method words, a worked example, the faithfulness figures."""
+    explanations = gallery.explanations
+    if explanations is None:
+        return ReadingPage("", (), None, (), None, 0, None, ())
+    rows = tuple(
+        FaithfulnessRow(
+            METHOD_WORDS[method], figures["deletion_auc"], figures["random_deletion_auc"],
+            figures["randomization_spearman"], figures.get("object_share"), figures.get("mask_share"),
+        )
+        for method, figures in explanations.faithfulness.items()
+    )
+    cascade = ()
+    example = None
+    if explanations.cascade_image is not None:
+        slug = gallery.slugs[explanations.cascade_image]
+        example = next(page for page in pages if page.slug == slug)
+        cascade = (CascadeTile("trained network", media(slug, explanations.cascade_method), None),) + tuple(
+            CascadeTile(f"randomised down to {step.layer}", f"media/cascade-{depth}.png", step.spearman)
+            for depth, step in enumerate(explanations.cascade)
+        )
+    return ReadingPage(
+        target=target_words(explanations.target),
+        methods=tuple(METHOD_WORDS[method] for method in explanations.maps),
+        example=example or (pages[0] if pages else None),
+        rows=rows,
+        chart_png="media/faithfulness.png" if rows else None,
+        sample=sample,
+        cascade_method=METHOD_WORDS[explanations.cascade_method] if explanations.cascade_method else None,
+        cascade=cascade,
+    )
+
+
+def write_reading_pictures(gallery: Gallery, site: Path) -> None:
+    """The faithfulness chart and the randomization strip."""
+    explanations = gallery.explanations
+    if explanations is None:
+        return
+    if explanations.faithfulness:
+        titles = {method: METHOD_WORDS[method].title for method in explanations.faithfulness}
+        render.faithfulness_chart(explanations.faithfulness, titles, site / "media" / "faithfulness.png")
+    if explanations.cascade:
+        image = gallery.imageset.images[explanations.cascade_image]
+        signed = METHOD_WORDS[explanations.cascade_method].signed
+        for depth, step in enumerate(explanations.cascade):
+            render.save_png(render.overlay(image, step.maps[0], signed), site / "media" / f"cascade-{depth}.png")
+
+
 def summarise(gallery: Gallery, title: str) -> SiteSummary:
     spec = gallery.ae.input_spec
     labels = gallery.imageset.labels
@@ -203,23 +338,52 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
 
 
 def write_pictures(gallery: Gallery, site: Path, on_progress=None) -> None:
-    """PNG files: every image's input (its thumbnail); reconstruction and error for pages."""
+    """PNG files: every image's input (its thumbnail); for pages, the rest of the story."""
     errors = gallery.maps["reconstruction_error"]
     # One colour scale for the whole set, so pages compare: black = perfect, yellow = the
     # 99th-percentile error over all pixels of all images.
     error_top = render.robust_upper(errors)
+    page_of = {int(index): position for position, index in enumerate(gallery.paged)}
     for index, slug in enumerate(gallery.slugs):
         folder = site / "media" / slug
         folder.mkdir(parents=True, exist_ok=True)
-        render.save_png(gallery.imageset.images[index], folder / "input.png")
-        if gallery.with_page[index]:
+        image = gallery.imageset.images[index]
+        render.save_png(image, folder / "input.png")
+        if index in page_of:
+            error = render.colourise(errors[index], 0.0, error_top)
             render.save_png(gallery.reconstructions[index], folder / "reconstruction.png")
-            render.save_png(render.colourise(errors[index], 0.0, error_top), folder / "error.png")
+            render.save_png(error, folder / "error.png")
+            if gallery.explanations:
+                _write_explanation_pictures(gallery, index, page_of[index], folder, error)
         if on_progress:
             on_progress(1)
     render.legend_strip(site / "media" / "error-legend.png")
+    write_reading_pictures(gallery, site)
+    for signed in (False, True):
+        render.overlay_legend_strip(site / legend(signed), signed)
     if gallery.model_info.losses:
         render.loss_curve(gallery.model_info.losses, site / "media" / "loss.png")
+
+
+def _write_explanation_pictures(gallery: Gallery, index: int, position: int, folder: Path, error) -> None:
+    """One image's heat-map overlays, its shareable collage, and its neighbour pair maps."""
+    explanations = gallery.explanations
+    image = gallery.imageset.images[index]
+    tiles = [("input", image), ("rebuilt", gallery.reconstructions[index]), ("rebuild error", error)]
+    for method, maps in explanations.maps.items():
+        words = METHOD_WORDS[method]
+        picture = render.overlay(image, maps[position], signed=words.signed)
+        render.save_png(picture, folder / f"{method}.png")
+        tiles.append((words.title, picture))
+    render.collage(tiles).save(folder / "collage.png")
+    if explanations.pair_maps is not None:
+        signed = METHOD_WORDS[explanations.pair_method].signed
+        for rank, other in enumerate(gallery.neighbour_indices[index]):
+            here, there = explanations.pair_maps[position, rank]
+            render.save_png(render.overlay(image, here, signed), folder / f"pair-{rank}-here.png")
+            render.save_png(
+                render.overlay(gallery.imageset.images[other], there, signed), folder / f"pair-{rank}-there.png"
+            )
 
 
 def _environment() -> jinja2.Environment:
@@ -232,7 +396,9 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["percent"] = lambda value: f"{value * 100:.0f}%"
     environment.filters["thousands"] = lambda value: f"{value:,}"
-    environment.filters["decimals"] = lambda value, places=3: f"{value:.{places}f}"
+    environment.filters["decimals"] = lambda value, places=3: (
+        "n/a" if value is None or value != value else f"{value:.{places}f}"
+    )
     return environment
 
 
@@ -257,6 +423,8 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
     points = gather_map(gallery)
     emit("map.html", "map.html", points=points, thumb_size=_map_thumb_size(len(points)))
     emit("model.html", "model.html", model=gather_model(gallery))
+    sample = int(gallery.parameters.get("faithfulness_sample", 0))
+    emit("reading.html", "reading.html", guide=gather_reading(gallery, pages, min(sample, len(pages))))
     for page in pages:
         emit("image.html", page.href, page=page)
         if on_progress:

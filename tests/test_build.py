@@ -13,6 +13,7 @@ from aevis.build import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
+from aevis.explanations import explain
 from aevis.model import load_autoencoder
 from aevis.output import MARKER
 from tests.models import strided_dense
@@ -60,6 +61,46 @@ def test_manifest_codes_and_maps_agree_in_count_and_order(built):
     assert manifest["seed"] == 0 and manifest["parameters"]["epochs"] == 1
 
 
+def test_heat_maps_are_exported_as_explain_computes_them(built):
+    config, gallery = built
+    site = config.out
+    manifest = _manifest(site)
+    methods = ["saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion"]
+    assert manifest["maps"] == ["reconstruction_error", *methods, "gradcam__neighbour"]
+    assert manifest["target"] == "self" and manifest["pair_method"] == "gradcam"
+    assert manifest["method_options"]["smoothgrad"] == {"seed": 0}
+    records = manifest["images"]
+    [model_file] = list(Path(config.cache_dir).glob("*.keras"))
+    ae = load_autoencoder(model_file)
+    images = gallery.imageset.images
+    codes = np.load(site / "data" / "codes.npy")
+    first, nearest = records[0], [r["slug"] for r in records].index(records[0]["neighbours"][0]["slug"])
+    with np.load(site / "data" / "maps" / f"{first['slug']}.npz") as maps:
+        assert sorted(maps.files) == sorted(manifest["maps"])
+        for method in methods:
+            expected = explain(ae, images[:1], method, "self", **manifest["method_options"][method])[0]
+            np.testing.assert_allclose(maps[method], expected, rtol=1e-4, atol=1e-6)
+        pair = explain(ae, images[:1], "gradcam", "neighbour", reference_codes=codes[nearest : nearest + 1])[0]
+        np.testing.assert_allclose(maps["gradcam__neighbour"], pair, rtol=1e-4, atol=1e-6)
+    html = (site / first["page"]).read_text()
+    for method in methods:
+        assert f'media/{first["slug"]}/{method}.png' in html
+    assert f'media/{first["slug"]}/collage.png' in html and "pair-0-here.png" in html
+
+
+def test_faithfulness_figures_are_recorded_and_shown(built):
+    config, _ = built
+    figures = _manifest(config.out)["faithfulness"]
+    assert sorted(figures) == sorted(["saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion"])
+    for row in figures.values():
+        assert set(row) == {"deletion_auc", "random_deletion_auc", "randomization_spearman", "object_share", "mask_share"}
+        assert 0 < row["mask_share"] < 1  # the shapes' masks cover part of each image
+    reading = (config.out / "reading.html").read_text()
+    assert "Can these pictures be trusted?" in reading
+    assert f'{figures["saliency"]["randomization_spearman"]:.2f}' in reading
+    assert (config.out / "media" / "faithfulness.png").is_file()
+
+
 def test_neighbours_in_manifest_are_the_cosine_nearest(built):
     config, gallery = built
     records = _manifest(config.out)["images"]
@@ -78,13 +119,19 @@ def test_every_link_and_picture_resolves_and_nothing_is_external(built):
     config, _ = built
     site = config.out
     pages = list(site.rglob("*.html"))
-    assert len(pages) == 3 + 12  # index, map, model, one page per image
+    assert len(pages) == 4 + 12  # index, map, model, reading guide, one page per image
     for page in pages:
         html = page.read_text()
-        assert "http://" not in html and "https://" not in html and "//" not in re.sub(r"<!--.*?-->", "", html).replace("://", "")
-        for target in re.findall(r'(?:href|src)="([^"#]+)"', html):
+        # Resources (pictures, styles, scripts) are all local; the only outside addresses
+        # are the papers the reading guide cites, as plain links a reader may follow.
+        for resource in re.findall(r'(?:src|<link[^>]*href)="([^"]+)"', html):
+            assert "//" not in resource, f"{page}: external resource {resource}"
+        for outside in re.findall(r'<a href="(\w+:[^"]*)"', html):
+            assert outside.startswith("https://arxiv.org/abs/"), f"{page}: unexpected outside link {outside}"
+        for target in re.findall(r'(?:href|src)="([^"#:]+)"', html):
             assert not target.startswith("/"), f"{page}: absolute link {target}"
             assert (page.parent / target).resolve().is_file(), f"{page}: broken link {target}"
+    assert "url(" not in (site / "assets" / "style.css").read_text()
 
 
 def test_image_pages_link_neighbours_both_ways(built):
@@ -114,6 +161,9 @@ def test_pages_option_gives_pages_to_that_many(built, tmp_path):
     records = _manifest(out)["images"]
     assert sum(r["page"] is not None for r in records) == 4
     assert len(list((out / "images").glob("*.html"))) == 4
+    for record in records:
+        with np.load(out / "data" / "maps" / f"{record['slug']}.npz") as maps:
+            assert ("saliency" in maps.files) == (record["page"] is not None)
     assert len(records) == 12 and len(np.load(out / "data" / "codes.npy")) == 12
 
 
@@ -168,6 +218,9 @@ def test_command_line_errors_are_one_sentence_and_exit_2(tmp_path, capsys):
         config_from_arguments(["--image-size", "20"])
     assert exit_info.value.code == 2
     assert "multiple of 16" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        config_from_arguments(["--target", "everything"])
+    assert "Unknown target 'everything'" in capsys.readouterr().err
 
 
 def test_command_line_fills_the_config():
