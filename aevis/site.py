@@ -21,7 +21,7 @@ from aevis.export import page_href
 from aevis.gallery import Explanations, Gallery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC_FILES = ("style.css", "gallery.js")
+STATIC_FILES = ("style.css", "gallery.js", "favicon.svg")
 _MAP_MARGIN = 5.0  # percent kept free at the map's edges, so edge thumbnails stay inside
 
 

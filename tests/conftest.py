@@ -31,3 +31,18 @@ def quadrant_ae():
     """16x16x3 whose encoder reads only the top-left 8x8 quadrant."""
     return wrap_autoencoder(models.top_left_reader())
 
+
+
+TINY_BUILD = dict(count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
+"""A whole gallery build in a few seconds: 12 shapes of 16x16, a toy seed model, one epoch."""
+
+
+@pytest.fixture(scope="session")
+def tiny_site(tmp_path_factory):
+    """(config, gallery) of one tiny built site, shared by the build and browser tests."""
+    from aevis.build import build
+    from aevis.config import BuildConfig
+
+    root = tmp_path_factory.mktemp("tiny")
+    config = BuildConfig(out=root / "site", cache_dir=root / "cache", **TINY_BUILD)
+    return config, build(config)

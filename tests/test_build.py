@@ -16,17 +16,15 @@ from aevis.errors import AevisError
 from aevis.explanations import explain
 from aevis.model import load_autoencoder
 from aevis.output import MARKER
+from tests.conftest import TINY_BUILD
 from tests.models import strided_dense
 
-TINY = dict(count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
+TINY = TINY_BUILD
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("build")
-    config = BuildConfig(out=root / "site", cache_dir=root / "cache", **TINY)
-    gallery = build(config)
-    return config, gallery
+def built(tiny_site):
+    return tiny_site
 
 
 def _manifest(site: Path) -> dict:
