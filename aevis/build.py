@@ -20,7 +20,7 @@ from aevis.gallery import Explanations, Gallery, ModelInfo
 from aevis.imageset import ImageSet, unique_slugs
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder, file_sha256, load_autoencoder
-from aevis.output import check_target, staged_site
+from aevis.output import check_target, staged_site, zip_site
 from aevis.progress import Stages
 from aevis.train import train_seed, training_steps
 
@@ -45,6 +45,9 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
             write_data(gallery, staging)
             site.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
+    if config.zip:
+        with stages.stage("Zipping the site"):
+            stages.log(f"Wrote {zip_site(Path(config.out))}")
     return gallery
 
 

@@ -65,6 +65,7 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--pages", type=int, metavar="N",
                       help="give pages to N images spread over the map (default: every image)")
     site.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)")
+    site.add_argument("--zip", action="store_true", help="also write the site as <out>.zip, ready to send")
     site.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 

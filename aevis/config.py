@@ -82,6 +82,8 @@ class BuildConfig:
     """Images (spread over the set) the faithfulness checks run on; 0 skips them."""
     cache_dir: Path = Path(".aevis-cache")
     """Where trained models are cached between runs."""
+    zip: bool = False
+    """Also write ``<out>.zip`` (the whole site, ready to send)."""
     quiet: bool = False
     """Hide progress bars (stage timings are still printed)."""
 
@@ -133,6 +135,6 @@ class BuildConfig:
                 record[key] = str(value)
             elif isinstance(value, tuple):
                 record[key] = list(value)
-        for private in ("out", "cache_dir", "quiet"):
+        for private in ("out", "cache_dir", "quiet", "zip"):
             record.pop(private)
         return record

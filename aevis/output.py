@@ -51,6 +51,20 @@ def staged_site(out: Path) -> Iterator[Path]:
         raise
 
 
+def zip_site(out: Path) -> Path:
+    """Pack the site folder into ``<out>.zip`` beside it, ready to send; return its path.
+
+    The archive holds one top folder named like the site, so it unpacks tidily. It is
+    written under a temporary name and renamed, so a half-written zip never exists.
+    """
+    out = Path(out)
+    target = out.with_name(f"{out.name}.zip")
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.zip-") as scratch:
+        archive = shutil.make_archive(str(Path(scratch) / out.name), "zip", root_dir=out.parent, base_dir=out.name)
+        os.replace(archive, target)
+    return target
+
+
 def _swap(staging: Path, out: Path) -> None:
     if not out.exists():
         os.replace(staging, out)

@@ -152,10 +152,16 @@ def test_second_build_reuses_the_trained_model(built, tmp_path):
     assert model_file.stat().st_mtime_ns == stamp
 
 
-def test_pages_option_gives_pages_to_that_many(built, tmp_path):
+def test_pages_option_gives_pages_to_that_many_and_zip_packs_the_site(built, tmp_path):
     config, _ = built
     out = tmp_path / "some"
-    build(BuildConfig(out=out, cache_dir=config.cache_dir, pages=4, **TINY))
+    build(BuildConfig(out=out, cache_dir=config.cache_dir, pages=4, zip=True, **TINY))
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "some.zip") as archive:
+        names = set(archive.namelist())
+    files = {f"some/{p.relative_to(out).as_posix()}" for p in out.rglob("*") if p.is_file()}
+    assert files <= names and "some/index.html" in names
     records = _manifest(out)["images"]
     assert sum(r["page"] is not None for r in records) == 4
     assert len(list((out / "images").glob("*.html"))) == 4
