@@ -39,6 +39,9 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
     gallery = _gather(config, ae, imageset, model_info, stages)
     gallery = dataclasses.replace(gallery, explanations=_explain(config, gallery, stages))
+    gallery = dataclasses.replace(gallery, flags=_non_finite(gallery))
+    for index, problems in gallery.flags.items():
+        stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
     with staged_site(Path(config.out)) as staging:
         with stages.stage("Writing pictures", total=len(gallery)) as advance:
             site.write_pictures(gallery, staging, on_progress=advance)
@@ -54,7 +57,9 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
 def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder, ImageSet, ModelInfo]:
     if config.model is not None:
         with stages.stage("Loading the model"):
-            ae = load_autoencoder(config.model, config.bottleneck, config.input_scale)
+            ae = load_autoencoder(
+                config.model, config.bottleneck, config.input_scale, safe_mode=not config.trust_model
+            )
         imageset = _images(config, ae.input_spec.shape, stages)
         return ae, imageset, ModelInfo(Path(config.model).name, ae.sha256, losses=None)
 
@@ -112,8 +117,10 @@ def _gather(
         codes, reconstructions = np.concatenate(codes), np.concatenate(reconstructions)
     maps = {"reconstruction_error": squared_error(imageset.images, reconstructions)}
     with stages.stage("Neighbours and map"):
-        indices, similarities = latent.nearest_neighbours(codes, config.neighbours)
-        positions = latent.tsne_map(codes, config.seed)
+        # A NaN or infinite code (flagged on its page) must not poison everyone's neighbours.
+        usable = np.nan_to_num(codes, nan=0.0, posinf=0.0, neginf=0.0)
+        indices, similarities = latent.nearest_neighbours(usable, config.neighbours)
+        positions = latent.tsne_map(usable, config.seed)
     with_page = np.zeros(count, bool)
     with_page[latent.spread_sample(positions, config.pages or count)] = True
     return Gallery(
@@ -212,6 +219,23 @@ def _pair_maps(config, gallery, paged, neighbours, stages) -> np.ndarray:
         )
     height, width = flat.shape[1:]
     return flat.reshape(2, count, k, height, width).transpose(1, 2, 0, 3, 4)
+
+
+def _non_finite(gallery: Gallery) -> dict[int, tuple[str, ...]]:
+    """Which images have NaN or infinite values in their code, reconstruction or maps."""
+    def bad(values: np.ndarray) -> np.ndarray:
+        return ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+
+    problems: dict[int, list[str]] = {}
+    for name, flags in (("code", bad(gallery.codes)), ("reconstruction", bad(gallery.reconstructions))):
+        for index in np.flatnonzero(flags):
+            problems.setdefault(int(index), []).append(f"non-finite values in its {name}")
+    if gallery.explanations:
+        paged = gallery.paged
+        for method, maps in gallery.explanations.maps.items():
+            for position in np.flatnonzero(bad(maps)):
+                problems.setdefault(int(paged[position]), []).append(f"non-finite values in its {method} map")
+    return {index: tuple(reasons) for index, reasons in sorted(problems.items())}
 
 
 def _chunked(compute, count: int, advance) -> np.ndarray:

@@ -25,6 +25,8 @@ def parser() -> argparse.ArgumentParser:
                       help="how many built-in images to make (default: %(default)s)")
     data.add_argument("--model", type=Path, metavar="FILE",
                       help="your trained Keras autoencoder, .keras or .h5 (default: train the seed autoencoder)")
+    data.add_argument("--trust-model", action="store_true",
+                      help="load a model that contains Python code (Lambda layers); only for files you trust")
     data.add_argument("--bottleneck", metavar="LAYER",
                       help="name of the code layer (default: 'encoded', else the narrowest layer)")
     data.add_argument("--input-scale", choices=INPUT_SCALES, default=defaults.input_scale,
@@ -100,6 +102,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aevis: interrupted; the previous site, if any, is untouched.", file=sys.stderr)
         return 130
-    stages.log(f"\nBuilt {len(gallery)} images into {config.out}/ — open {config.out}/index.html")
+    stages.log(report_summary(gallery, config.out))
     stages.log("Stage timings:\n" + stages.summary())
     return 0
+
+
+def report_summary(gallery, out: Path, shown: int = 10) -> str:
+    """The end-of-build summary: counts, skipped files and flagged images, a line each."""
+    imageset = gallery.imageset
+    lines = [
+        f"\nBuilt {len(gallery)} images ({int(gallery.with_page.sum())} with pages) into {out}/ "
+        f"— open {out}/index.html",
+    ]
+    if imageset.rejected:
+        lines.append(f"Skipped {len(imageset.rejected)} file(s):")
+        lines += [f"  {reject.path}: {reject.reason}" for reject in imageset.rejected[:shown]]
+        if len(imageset.rejected) > shown:
+            lines.append(f"  … and {len(imageset.rejected) - shown} more (see {out}/report.html)")
+    if gallery.flags:
+        lines.append(f"Flagged {len(gallery.flags)} image(s) with NaN or infinite values (see {out}/report.html).")
+    lines += [f"Warning: {warning}" for warning in gallery.warnings]
+    return "\n".join(lines)

@@ -40,6 +40,8 @@ class BuildConfig:
     """A trained Keras autoencoder (.keras or .h5); None trains the seed autoencoder."""
     bottleneck: str | None = None
     """Name of the bottleneck layer; None detects it."""
+    trust_model: bool = False
+    """Load a model even if it holds Python code (Lambda layers) that runs on loading."""
     input_scale: str = "0-1"
     """Value range the model was trained on: '0-1', '0-255' or '-1-1'."""
     image_size: int = 64

@@ -41,6 +41,7 @@ def manifest(gallery: Gallery) -> dict:
             "label": imageset.labels[index] if imageset.labels else None,
             "x": round(float(gallery.positions[index, 0]), 6),
             "y": round(float(gallery.positions[index, 1]), 6),
+            "flags": list(gallery.flags.get(index, ())),
             "neighbours": [
                 {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6)}
                 for other, similarity in zip(
@@ -66,6 +67,7 @@ def manifest(gallery: Gallery) -> dict:
             "images": len(gallery),
             "pages": int(gallery.with_page.sum()),
             "rejected": len(imageset.rejected),
+            "flagged": len(gallery.flags),
         },
         "maps": map_names(gallery),
         "target": explanations.target if explanations else None,

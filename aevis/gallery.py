@@ -65,6 +65,8 @@ class Gallery:
     parameters: dict
     explanations: Explanations | None = None
     """Heat-maps and their faithfulness, for the images with pages."""
+    flags: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Image index -> what went wrong numerically (NaN or infinite values) for that image."""
     warnings: list[str] = field(default_factory=list)
 
     @property

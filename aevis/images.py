@@ -1,9 +1,14 @@
 """Where the user's images are read and brought to the model's input.
 
-Each file is opened read-only, turned upright (EXIF orientation), reduced to its first frame,
-composited on white where it has transparency, centre-cropped to the model's aspect, resized,
-converted to the model's channel count and scaled to [0, 1]. A file that cannot be read
-becomes a :class:`~aevis.imageset.Reject` with a reason; it never stops the build.
+Every file that is not hidden is tried, whatever its extension, and recognised by its content
+(a PNG named ``.jpg`` is read as the PNG it is). Each is opened read-only, turned upright (EXIF
+orientation), reduced to its first frame, composited on white where it has transparency,
+centre-cropped to the model's aspect, resized, converted to the model's channel count and
+scaled to [0, 1]. A file that is not a readable image becomes a
+:class:`~aevis.imageset.Reject` with a reason; it never stops the build. Symbolic links to
+folders are not followed (so link loops cannot trap the walk); links to files are read.
+Pillow's decompression-bomb guard stays on: an image of more than twice
+``Image.MAX_IMAGE_PIXELS`` pixels (about 179 million) is rejected, not decoded.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from aevis.errors import AevisError
 from aevis.imageset import ImageSet, Reject
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+"""Pillow formats read (JPEG includes MPO, the variant some cameras write)."""
+Image.init()  # register every format plugin, so ``Image.open(formats=...)`` knows them all
 TRANSPARENCY_BACKGROUND = (255, 255, 255)
 """Transparent pixels are composited on white, as a browser shows them on a white page."""
 
@@ -27,15 +34,17 @@ _FULL_SCALE = {"L": 255.0, "RGB": 255.0, "I": 65535.0}
 
 
 def find_image_files(folder: Path) -> list[Path]:
-    """Image files under ``folder``, recursively, sorted; hidden files and folders skipped."""
+    """Candidate files under ``folder``, recursively, sorted; hidden files and folders skipped."""
     found = []
     for root, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(root) / name
-            if not name.startswith(".") and path.suffix.lower() in IMAGE_EXTENSIONS:
-                found.append(path)
+        found.extend(Path(root) / name for name in sorted(files) if not name.startswith("."))
     return found
+
+
+def _printable(relative: str) -> str:
+    """A path as text that JSON and HTML can carry: undecodable bytes become U+FFFD."""
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def read_image_folder(
@@ -53,16 +62,14 @@ def read_image_folder(
         raise AevisError(f"Expected a folder of images at {folder}, but there is no such folder.")
     files = find_image_files(folder)
     if not files:
-        raise AevisError(
-            f"Expected image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {folder}, but found none."
-        )
+        raise AevisError(f"Expected image files under {folder}, but found no files at all.")
     arrays, sources, rejected = [], [], []
     for path in files:
-        relative = path.relative_to(folder).as_posix()
+        relative = _printable(path.relative_to(folder).as_posix())
         try:
             arrays.append(load_image(path, shape))
             sources.append(relative)
-        except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        except Exception as error:  # noqa: BLE001 - a broken file of any kind must not stop the build
             rejected.append(Reject(relative, _reason(error)))
         if on_progress:
             on_progress(1)
@@ -80,26 +87,41 @@ def read_image_folder(
 
 
 def _reason(error: Exception) -> str:
+    """Why a file was rejected, in a few words."""
     if isinstance(error, UnidentifiedImageError):
-        return "not an image Pillow can read"
+        return f"not an image in a supported format ({', '.join(IMAGE_FORMATS)})"
     if isinstance(error, Image.DecompressionBombError):
-        return "too many pixels (Pillow's decompression-bomb guard)"
+        return "too many pixels to decode safely (Pillow's decompression-bomb guard)"
+    if isinstance(error, MemoryError):
+        return "too large to decode in memory"
+    if isinstance(error, OSError) and "truncated" in str(error):
+        return "the file is cut short (truncated)"
+    if isinstance(error, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return f"could not be opened ({error.strerror or type(error).__name__})"
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return f"unreadable image: {text.splitlines()[0] if text else type(error).__name__}"
 
 
 def load_image(path: str | Path, shape: tuple[int, int, int]) -> np.ndarray:
     """One image file as float32 (height, width, channels) in [0, 1]."""
     height, width, channels = shape
-    with Image.open(path) as opened:
+    with Image.open(path, formats=IMAGE_FORMATS) as opened:
         opened.seek(0)
-        if opened.format == "JPEG":
+        if opened.format in ("JPEG", "MPO"):
             opened.draft("RGB", (width * 2, height * 2))  # decode at reduced size: fast, small
-        upright = ImageOps.exif_transpose(opened)
-        image = _plain_mode(upright)
+        opened.load()
+        image = _plain_mode(_upright(opened))
     image = _centre_crop(image, width / height)
     image = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     return to_channels(_to_unit_float(image), channels)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; an unreadable EXIF block leaves the image as stored."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - broken metadata is no reason to lose the picture
+        return image
 
 
 def _plain_mode(image: Image.Image) -> Image.Image:

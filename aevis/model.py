@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +134,8 @@ def load_autoencoder(
             named ``encoded``, else the layer with the smallest output between input and
             output).
         input_scale: value range the model was trained on: '0-1', '0-255' or '-1-1'.
-        safe_mode: refuse models that need arbitrary code (Lambda layers) to load.
+        safe_mode: refuse models that need arbitrary code (Lambda layers) to load; pass
+            False only for a file you trust (``--trust-model``).
 
     Returns:
         An :class:`Autoencoder`.
@@ -152,9 +154,26 @@ def load_autoencoder(
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=safe_mode)
     except Exception as error:  # Keras raises many types; the user needs one sentence.
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise AevisError(f"Keras could not load {path.name} as a model: {reason}") from error
+        raise AevisError(_load_failure(path, error)) from error
     return wrap_autoencoder(model, bottleneck, input_scale, sha256=file_sha256(path))
+
+
+def _load_failure(path: Path, error: Exception) -> str:
+    """One sentence on why Keras could not load a model file."""
+    text = str(error).strip()
+    if "safe_mode" in text:
+        return (
+            f"Expected a model made only of standard layers, but {path.name} contains Python code "
+            "(such as a Lambda layer) that would run on loading; if you trust this file, pass --trust-model."
+        )
+    located = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+    if located:
+        return (
+            f"Expected standard Keras layers, but {path.name} needs the custom class or function "
+            f"{located.group(1)!r}, whose code is not in the file; aevis cannot load it."
+        )
+    reason = text.splitlines()[0] if text else type(error).__name__
+    return f"Keras could not load {path.name} as a model: {reason}"
 
 
 def wrap_autoencoder(

@@ -1,11 +1,14 @@
 """Where the site folder is written: staged beside the target, swapped in only when complete.
 
 A marker file tells a folder aevis made from anything else, so a build never replaces a
-folder of the user's (``--out ~`` is refused, not emptied).
+folder of the user's (``--out ~`` is refused, not emptied). On Linux the finished site and the
+old one trade places in one atomic ``renameat2(RENAME_EXCHANGE)``, so a build killed at any
+moment (even ``kill -9``) leaves either the old site or the new one at ``out``, never neither.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import tempfile
@@ -41,6 +44,7 @@ def staged_site(out: Path) -> Iterator[Path]:
     out = Path(out)
     check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         (staging / MARKER).write_text("This folder was written by aevis; a rebuild replaces it.\n")
@@ -65,11 +69,34 @@ def zip_site(out: Path) -> Path:
     return target
 
 
+def _remove_leftovers(out: Path) -> None:
+    """Staging folders of killed builds (they carry the marker) are removed."""
+    for leftover in out.parent.glob(f".{out.name}.building-*"):
+        if (leftover / MARKER).is_file() or not any(leftover.iterdir()):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _swap(staging: Path, out: Path) -> None:
     if not out.exists():
         os.replace(staging, out)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, retired / out.name)
-    os.replace(staging, out)
-    shutil.rmtree(retired, ignore_errors=True)
+    elif _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # it now holds the old site
+    else:  # no atomic exchange here: two renames, with a moment where only the old copy exists
+        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        os.replace(out, retired / out.name)
+        os.replace(staging, out)
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2``); False where that is not available."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    return result == 0

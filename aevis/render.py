@@ -20,8 +20,8 @@ SIGNED_COLOURMAP = "RdBu_r"
 
 
 def to_pil(image: np.ndarray) -> Image.Image:
-    """A float (H, W, C) image in [0, 1] with 1, 3 or 4 channels as a Pillow image."""
-    pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    """A float (H, W, C) image in [0, 1] with 1, 3 or 4 channels as a Pillow image (NaN as black)."""
+    pixels = np.round(np.clip(np.nan_to_num(image, nan=0.0), 0, 1) * 255).astype(np.uint8)
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
     return Image.fromarray(pixels)
@@ -35,14 +35,18 @@ def save_png(image: np.ndarray, path: Path) -> None:
 def colourise(values: np.ndarray, vmin: float, vmax: float, colourmap: str = ERROR_COLOURMAP) -> np.ndarray:
     """Map (H, W) values to RGB (H, W, 3) in [0, 1]; ``vmin`` and ``vmax`` are the colour-map ends."""
     span = (vmax - vmin) or 1.0
-    scaled = np.clip((np.asarray(values, np.float32) - vmin) / span, 0, 1)
+    values = np.nan_to_num(np.asarray(values, np.float32), nan=vmin, posinf=vmax, neginf=vmin)
+    scaled = np.clip((values - vmin) / span, 0, 1)
     return matplotlib.colormaps[colourmap](scaled)[..., :3].astype(np.float32)
 
 
 def robust_upper(values: np.ndarray, percentile: float = 99.0) -> float:
     """A colour-map top that one extreme pixel cannot wash out: the given percentile."""
-    upper = float(np.percentile(values, percentile))
-    return upper if upper > 0 else float(np.max(values)) or 1.0
+    finite = np.asarray(values)[np.isfinite(values)]
+    if finite.size == 0:
+        return 1.0
+    upper = float(np.percentile(finite, percentile))
+    return upper if upper > 0 else float(np.max(finite)) or 1.0
 
 
 def legend_strip(path: Path, colourmap: str = ERROR_COLOURMAP, width: int = 256, height: int = 12) -> None:
@@ -89,7 +93,7 @@ def overlay(image: np.ndarray, values: np.ndarray, signed: bool = False, opacity
     vmin, vmax = display_scale(values, signed)
     colourmap = SIGNED_COLOURMAP if signed else ATTRIBUTION_COLOURMAP
     heat = colourise(values, vmin, vmax, colourmap)
-    strength = np.clip(np.abs(values) / (vmax or 1.0), 0, 1)[..., None] * opacity
+    strength = np.clip(np.nan_to_num(np.abs(values) / (vmax or 1.0)), 0, 1)[..., None] * opacity
     base = _grey_rgb(image)
     return (base * (1 - strength) + heat * strength).astype(np.float32)
 

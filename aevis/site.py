@@ -70,6 +70,8 @@ class ImagePage:
     """Images that list this one among their neighbours."""
     previous: Link | None
     next: Link | None
+    flags: tuple[str, ...] = ()
+    """Numerical problems with this image (NaN or infinite values), in words."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,23 @@ class ReadingPage:
 
 
 @dataclass(frozen=True)
+class FlaggedImage:
+    link: Link
+    source: str
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """What happened in the build: skipped files, flagged images, warnings."""
+
+    rejected: tuple  # of aevis.imageset.Reject
+    flagged: tuple[FlaggedImage, ...]
+    warnings: tuple[str, ...]
+    parameters: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class SiteSummary:
     """Counts and facts shown in the header and on the index."""
 
@@ -161,6 +180,7 @@ class SiteSummary:
     code_size: int
     input_shape: str
     labels: int
+    flagged: int
     version: str = __version__
 
 
@@ -225,6 +245,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             listed_by=tuple(links[other] for other in listed_by[index]),
             previous=links[paged[position - 1]] if position > 0 else None,
             next=links[paged[position + 1]] if position + 1 < len(paged) else None,
+            flags=gallery.flags.get(int(index), ()),
         ))
     return pages
 
@@ -334,7 +355,23 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         code_size=gallery.ae.code_size,
         input_shape=f"{spec.height} × {spec.width} × {spec.channels}",
         labels=len(set(labels)) if labels else 0,
+        flagged=len(gallery.flags),
     )
+
+
+def gather_report(gallery: Gallery) -> ReportPage:
+    """The build report page."""
+    flagged = tuple(
+        FlaggedImage(
+            Link(gallery.imageset.names[index], media(gallery.slugs[index], "input"),
+                 page_href(gallery.slugs[index]) if gallery.with_page[index] else None),
+            gallery.imageset.sources[index],
+            problems,
+        )
+        for index, problems in gallery.flags.items()
+    )
+    parameters = tuple((name, "—" if value is None else str(value)) for name, value in gallery.parameters.items())
+    return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters)
 
 
 def write_pictures(gallery: Gallery, site: Path, on_progress=None) -> None:
@@ -425,6 +462,7 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
     emit("model.html", "model.html", model=gather_model(gallery))
     sample = int(gallery.parameters.get("faithfulness_sample", 0))
     emit("reading.html", "reading.html", guide=gather_reading(gallery, pages, min(sample, len(pages))))
+    emit("report.html", "report.html", report=gather_report(gallery))
     for page in pages:
         emit("image.html", page.href, page=page)
         if on_progress:

@@ -119,20 +119,20 @@ def test_folder_is_read_recursively_skipping_hidden_and_rejecting_broken(tmp_pat
     (tmp_path / "truncated.png").write_bytes(buffer.getvalue()[:60])
     (tmp_path / "notes.txt").write_text("ignored: not an image extension")
 
-    assert len(find_image_files(tmp_path)) == 6
+    assert len(find_image_files(tmp_path)) == 7  # every visible file is a candidate
     imageset = read_image_folder(tmp_path, SHAPE)
     assert imageset.sources == ["top.jpg", "a/cat.png", "b/cat.png"]  # walk order: a folder's files, then sub-folders
     assert imageset.images.shape == (3, *SHAPE)
     assert imageset.names.count("cat.png") == 2
     assert len(set(unique_slugs(imageset.sources))) == 3
-    assert sorted(reject.path for reject in imageset.rejected) == ["empty.png", "text.jpg", "truncated.png"]
+    assert sorted(reject.path for reject in imageset.rejected) == ["empty.png", "notes.txt", "text.jpg", "truncated.png"]
     assert all(reject.reason for reject in imageset.rejected)
 
 
 def test_missing_or_empty_folder_is_one_clear_error(tmp_path):
     with pytest.raises(AevisError, match="no such folder"):
         read_image_folder(tmp_path / "nope", SHAPE)
-    with pytest.raises(AevisError, match="found none"):
+    with pytest.raises(AevisError, match="found no files"):
         read_image_folder(tmp_path, SHAPE)
     (tmp_path / "bad.png").write_bytes(b"x")
     with pytest.raises(AevisError, match="all 1 files were rejected"):
