@@ -1,0 +1,65 @@
+"""Which images make each channel fire most: the "dataset examples" of a channel gallery.
+
+Pure NumPy. :func:`top_images` ranks a whole (N, channels) matrix at once;
+:class:`ChannelRanking` does the same chunk by chunk, so the set never has to fit in memory,
+and gives the same answer whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TOP_IMAGES = 8
+"""Images shown per channel."""
+
+
+def top_images(values: np.ndarray, k: int = TOP_IMAGES) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's ``k`` highest-valued images.
+
+    Args:
+        values: (N, channels), e.g. each image's mean activation per channel.
+        k: images per channel; fewer when there are fewer images.
+
+    Returns:
+        ``(indices, values)``, both (channels, min(k, N)), highest first; ties go to the lower
+        image index.
+    """
+    ranking = ChannelRanking(np.shape(values)[1], k)
+    ranking.add(values, 0)
+    return ranking.indices, ranking.values
+
+
+class ChannelRanking:
+    """Streaming top-``k`` images per channel, with an optional payload per winner.
+
+    Call :meth:`add` with each chunk's (n, channels) values and the index of its first image;
+    chunks may come in any order. ``cells`` (n, channels, 2) is carried along with the winners
+    (the strongest cell of each map, for the outline box).
+    """
+
+    def __init__(self, channels: int, k: int = TOP_IMAGES):
+        self.channels = int(channels)
+        self.k = int(k)
+        self.indices = np.empty((self.channels, 0), np.int64)
+        self.values = np.empty((self.channels, 0), np.float32)
+        self.cells: np.ndarray | None = None
+        """int32 (channels, k, 2) or None when no cells were given."""
+
+    def add(self, values: np.ndarray, start: int, cells: np.ndarray | None = None) -> None:
+        """Merge one chunk: ``values`` (n, channels) for images ``start`` .. ``start + n - 1``."""
+        values = np.asarray(values, np.float32)
+        if values.ndim != 2 or values.shape[1] != self.channels:
+            raise ValueError(f"Expected values of shape (n, {self.channels}), got {values.shape}.")
+        count = len(values)
+        indices = np.broadcast_to(np.arange(start, start + count, dtype=np.int64)[None, :], (self.channels, count))
+        merged_indices = np.concatenate([self.indices, indices], axis=1)
+        merged_values = np.concatenate([self.values, values.T], axis=1)
+        # Highest value first; on equal values the lower image index (lexsort: last key is primary).
+        order = np.lexsort((merged_indices, -merged_values), axis=1)[:, : self.k]
+        if cells is not None:
+            cells = np.asarray(cells, np.int32).transpose(1, 0, 2)  # (channels, n, 2)
+            previous = self.cells if self.cells is not None else np.empty((self.channels, 0, 2), np.int32)
+            merged_cells = np.concatenate([previous, cells], axis=1)
+            self.cells = np.take_along_axis(merged_cells, order[..., None], axis=1)
+        self.indices = np.take_along_axis(merged_indices, order, axis=1)
+        self.values = np.take_along_axis(merged_values, order, axis=1)

@@ -1,0 +1,81 @@
+"""Channel-gallery ranking: exact top images for a model whose channels are known colours."""
+
+import numpy as np
+import pytest
+
+from aevis import activations
+from aevis.channels import ChannelRanking, top_images
+from aevis.model import wrap_autoencoder
+from tests import models
+
+
+@pytest.fixture(scope="module")
+def colour_ae():
+    """8x8x3; channel k of 'colour' and of the code 'encoded' is colour k's brightness."""
+    return wrap_autoencoder(models.colour_channels())
+
+
+def _flat_colours(colours):
+    """Images of one flat colour each: (N, 8, 8, 3)."""
+    return np.broadcast_to(np.asarray(colours, np.float32)[:, None, None, :], (len(colours), 8, 8, 3)).copy()
+
+
+def test_top_images_ranks_by_value_and_breaks_ties_to_the_lower_index():
+    values = np.array([[1.0, 5.0], [3.0, 5.0], [3.0, 0.0], [2.0, 7.0]], np.float32)
+    indices, top = top_images(values, k=3)
+    np.testing.assert_array_equal(indices, [[1, 2, 3], [3, 0, 1]])
+    np.testing.assert_array_equal(top, [[3.0, 3.0, 2.0], [7.0, 5.0, 5.0]])
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 40])
+def test_streaming_ranking_matches_the_whole_set_in_any_chunk_order(chunk):
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 5, (40, 6)).astype(np.float32)  # many ties on purpose
+    cells = rng.integers(0, 9, (40, 6, 2))
+    whole = ChannelRanking(6, 8)
+    whole.add(values, 0, cells)
+    starts = list(range(0, 40, chunk))[::-1]  # last chunk first
+    streamed = ChannelRanking(6, 8)
+    for start in starts:
+        streamed.add(values[start : start + chunk], start, cells[start : start + chunk])
+    np.testing.assert_array_equal(streamed.indices, whole.indices)
+    np.testing.assert_array_equal(streamed.values, whole.values)
+    np.testing.assert_array_equal(streamed.cells, whole.cells)
+    # Against brute force: highest value, then lower index.
+    for channel in range(6):
+        expected = sorted(range(40), key=lambda i: (-values[i, channel], i))[:8]
+        np.testing.assert_array_equal(whole.indices[channel], expected)
+        np.testing.assert_array_equal(whole.cells[channel], cells[expected, channel])
+
+
+def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(colour_ae):
+    rng = np.random.default_rng(1)
+    colours = rng.permutation(np.linspace(0.05, 0.95, 12))[:, None] * np.ones(3)
+    colours[:, 1] = rng.permutation(colours[:, 0])
+    colours[:, 2] = rng.permutation(colours[:, 0])
+    images = _flat_colours(colours)
+    layers = activations.gallery_layers(colour_ae)
+    assert [(layer.name, layer.part) for layer in layers] == [("colour", "encoder"), ("encoded", "bottleneck")]
+    rankings = activations.channel_rankings(colour_ae, images, k=8, batch_size=5)
+    for name in ("colour", "encoded"):
+        for channel in range(3):
+            expected = np.argsort(-colours[:, channel], kind="stable")[:8]
+            np.testing.assert_array_equal(rankings[name].indices[channel], expected)
+            np.testing.assert_allclose(rankings[name].values[channel], colours[expected, channel], rtol=1e-6)
+
+
+def test_outline_box_surrounds_the_one_bright_spot(colour_ae):
+    image = np.zeros((1, 8, 8, 3), np.float32)
+    image[0, 5, 2, 1] = 1.0  # one green pixel at row 5, column 2
+    rankings = activations.channel_rankings(colour_ae, image, k=1)
+    for layer in activations.gallery_layers(colour_ae):
+        cell = rankings[layer.name].cells[1, 0]
+        top, left, bottom, right = activations.outline_box(cell, layer, (8, 8))
+        assert top <= 5 < bottom and left <= 2 < right, (layer.name, (top, left, bottom, right))
+        side = round(2 * layer.scale)
+        assert (bottom - top, right - left) == (side, side)
+    colour = activations.gallery_layers(colour_ae)[0]
+    assert tuple(rankings["colour"].cells[1, 0]) == (5, 2)
+    assert activations.outline_box((5, 2), colour, (8, 8)) == (4, 2, 6, 4)
+    # Near an edge the box is shifted inside, not cut.
+    assert activations.outline_box((0, 7), colour, (8, 8)) == (0, 6, 2, 8)

@@ -1,0 +1,93 @@
+"""The map page's data file, sprite sheets and quality figures."""
+
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aevis import __version__, mapdata
+from aevis.latent import nearest_neighbours
+from aevis.mapquality import map_quality
+from aevis.site import _environment
+
+
+def _clusters(per_cluster=30, seed=0):
+    """Four well-separated labelled clusters in 12-D, and a map that keeps them apart."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 10, (4, 12))
+    codes = np.concatenate([centre + rng.normal(0, 0.3, (per_cluster, 12)) for centre in centres]).astype(np.float32)
+    corners = np.array([[0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.9]])
+    positions = np.concatenate([corner + rng.normal(0, 0.03, (per_cluster, 2)) for corner in corners])
+    labels = [f"kind-{number}" for number in np.repeat(np.arange(4), per_cluster)]
+    return codes, positions.astype(np.float32), labels
+
+
+def _gathered(count=None, with_labels=True):
+    codes, positions, labels = _clusters()
+    count = count or len(codes)
+    codes, positions, labels = codes[:count], positions[:count], labels[:count]
+    names = [f"image {number}.png" for number in range(count)]
+    slugs = [f"image-{number}" for number in range(count)]
+    hrefs = [f"images/image-{number}.html" if number % 2 == 0 else None for number in range(count)]
+    neighbours, _ = nearest_neighbours(codes, 6)
+    quality = map_quality(codes, positions, labels if with_labels else None)
+    data = mapdata.gather_map_data(names, slugs, hrefs, positions, codes, np.linspace(0, 1, count), neighbours,
+                                   labels=labels if with_labels else None, quality=quality, clusters=4)
+    return data, names
+
+
+def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
+    data, names = _gathered()
+    thumbnails = np.random.default_rng(1).random((len(names), 16, 16, 3)).astype(np.float32)
+    written = mapdata.write_map_assets(tmp_path, data, thumbnails)
+    payload = mapdata.read_map_script(tmp_path / "assets" / "map-data.js")
+    points = payload["points"]
+    assert [point["name"] for point in points] == names  # every image, once, in manifest order
+    sprites = [point["sprite"] for point in points]
+    assert sorted(sprites) == list(range(len(names)))
+    assert payload["perSheet"] * len(payload["sheets"]) >= len(names)
+    assert all(0 <= other < len(names) for point in points for other in point["neighbours"])
+    assert points[0]["href"] == "images/image-0.html" and points[1]["href"] is None
+    assert {point["cluster"] for point in points} == {0, 1, 2, 3}
+    # k-means finds the four clusters: one cluster per label.
+    assert len({(point["label"], point["cluster"]) for point in points}) == 4
+    # The sprite of image i sits where the page's script will look for it.
+    cell, columns = payload["cell"], payload["sheetColumns"]
+    with Image.open(tmp_path / payload["sheets"][0]) as sheet:
+        sheet = np.asarray(sheet.convert("RGB"), np.float32) / 255
+    index = 17
+    row, column = divmod(index % payload["perSheet"], columns)
+    tile = sheet[row * cell : (row + 1) * cell, column * cell : (column + 1) * cell]
+    assert abs(tile.mean() - thumbnails[index].mean()) < 0.01
+    assert len(written) == len(payload["sheets"]) + 1
+
+
+def test_sprite_sheets_stay_within_2048_pixels():
+    assert mapdata.sprite_layout(10_000) == (64, 3)
+    assert mapdata.sprite_layout(320) == (18, 1)
+    assert mapdata.SHEET_MAX * mapdata.SPRITE_CELL <= 2048
+
+
+def test_map_quality_on_separated_clusters():
+    codes, positions, labels = _clusters()
+    quality = map_quality(codes, positions, labels)
+    assert quality["trustworthiness"] > 0.9
+    assert quality["label_agreement_codes"] == 1.0 and quality["label_agreement_map"] == 1.0
+    assert quality["label_agreement_chance"] == pytest.approx(29 / 119)
+    # A shuffled map keeps the codes' agreement but loses the map's and its trustworthiness.
+    shuffled = map_quality(codes, np.random.default_rng(3).permutation(positions), labels)
+    assert shuffled["label_agreement_map"] < 0.5 and shuffled["trustworthiness"] < 0.7
+    unlabelled = map_quality(codes, positions, None, sample=50)
+    assert unlabelled["label_agreement_codes"] is None and unlabelled["trust_sample"] == 50
+
+
+def test_map_page_renders_with_its_scripts_and_quality():
+    data, names = _gathered(with_labels=False)
+    # Only what base.html and map.html read, so the page summary may grow without this test.
+    summary = types.SimpleNamespace(title="t", images=len(names), code_size=12, version=__version__)
+    html = _environment().get_template("map.html").render(root="", site=summary, current="map.html", map=data)
+    assert '<script src="assets/map-data.js"></script>' in html and '<script src="assets/map.js"></script>' in html
+    assert html.count("<canvas") == 2 and "<noscript>" in html
+    assert "Trustworthiness" in html and "same label" not in html
+    assert '<option value="label">' not in html and '<option value="cluster">' in html
