@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis import datasets, evaluate, images, latent, site
+from aevis import datasets, evaluate, images, inside, latent, site
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
 from aevis.explanations import explain
@@ -39,12 +39,24 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
     gallery = _gather(config, ae, imageset, model_info, stages)
     gallery = dataclasses.replace(gallery, explanations=_explain(config, gallery, stages))
-    gallery = dataclasses.replace(gallery, flags=_non_finite(gallery))
+    with stages.stage("Looking inside the network", total=len(gallery)) as advance:
+        insides = inside.gather_insides(
+            gallery.ae, gallery.imageset.images, np.nan_to_num(gallery.codes), gallery.positions,
+            gallery.imageset.labels, config.seed, config.batch_size, on_progress=advance,
+        )
+    gallery = dataclasses.replace(gallery, insides=insides, flags=_non_finite(gallery))
     for index, problems in gallery.flags.items():
         stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
     with staged_site(Path(config.out)) as staging:
         with stages.stage("Writing pictures", total=len(gallery)) as advance:
             site.write_pictures(gallery, staging, on_progress=advance)
+        paged = gallery.paged
+        with stages.stage("Drawing the network at work", total=len(paged)) as advance:
+            inside.write_set_pictures(gallery.insides, gallery.imageset.images, staging)
+            for start in range(0, len(paged), _CHUNK):
+                chunk = paged[start : start + _CHUNK]
+                inside.write_image_pictures(gallery, staging, chunk, site.media)
+                advance(len(chunk))
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
             write_data(gallery, staging)
             site.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)

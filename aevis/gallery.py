@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aevis.imageset import ImageSet
+from aevis.inside import Insides
 from aevis.model import Autoencoder
 
 
@@ -65,6 +66,8 @@ class Gallery:
     parameters: dict
     explanations: Explanations | None = None
     """Heat-maps and their faithfulness, for the images with pages."""
+    insides: Insides | None = None
+    """Channel galleries, feature visualizations, mosaic layout and map quality."""
     flags: dict[int, tuple[str, ...]] = field(default_factory=dict)
     """Image index -> what went wrong numerically (NaN or infinite values) for that image."""
     warnings: list[str] = field(default_factory=list)

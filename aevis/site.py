@@ -7,7 +7,6 @@ worked out here. All links are relative, so the site works from ``file://`` and 
 
 from __future__ import annotations
 
-import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,14 +14,15 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from aevis import __version__, render
+from aevis import __version__, mapdata, pictures, render
+from aevis.activations import conv_layers, outline_box
 from aevis.descriptions import METHOD_WORDS, MethodWords, target_words
+from aevis.inside import gif
 from aevis.export import page_href
 from aevis.gallery import Explanations, Gallery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC_FILES = ("style.css", "gallery.js", "favicon.svg")
-_MAP_MARGIN = 5.0  # percent kept free at the map's edges, so edge thumbnails stay inside
+STATIC_FILES = ("style.css", "gallery.js", "favicon.svg", "map.js", "map.css")
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,27 @@ class Heatmap:
 
 
 @dataclass(frozen=True)
+class ActivationGrid:
+    layer: str
+    part: str
+    channels: int
+    png: str
+
+
+@dataclass(frozen=True)
+class ImageInside:
+    """The "inside the network" part of an image page."""
+
+    strip_png: str
+    grids: tuple[ActivationGrid, ...]
+    normalisation: str
+    """How the grids' colours are scaled, in words."""
+    morph_gif: str | None
+    morph_with: Link | None
+    sweep_gif: str | None
+
+
+@dataclass(frozen=True)
 class ImagePage:
     """Everything one image's page shows."""
 
@@ -72,15 +93,7 @@ class ImagePage:
     next: Link | None
     flags: tuple[str, ...] = ()
     """Numerical problems with this image (NaN or infinite values), in words."""
-
-
-@dataclass(frozen=True)
-class MapPoint:
-    """One thumbnail on the map, placed in percent of the map's width and height."""
-
-    link: Link
-    left: float
-    top: float
+    inside: ImageInside | None = None
 
 
 @dataclass(frozen=True)
@@ -246,22 +259,103 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             previous=links[paged[position - 1]] if position > 0 else None,
             next=links[paged[position + 1]] if position + 1 < len(paged) else None,
             flags=gallery.flags.get(int(index), ()),
+            inside=_image_inside(gallery, slug, neighbours[0] if neighbours else None),
         ))
     return pages
 
 
-def gather_map(gallery: Gallery) -> list[MapPoint]:
-    """Every image on the map, positions in percent."""
-    return [
-        MapPoint(
-            Link(name, media(slug, "input"), page_href(slug) if has_page else None),
-            left=round(_MAP_MARGIN + float(x) * (100 - 2 * _MAP_MARGIN), 3),
-            top=round(_MAP_MARGIN + float(y) * (100 - 2 * _MAP_MARGIN), 3),
-        )
-        for name, slug, has_page, (x, y) in zip(
-            gallery.imageset.names, gallery.slugs, gallery.with_page, gallery.positions
-        )
-    ]
+def _image_inside(gallery: Gallery, slug: str, nearest: Link | None) -> ImageInside | None:
+    if gallery.insides is None:
+        return None
+    grids = tuple(
+        ActivationGrid(layer.name, layer.part, layer.channels, media(slug, f"act-{layer.name}"))
+        for layer in conv_layers(gallery.ae)
+    )
+    has_morph = gallery.ae.decoder is not None and nearest is not None
+    has_sweep = gallery.explanations is not None and "occlusion" in gallery.explanations.maps
+    return ImageInside(
+        strip_png=media(slug, "strip"),
+        grids=grids,
+        normalisation=pictures.NORMALISATION_WORDS[pictures.GRID_NORMALISATION],
+        morph_gif=gif(media, slug, "morph") if has_morph else None,
+        morph_with=nearest if has_morph else None,
+        sweep_gif=gif(media, slug, "sweep") if has_sweep else None,
+    )
+
+
+def gather_map(gallery: Gallery) -> mapdata.MapData:
+    """The interactive map's data: every image's place, colours and neighbours."""
+    return mapdata.gather_map_data(
+        gallery.imageset.names, gallery.slugs,
+        [page_href(slug) if has_page else None for slug, has_page in zip(gallery.slugs, gallery.with_page)],
+        gallery.positions, np.nan_to_num(gallery.codes),
+        np.nan_to_num(gallery.maps["reconstruction_error"].mean(axis=(1, 2))),
+        gallery.neighbour_indices, labels=gallery.imageset.labels,
+        quality=gallery.insides.map_quality if gallery.insides else None,
+        seed=int(gallery.parameters.get("seed", 0)),
+        mosaic="mosaic.png" if gallery.insides else None,
+    )
+
+
+@dataclass(frozen=True)
+class GalleryTile:
+    """One of a channel's top images, with its strongest region outlined (percent of the image)."""
+
+    link: Link
+    value: float
+    box: tuple[float, float, float, float] | None
+    """(left, top, width, height) in percent, or None for a layer without a spatial map."""
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: int
+    tiles: tuple[GalleryTile, ...]
+    feature_png: str | None
+
+
+@dataclass(frozen=True)
+class LayerPage:
+    """One layer's channel gallery."""
+
+    name: str
+    part: str
+    kind: str
+    href: str
+    map_shape: str
+    rows: tuple[ChannelRow, ...]
+
+
+def layer_href(name: str) -> str:
+    return f"layers/{name}.html"
+
+
+def gather_layers(gallery: Gallery) -> list[LayerPage]:
+    """A channel gallery per encoder convolution and for the bottleneck."""
+    insides = gallery.insides
+    if insides is None:
+        return []
+    height, width = gallery.ae.input_spec.height, gallery.ae.input_spec.width
+    features = {int(channel): f"media/features/channel-{int(channel)}.png" for channel in insides.feature_channels}
+    names, slugs, with_page = gallery.imageset.names, gallery.slugs, gallery.with_page
+    pages = []
+    for layer in insides.layers:
+        ranking = insides.rankings[layer.name]
+        rows = []
+        for channel in range(ranking.channels):
+            tiles = []
+            for rank, index in enumerate(ranking.indices[channel]):
+                box = None
+                if ranking.cells is not None and layer.scale is not None:
+                    top, left, bottom, right = outline_box(ranking.cells[channel, rank], layer, (height, width))
+                    box = (100 * left / width, 100 * top / height, 100 * (right - left) / width, 100 * (bottom - top) / height)
+                link = Link(names[index], media(slugs[index], "input"), page_href(slugs[index]) if with_page[index] else None)
+                tiles.append(GalleryTile(link, float(ranking.values[channel, rank]), box))
+            feature = features.get(channel) if layer.part == "bottleneck" else None
+            rows.append(ChannelRow(channel, tuple(tiles), feature))
+        shape = " × ".join(map(str, layer.map_shape)) if layer.map_shape else f"{layer.channels} units"
+        pages.append(LayerPage(layer.name, layer.part, layer.kind, layer_href(layer.name), shape, tuple(rows)))
+    return pages
 
 
 def gather_model(gallery: Gallery) -> ModelPage:
@@ -456,10 +550,14 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
     (site / "assets").mkdir(exist_ok=True)
     for name in STATIC_FILES:
         shutil.copyfile(TEMPLATES / name, site / "assets" / name)
-    emit("index.html", "index.html", pages=pages)
-    points = gather_map(gallery)
-    emit("map.html", "map.html", points=points, thumb_size=_map_thumb_size(len(points)))
-    emit("model.html", "model.html", model=gather_model(gallery))
+    layers = gather_layers(gallery)
+    emit("index.html", "index.html", pages=pages, mosaic="mosaic.png" if gallery.insides else None)
+    map_data = gather_map(gallery)
+    mapdata.write_map_assets(site, map_data, gallery.imageset.images)
+    emit("map.html", "map.html", map=map_data)
+    emit("model.html", "model.html", model=gather_model(gallery), layers=layers)
+    for layer in layers:
+        emit("layer.html", layer.href, layer=layer, layers=layers)
     sample = int(gallery.parameters.get("faithfulness_sample", 0))
     emit("reading.html", "reading.html", guide=gather_reading(gallery, pages, min(sample, len(pages))))
     emit("report.html", "report.html", report=gather_report(gallery))
@@ -468,7 +566,3 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
         if on_progress:
             on_progress(1)
 
-
-def _map_thumb_size(count: int) -> float:
-    """Thumbnail width in percent of the map: large for few images, small for many."""
-    return round(min(8.0, max(1.2, 60.0 / math.sqrt(max(count, 1)))), 2)

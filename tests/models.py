@@ -108,3 +108,39 @@ def skip_around(size: int = 8, channels: int = 3) -> keras.Model:
 def random_images(count: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
     """Uniform [0, 1] float32 images (N, size, size, channels)."""
     return np.random.default_rng(seed).random((count, size, size, channels), dtype=np.float32)
+
+
+def colour_channels(size: int = 8) -> keras.Model:
+    """Channel k of every layer is the brightness of colour k: known channel responses.
+
+    ``colour`` is a 1x1 convolution with identity weights and no bias (channel k of its map is
+    the image's channel k); ``encoded`` max-pools it 2x2 (a 4x4x3 code); the decoder upsamples
+    and applies another identity 1x1 convolution ``rebuild``.
+    """
+    image = keras.Input((size, size, 3))
+    colour = layers.Conv2D(3, 1, use_bias=False, name="colour")
+    x = colour(image)
+    x = layers.MaxPooling2D(2, name="encoded")(x)
+    x = layers.UpSampling2D(2)(x)
+    rebuild = layers.Conv2D(3, 1, use_bias=False, name="rebuild")
+    x = rebuild(x)
+    model = keras.Model(image, x)
+    identity = np.eye(3, dtype="float32").reshape(1, 1, 3, 3)
+    colour.set_weights([identity])
+    rebuild.set_weights([identity])
+    return model
+
+
+def overflowing(size: int = 8, channels: int = 3) -> keras.Model:
+    """code = exp(sum of pixels) per unit: finite for dark images, infinite for bright ones.
+
+    An image of mean value 0.98 sums to about 188 over 8x8x3 pixels and exp(188) overflows
+    float32; grey levels of 0.04 and 0.08 give e^7.5 and e^15, both finite and pointing the
+    same way (cosine similarity 1).
+    """
+    image = keras.Input((size, size, channels))
+    x = layers.Flatten()(image)
+    x = layers.Dense(2, activation="exponential", kernel_initializer="ones", bias_initializer="zeros",
+                     name="encoded")(x)
+    x = layers.Dense(size * size * channels, activation="sigmoid", kernel_initializer=keras.initializers.Constant(1e-3))(x)
+    return keras.Model(image, layers.Reshape((size, size, channels))(x))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import threading
 from pathlib import Path
@@ -143,18 +144,36 @@ def test_arrow_keys_move_between_image_pages(browser, base_url, tiny_site):
         watch.close()
 
 
-def test_map_thumbnail_click_opens_its_page(browser, base_url, tiny_site):
+def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_site):
+    gallery = tiny_site[1]
+    name, slug = gallery.imageset.names[5], gallery.slugs[5]
     watch = PageWatch(browser)
     try:
         watch.open(base_url + "map.html")
-        first = watch.page.locator(".map a").first
-        first.hover()
-        target = first.get_attribute("href")
-        first.click()
-        watch.page.wait_for_url(f"**/{target}")
+        watch.page.fill(".map-find", name)  # finding an image puts it at the centre of the canvas
+        box = watch.page.locator(".map-canvas").bounding_box()
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        watch.page.mouse.move(*centre)
+        preview = watch.page.locator(".map-preview")
+        preview.wait_for(state="visible")
+        assert watch.page.locator(".map-preview-name").inner_text() == name
+        assert watch.page.locator(".map-preview-neighbours li").count() == 3
+        watch.page.mouse.click(*centre)
+        watch.page.wait_for_url(f"**/images/{slug}.html")
         assert watch.problems == []
     finally:
         watch.close()
+
+
+def test_map_data_lists_every_image_of_the_manifest_once(tiny_site):
+    from aevis.mapdata import read_map_script
+
+    site = tiny_site[0].out
+    manifest = json.loads((site / "data" / "manifest.json").read_text())
+    data = read_map_script(site / "assets" / "map-data.js")
+    slugs = [point["slug"] for point in data["points"]]
+    assert sorted(slugs) == sorted(record["slug"] for record in manifest["images"])
+    assert len(set(slugs)) == len(slugs)
 
 
 @pytest.mark.parametrize("relative", ["index.html", "map.html", "model.html", "reading.html", "first image"])

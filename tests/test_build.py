@@ -117,7 +117,9 @@ def test_every_link_and_picture_resolves_and_nothing_is_external(built):
     config, _ = built
     site = config.out
     pages = list(site.rglob("*.html"))
-    assert len(pages) == 4 + 12  # index, map, model, reading guide, one page per image
+    # index, map, model, reading guide, report; one page per image; a channel gallery for each
+    # of the four encoder convolutions and the code
+    assert len(pages) == 5 + 12 + 5
     for page in pages:
         html = page.read_text()
         # Resources (pictures, styles, scripts) are all local; the only outside addresses
@@ -189,7 +191,9 @@ def test_own_model_and_own_images(tmp_path):
     assert sorted(r["source"] for r in manifest["images"]) == sorted(
         ["photo 0.png", "sub/photo 1.png", "photo 2.png", "sub/photo 3.png", "photo 4.png"]
     )
-    assert manifest["rejected"] == [{"path": "broken.jpg", "reason": "not an image Pillow can read"}]
+    assert manifest["rejected"] == [
+        {"path": "broken.jpg", "reason": "not an image in a supported format (JPEG, PNG, WEBP, BMP, TIFF, GIF)"}
+    ]
     assert np.load(out / "data" / "codes.npy").shape == (5, 6)
     assert sorted(p.name for p in folder.rglob("*")) == sorted(
         ["sub", "broken.jpg", "photo 0.png", "photo 1.png", "photo 2.png", "photo 3.png", "photo 4.png"]
