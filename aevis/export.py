@@ -74,6 +74,7 @@ def manifest(gallery: Gallery) -> dict:
         "method_options": explanations.options if explanations else {},
         "pair_method": explanations.pair_method if explanations else None,
         "faithfulness": _json_safe(explanations.faithfulness) if explanations else {},
+        "map_quality": gallery.insides.map_quality if gallery.insides else None,
         "files": {"codes": "codes.npy", "maps": "maps/{slug}.npz"},
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],

@@ -57,6 +57,9 @@ def test_manifest_codes_and_maps_agree_in_count_and_order(built):
     assert manifest["model"]["sha256"] == hashlib.sha256(model_file.read_bytes()).hexdigest()
     assert manifest["model"]["bottleneck"] == "encoded"
     assert manifest["seed"] == 0 and manifest["parameters"]["epochs"] == 1
+    quality = manifest["map_quality"]
+    assert quality["k"] == 10 and 0 <= quality["trustworthiness"] <= 1
+    assert 0 <= quality["label_agreement_codes"] <= 1 and 0 <= quality["label_agreement_map"] <= 1
 
 
 def test_heat_maps_are_exported_as_explain_computes_them(built):
