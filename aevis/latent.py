@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 _BLOCK = 1024  # rows of the similarity matrix held at once: N x 1024 floats, not N x N
 PCA_DIMENSIONS = 50
 """Codes are reduced to this many principal components before t-SNE, as its authors advise."""
+TSNE_ITERATIONS = 500
+"""250 early-exaggeration iterations, then 250 more: half scikit-learn's default 1,000, for the
+same trustworthiness on real codes (bench/run.py measures both; see BENCHMARKS.md)."""
+_PARALLEL_FROM = 5000
+"""Fewer points run t-SNE's OpenMP loops on one thread: on a busy machine every one of the
+thousand iterations waits at a barrier for a descheduled thread, which turned a 100-point map
+from 0.2 s into 40 s; only large maps gain from a second core."""
 
 
 def nearest_neighbours(codes: np.ndarray, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +52,8 @@ def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     """2-D t-SNE positions of the codes, float32 (N, 2), scaled into [0, 1] on both axes.
 
     PCA initialisation and a fixed seed make the map reproducible. Perplexity is 30, or
-    (N - 1) / 3 for small sets, where 30 would exceed what the data can support.
+    (N - 1) / 3 for small sets, where 30 would exceed what the data can support; Barnes-Hut
+    gradients, :data:`TSNE_ITERATIONS` iterations.
     """
     codes = np.asarray(codes, np.float32)
     count = len(codes)
@@ -53,9 +62,16 @@ def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     dimensions = min(PCA_DIMENSIONS, count, codes.shape[1])
     reduced = PCA(n_components=dimensions, random_state=seed).fit_transform(codes)
     perplexity = float(min(30.0, max(1.0, (count - 1) / 3)))
-    embedding = TSNE(
-        n_components=2, init="pca", perplexity=perplexity, random_state=seed, learning_rate="auto"
-    ).fit_transform(reduced)
+    tsne = TSNE(
+        n_components=2,
+        init="pca",
+        perplexity=perplexity,
+        random_state=seed,
+        learning_rate="auto",
+        max_iter=TSNE_ITERATIONS,
+    )
+    with threadpool_limits(1 if count < _PARALLEL_FROM else None, user_api="openmp"):
+        embedding = tsne.fit_transform(reduced)
     low, high = embedding.min(axis=0), embedding.max(axis=0)
     return ((embedding - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
 

@@ -21,6 +21,7 @@ passing the matching rows of :attr:`Target.reference`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,18 +45,56 @@ class Target:
         channel: the bottleneck channel for ``channel:K``, else None.
         reference: float32 (N, R), per image, what the scalar is taken against: the unit code
             ẑ (R = D) for ``self`` and ``neighbour``, a one-hot row over the bottleneck
-            channels for ``channel:K``, zeros (R = 1) for ``reconstruction``.
+            channels for ``channel:K``, zeros (R = 1) for ``reconstruction``. For ``self`` it
+            is read on first use, so a method that needs ẑ only at the image itself
+            (:meth:`own_rows`) never runs the encoder for it.
     """
 
     ae: object = field(repr=False)
     name: str
     kind: str
     channel: int | None
-    reference: np.ndarray = field(repr=False)
+    _reference: np.ndarray | None = field(repr=False)
+    _images: np.ndarray | None = field(default=None, repr=False)
+    _batch_size: int = field(default=32, repr=False)
+    _norms: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def reference(self) -> np.ndarray:
+        if self._reference is None:  # 'self': the codes are read now, once
+            codes = self.ae.encode(self._images, batch_size=self._batch_size)
+            object.__setattr__(self, "_reference", _unit_rows(codes))
+            object.__setattr__(self, "_norms", np.linalg.norm(codes.astype(np.float64), axis=1).astype(np.float32))
+        return self._reference
 
     def __call__(self, images, reference):
         """t for a batch: [0, 1] images (B, H, W, C) tensor, reference rows (B, R) -> (B,)."""
         return _image_function(self.ae, self.kind)(images, reference)
+
+    def traceable(self, own: bool = False) -> Callable:
+        """``fn(images, reference) -> t`` on tensors, for methods that compile their own pipeline.
+
+        It depends on the autoencoder and the kind only, so one compiled copy serves every
+        call (cache it with :func:`compiled_for`). With ``own=True`` and kind ``self``, ẑ is
+        taken from the same forward pass (held constant, so gradients are J^T ẑ) and the
+        reference argument is ignored: pass :meth:`own_rows`. Valid only at the images the
+        target was made for.
+        """
+        return _image_function(self.ae, self.kind, own=own)
+
+    def own_rows(self) -> np.ndarray:
+        """Reference rows for ``traceable(own=True)`` at the target's own images."""
+        if self.kind == "self":
+            return np.zeros((len(self._images), 1), dtype=np.float32)
+        return self.reference
+
+    def own_values(self) -> np.ndarray:
+        """t at the images the target was made for, float32 (N,); for ``self`` that is ‖z(x)‖,
+        known from reading ẑ, so no second forward pass."""
+        if self.kind == "self":
+            _ = self.reference  # reads the codes, and so their norms
+            return self._norms
+        return self.values(self._images, batch_size=self._batch_size)
 
     def score(self, images, code, reconstruction, reference):
         """t from model outputs already at hand (Grad-CAM runs the model in two halves).
@@ -142,7 +181,7 @@ def make_target(
     if kind != "neighbour" and reference_codes is not None:
         raise ValueError(f"reference_codes are used by the 'neighbour' target only, not by {name!r}.")
     if kind == "self":
-        reference = _unit_rows(ae.encode(images, batch_size=batch_size))
+        reference = None  # read from the codes on first use: see Target.reference
     elif kind == "neighbour":
         if reference_codes is None:
             raise ValueError(
@@ -167,7 +206,8 @@ def make_target(
         reference[:, channel] = 1.0
     else:
         reference = np.zeros((count, 1), dtype=np.float32)
-    return Target(ae, name, kind, channel, reference)
+    images = np.asarray(images, dtype=np.float32)
+    return Target(ae, name, kind, channel, reference, images, batch_size)
 
 
 def _unit_rows(codes: np.ndarray) -> np.ndarray:
@@ -189,8 +229,22 @@ def _score(kind, images, code, reconstruction, reference):
     return ops.sum(flat * reference, axis=-1)
 
 
-def _image_function(ae, kind: str) -> Callable:
+def _own_self_score(code, reference):
+    """<z, ẑ> with ẑ = z / ‖z‖ from this very pass, held constant: ‖z‖, with gradient J^T ẑ."""
+    flat = ops.reshape(code, (-1, math.prod(code.shape[1:])))
+    unit = ops.stop_gradient(ops.divide_no_nan(flat, ops.norm(flat, axis=-1, keepdims=True)))
+    return ops.sum(flat * unit, axis=-1)
+
+
+def _image_function(ae, kind: str, own: bool = False) -> Callable:
     spec = ae.input_spec
+    if own and kind == "self":
+        encoder = ae.encoder
+
+        def own_fn(images, reference):
+            return _own_self_score(encoder(spec.to_model(images), training=False), reference)
+
+        return own_fn
     if kind == "reconstruction":
         model = ae.model
 
@@ -228,6 +282,16 @@ def _run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_s
         for bucket, result in zip(outputs, results):
             bucket.append(result)
     return tuple(np.concatenate(bucket).astype(np.float32, copy=False) for bucket in outputs)
+
+
+def sum_by_owner(sums: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
+    """``sums[owner[i]] += values[i]`` for a chunk of items whose owners ascend.
+
+    Each owner's items are contiguous, so one reduce per owner replaces NumPy's slow
+    unbuffered ``add.at``; a different chunking changes only float64 rounding.
+    """
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    sums[owner[starts]] += np.add.reduceat(values, starts, axis=0)
 
 
 # Option checks shared by the methods: errors name the option, what it must be, and what came.

@@ -145,9 +145,9 @@ def test_smoothgrad_is_reproducible_and_seeded(seed_ae):
     # An image's noise depends on the image, not on its place in the batch.
     np.testing.assert_allclose(explain(seed_ae, images[::-1], "smoothgrad", samples=3), first[::-1], rtol=1e-5)
     assert not np.allclose(first, explain(seed_ae, images, "smoothgrad", samples=3, seed=1))
-    # No noise: plain saliency.
+    # No noise: plain saliency (which reads ẑ in its own gradient pass, hence float32 rounding).
     np.testing.assert_allclose(
-        explain(seed_ae, images, "smoothgrad", samples=2, noise=0.0), explain(seed_ae, images, "saliency"), rtol=1e-6
+        explain(seed_ae, images, "smoothgrad", samples=2, noise=0.0), explain(seed_ae, images, "saliency"), rtol=1e-5
     )
 
 

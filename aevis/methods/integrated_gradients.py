@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from keras import ops
 from scipy import ndimage
 
-from aevis.targets import check_batch_size, check_int, make_target
+from aevis import backend
+from aevis.targets import check_batch_size, check_int, compiled_for, make_target, sum_by_owner
 
 BASELINES = ("black", "blurred", "mean")
 
@@ -46,18 +48,32 @@ def integrated_gradients(
     images = np.asarray(images, dtype=np.float32)
     baselines = make_baseline(images, baseline)
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
+    fn = compiled_for(ae, ("integrated_gradients", score.kind), lambda: _path_function(score.traceable()))
+    reference = score.reference
 
+    # The map is linear in the gradients, so each path point's share Σ_c (x − x₀)·∂t/∂x is
+    # taken in the graph and only (B, H, W) comes back.
     total = len(images) * steps
-    sums = np.zeros(images.shape, dtype=np.float64)
+    sums = np.zeros(images.shape[:3], dtype=np.float64)
     for start in range(0, total, batch_size):
         items = np.arange(start, min(start + batch_size, total))
         owner, step = np.divmod(items, steps)
-        alpha = ((step + 0.5) / steps).astype(np.float32)[:, None, None, None]
-        points = baselines[owner] + alpha * (images[owner] - baselines[owner])
-        _, grads = score.gradients(points, score.reference[owner], batch_size=len(items))
-        np.add.at(sums, owner, grads)  # in item order: independent of the chunk size
-    attributions = (images - baselines) * (sums / steps)
-    return np.sum(attributions, axis=-1).astype(np.float32)
+        alpha = ((step + 0.5) / steps).astype(np.float32)
+        shares = fn(images[owner], baselines[owner], alpha, reference[owner])
+        sum_by_owner(sums, owner, backend.to_numpy(shares))
+    return (sums / steps).astype(np.float32)
+
+
+def _path_function(image_fn):
+    """``fn(x, x₀, α, reference) -> Σ_c (x − x₀)·∂t/∂x`` at x₀ + α(x − x₀), (B, H, W)."""
+
+    def fn(images, baselines, alpha, reference):
+        delta = images - baselines
+        points = baselines + alpha[:, None, None, None] * delta
+        _, grads = backend.gradient(lambda x: image_fn(x, reference), points)
+        return ops.sum(delta * grads, axis=-1)
+
+    return fn
 
 
 def make_baseline(images: np.ndarray, baseline: str) -> np.ndarray:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from keras import ops
 
-from aevis.targets import check_batch_size, check_float, check_int, make_target
+from aevis import backend
+from aevis.targets import check_batch_size, check_float, check_int, compiled_for, make_target
 
 
 def occlusion(
@@ -50,20 +52,48 @@ def occlusion(
     fill = check_float("fill", fill)
     batch_size = check_batch_size(batch_size)
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
+    fn = compiled_for(
+        ae, ("occlusion", score.kind), lambda: _occluded_function(score.traceable(), height, width)
+    )
+    reference = score.reference
 
-    masks = patch_masks(height, width, patch, stride)
-    positions = len(masks)
+    tops, lefts = _starts(height, patch, stride), _starts(width, patch, stride)
+    top, left = (grid.ravel() for grid in np.meshgrid(tops, lefts, indexing="ij"))  # rows first
+    positions = len(top)
     total = len(images) * positions
-    occluded_values = np.empty(total, dtype=np.float32)
+    occluded = np.empty(total, dtype=np.float32)
     for start in range(0, total, batch_size):
         items = np.arange(start, min(start + batch_size, total))
         owner, position = np.divmod(items, positions)
-        covered = np.where(masks[position][..., None], np.float32(fill), images[owner])
-        occluded_values[items] = score.values(covered, score.reference[owner], batch_size=len(items))
-    drops = score.values(images, batch_size=batch_size)[:, None] - occluded_values.reshape(len(images), positions)
-    counts = masks.sum(axis=0, dtype=np.float64)
-    sums = drops.astype(np.float64) @ masks.reshape(positions, -1).astype(np.float64)
-    return (sums.reshape(images.shape[:3]) / counts).astype(np.float32)
+        # Only the chunk's few images cross to the graph, which paints the patches itself.
+        first = owner[0]
+        occluded[items] = backend.to_numpy(
+            fn(images[first : owner[-1] + 1], owner - first, top[position], left[position],
+               np.int32(patch), np.float32(fill), reference[owner])
+        )
+    drops = (score.own_values()[:, None] - occluded.reshape(len(images), positions)).astype(np.float64)
+    # Each mask is a row band times a column band, so the per-pixel sums separate too.
+    rows = _bands(height, patch, stride).astype(np.float64)  # (R, H)
+    cols = _bands(width, patch, stride).astype(np.float64)  # (C, W)
+    grid = drops.reshape(len(images), len(tops), len(lefts))
+    sums = np.einsum("nrc,rh,cw->nhw", grid, rows, cols, optimize=True)
+    counts = np.outer(rows.sum(axis=0), cols.sum(axis=0))
+    return (sums / counts).astype(np.float32)
+
+
+def _occluded_function(image_fn, height: int, width: int):
+    """``fn(images, owner, top, left, patch, fill, reference) -> t`` of each occluded copy."""
+
+    def fn(images, owner, top, left, patch, fill, reference):
+        rows = ops.arange(height)[None, :]
+        cols = ops.arange(width)[None, :]
+        in_rows = (rows >= top[:, None]) & (rows < top[:, None] + patch)  # (B, H)
+        in_cols = (cols >= left[:, None]) & (cols < left[:, None] + patch)  # (B, W)
+        covered = (in_rows[:, :, None] & in_cols[:, None, :])[..., None]
+        copies = ops.where(covered, ops.cast(fill, images.dtype), ops.take(images, owner, axis=0))
+        return image_fn(copies, reference)
+
+    return fn
 
 
 def patch_masks(height: int, width: int, patch: int, stride: int) -> np.ndarray:
@@ -73,10 +103,16 @@ def patch_masks(height: int, width: int, patch: int, stride: int) -> np.ndarray:
     return (rows[:, None, :, None] & cols[None, :, None, :]).reshape(-1, height, width)
 
 
-def _bands(size: int, patch: int, stride: int) -> np.ndarray:
-    """bool (starts, size): which pixels of one axis each patch start covers."""
+def _starts(size: int, patch: int, stride: int) -> np.ndarray:
+    """int32 patch starts along one axis, every ``stride``, the last flush with the far edge."""
     starts = np.arange(0, size - patch + 1, stride)
     if starts[-1] != size - patch:
         starts = np.append(starts, size - patch)  # flush with the far edge: no pixel left uncovered
+    return starts.astype(np.int32)
+
+
+def _bands(size: int, patch: int, stride: int) -> np.ndarray:
+    """bool (starts, size): which pixels of one axis each patch start covers."""
+    starts = _starts(size, patch, stride)
     pixels = np.arange(size)
     return (pixels >= starts[:, None]) & (pixels < starts[:, None] + patch)

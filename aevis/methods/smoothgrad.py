@@ -6,8 +6,9 @@ import zlib
 
 import numpy as np
 
-from aevis.methods.saliency import channel_max_abs
-from aevis.targets import check_batch_size, check_float, check_int, make_target
+from aevis import backend
+from aevis.methods.saliency import saliency_function
+from aevis.targets import check_batch_size, check_float, check_int, compiled_for, make_target, sum_by_owner
 
 
 def smoothgrad(
@@ -49,6 +50,11 @@ def smoothgrad(
     batch_size = check_batch_size(batch_size)
     images = np.asarray(images, dtype=np.float32)
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
+    # ẑ comes from the clean image (score.reference): the noisy copies are not x.
+    fn = compiled_for(
+        ae, ("saliency", score.kind, "any image"), lambda: saliency_function(score.traceable())
+    )
+    reference = score.reference
 
     total = len(images) * samples
     sums = np.zeros(images.shape[:3], dtype=np.float64)
@@ -56,9 +62,7 @@ def smoothgrad(
         items = np.arange(start, min(start + batch_size, total))
         owner, sample = np.divmod(items, samples)
         noisy = images[owner] + _noise_for(images, owner, sample, samples, noise, seed)
-        _, grads = score.gradients(noisy, score.reference[owner], batch_size=len(items))
-        # add.at adds in item order, so sums do not depend on where chunks are cut.
-        np.add.at(sums, owner, channel_max_abs(grads))
+        sum_by_owner(sums, owner, backend.to_numpy(fn(noisy, reference[owner])))
     return (sums / samples).astype(np.float32)
 
 

@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""Benchmark aevis against its peers on one model and one set of images, in one process.
+
+    pip install -e '.[bench]'
+    python bench/run.py                    # methods and t-SNE (a few minutes)
+    python bench/run.py --build --scaling  # and the demo build, cold and warm, at 3 sizes
+
+Every figure is the median of ``--repeats`` runs; ours and the peer's runs alternate, so a
+busy machine slows both alike, and every ratio is taken between figures of this one run.
+Results are printed and written to BENCHMARKS.md at the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.manifold import TSNE, trustworthiness  # noqa: E402
+
+from aevis import latent  # noqa: E402
+from aevis.datasets import make_shapes  # noqa: E402
+from aevis.explanations import explain  # noqa: E402
+from aevis.model import load_autoencoder  # noqa: E402
+from aevis.train import train_seed  # noqa: E402
+
+# The demo build's model: the seed architecture trained on the built-in shapes.
+SIZE, FILTERS, EPOCHS, TRAIN_BATCH, SEED, DEMO_COUNT = 64, (32, 64, 128, 256), 30, 32, 0, 320
+PATCH = 8  # tf-explain's occlusion has stride = patch; ours is set to match
+SAMPLES, NOISE = 20, 0.15
+
+
+@dataclass
+class Row:
+    """One line of a results table."""
+
+    what: str
+    ours: float  # seconds per unit
+    peer: float | None
+    peer_name: str
+    unit: str
+    target: str
+    met: bool | None
+    note: str = ""
+
+
+def median_time(fn, repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs, after one warm-up run."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def paired_times(ours, peer, repeats: int) -> tuple[float, float]:
+    """Medians of ``ours()`` and ``peer()``, run alternately after one warm-up each."""
+    ours(), peer()
+    a, b = [], []
+    for _ in range(repeats):
+        for fn, bucket in ((ours, a), (peer, b)):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return float(np.median(a)), float(np.median(b))
+
+
+def trained_seed(cache_dir: Path):
+    """The demo's model, trained as the build trains it (reused from the cache when there)."""
+    images = make_shapes(DEMO_COUNT, SIZE, seed=SEED)
+    trained = train_seed(
+        images.images, images.content_hash(), FILTERS, EPOCHS, TRAIN_BATCH, SEED, cache_dir
+    )
+    return load_autoencoder(trained.path)
+
+
+def unit_codes(ae, images):
+    codes = ae.encode(images)
+    return codes / np.linalg.norm(codes, axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------- the methods
+
+
+def best_batch(ae, images, repeats: int) -> int:
+    """The batch size at which the encoder's forward pass takes least time per image."""
+    timings = {}
+    for batch in (32, 64, 128, 256):
+        x = tf.constant(np.resize(images, (batch, *images.shape[1:])))
+        timings[batch] = median_time(lambda: ae._encode_batch(x).numpy(), repeats) / batch
+    return min(timings, key=timings.get)
+
+
+def bench_occlusion(ae, images, repeats: int) -> list[Row]:
+    from tf_explain.core.occlusion_sensitivity import OcclusionSensitivity
+
+    count = len(images)
+    positions = (SIZE // PATCH) ** 2
+    floor_batch = best_batch(ae, images, repeats)
+    # The floor runs as many forward passes as occlusion has copies, at the encoder's best
+    # batch, on tensors already in place; timed alternately with ours, like the peers.
+    floor_input = tf.constant(np.resize(images, (floor_batch, *images.shape[1:])))
+
+    def run_floor():
+        for _ in range(-(-count * positions // floor_batch)):
+            ae._encode_batch(floor_input).numpy()
+
+    # tf-explain scores model outputs at class_index and paints its patch with 127.5, so it
+    # gets a model of 0-255 images whose one output is t = <z(x'), ẑ>; ẑ is set per image.
+    pixels = keras.Input((SIZE, SIZE, 3))
+    flat = keras.layers.Flatten()(ae.encoder(keras.layers.Rescaling(1 / 255)(pixels)))
+    project = keras.layers.Dense(1, use_bias=False)
+    scorer = keras.Model(pixels, project(flat))
+    peer = OcclusionSensitivity()
+    peer_maps = []
+
+    def run_peer():
+        peer_maps.clear()
+        for image, unit in zip(images, unit_codes(ae, images)):  # ẑ counts in its time, as in ours
+            project.set_weights([unit[:, None]])
+            peer_maps.append(peer.get_sensitivity_map(scorer, image * 255, 0, PATCH))
+
+    def run_ours(batch_size=32):
+        return explain(ae, images, "occlusion", patch=PATCH, stride=PATCH, fill=0.5, batch_size=batch_size)
+
+    ours, theirs = paired_times(run_ours, run_peer, repeats)
+    ours_again, floor = paired_times(run_ours, run_floor, repeats)
+    wide, floor_again = paired_times(lambda: run_ours(256), run_floor, repeats)
+    # Same scorer: tf-explain's map is 1 − t(occluded), ours t(x) − t(occluded), so the two
+    # agree up to a constant per image (tf-explain then resizes its 8x8 grid bilinearly).
+    agreement = _correlation(run_ours(), np.array(peer_maps), per_image_constant=True)
+    per_floor, per_floor_again = floor / count, floor_again / count
+    return [
+        Row("occlusion (patch 8, stride 8), batch_size 32", ours / count, theirs / count, "tf-explain OcclusionSensitivity",
+            "s/image", "≥ 5× faster", theirs / ours >= 5, f"maps correlate {agreement:.3f}"),
+        Row("occlusion vs the forward floor, batch_size 32", ours_again / count, per_floor, "forward floor",
+            "s/image", "≤ 1.25× floor", ours_again <= 1.25 * floor,
+            f"floor = {positions} positions × {per_floor / positions * 1e3:.3f} ms (encoder at batch {floor_batch})"),
+        Row("occlusion vs the forward floor, batch_size 256", wide / count, per_floor_again, "forward floor",
+            "s/image", "≤ 1.25× floor", wide <= 1.25 * floor_again),
+    ]
+
+
+def bench_gradients(ae, images, repeats: int) -> list[Row]:
+    from tf_keras_vis.saliency import Saliency
+
+    count = len(images)
+    peer = Saliency(ae.encoder, clone=False)  # a [0, 1] model: the encoder is the whole input side
+
+    def peer_map(**options):
+        unit = tf.constant(unit_codes(ae, images))  # ẑ counts in its time, as in ours
+
+        def score(code):
+            return tf.reduce_sum(tf.reshape(code, (len(images), -1)) * unit, axis=-1)
+
+        return peer(score, images, normalize_map=False, **options)
+
+    rows = []
+    ours, theirs = paired_times(lambda: explain(ae, images, "saliency"), peer_map, repeats)
+    agreement = _correlation(explain(ae, images, "saliency"), peer_map())
+    rows.append(Row("saliency", ours / count, theirs / count, "tf-keras-vis Saliency", "s/image",
+                    "at least as fast", theirs >= ours, f"maps correlate {agreement:.4f}"))
+    ours, theirs = paired_times(
+        lambda: explain(ae, images, "smoothgrad", samples=SAMPLES, noise=NOISE),
+        lambda: peer_map(smooth_samples=SAMPLES, smooth_noise=NOISE),
+        repeats,
+    )
+    rows.append(Row(f"smoothgrad ({SAMPLES} samples, noise {NOISE})", ours / count, theirs / count,
+                    "tf-keras-vis Saliency(smooth_samples=20)", "s/image", "≥ 1.5× faster", theirs / ours >= 1.5,
+                    "noise differs: tf-keras-vis scales σ by each image's range"))
+    for method, options in (("integrated_gradients", {}), ("gradcam", {})):
+        seconds = median_time(lambda: explain(ae, images, method, **options), repeats)
+        rows.append(Row(f"{method} (defaults)", seconds / count, None, "", "s/image", "", None))
+    seconds = median_time(lambda: explain(ae, images, "occlusion"), repeats)
+    rows.append(Row("occlusion (defaults: patch 8, stride 4)", seconds / count, None, "", "s/image", "", None))
+    return rows
+
+
+def _correlation(a, b, per_image_constant: bool = False) -> float:
+    """Pearson correlation of two stacks of maps; optionally each map's mean removed first."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if per_image_constant:
+        a = a - a.mean(axis=(1, 2), keepdims=True)
+        b = b - b.mean(axis=(1, 2), keepdims=True)
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
+# ---------------------------------------------------------------------------- t-SNE
+
+
+def bench_tsne(ae, sizes: list[int], repeats: int) -> tuple[list[Row], list[str]]:
+    """Our tsne_map against scikit-learn's default TSNE on the same 50 principal components."""
+    codes = ae.encode(make_shapes(max(sizes), SIZE, seed=SEED + 2).images)
+    rows, quality = [], []
+    for size in sizes:
+        subset = codes[:size]
+        reduced = PCA(n_components=latent.PCA_DIMENSIONS, random_state=0).fit_transform(subset)
+        embeddings = {}
+
+        def ours():
+            embeddings["ours"] = latent.tsne_map(subset, seed=0)  # PCA included in our time
+
+        def peer():
+            embeddings["peer"] = TSNE(random_state=0).fit_transform(reduced)
+
+        mine, theirs = paired_times(ours, peer, repeats)
+        trust = {name: trustworthiness(subset, value, n_neighbors=10) for name, value in embeddings.items()}
+        limit = 10.0 if size == 10_000 else None
+        rows.append(Row(f"t-SNE of {size:,} codes", mine, theirs, "scikit-learn TSNE()", "s",
+                        "≤ 10 s" if limit else "", mine <= limit if limit else None,
+                        f"trustworthiness@10 {trust['ours']:.3f} (scikit-learn {trust['peer']:.3f})"))
+        quality.append(f"{size}: ours {trust['ours']:.4f}, scikit-learn default {trust['peer']:.4f}")
+    return rows, quality
+
+
+# ---------------------------------------------------------------------------- builds
+
+
+def timed_build(out: Path, cache: Path, *extra: str) -> float:
+    command = [sys.executable, "generate.py", "--out", str(out), "--cache-dir", str(cache), "--quiet", *extra]
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def bench_build(scratch: Path) -> list[Row]:
+    cache = scratch / "cache-demo"
+    cold = timed_build(scratch / "site-cold", cache)
+    warm = timed_build(scratch / "site-warm", cache)
+    return [
+        Row("demo build, cold (trains the model)", cold, None, "", "s", "≤ 120 s", cold <= 120),
+        Row("demo build, warm (model cached)", warm, None, "", "s", "", None, f"{cold / warm:.1f}× faster than cold"),
+    ]
+
+
+def bench_scaling(scratch: Path, counts: list[int], pages: int, epochs: int) -> list[Row]:
+    rows = []
+    for count in counts:
+        cache = scratch / f"cache-{count}"
+        options = ("--count", str(count), "--pages", str(pages), "--epochs", str(epochs))
+        cold = timed_build(scratch / f"site-{count}-cold", cache, *options)
+        warm = timed_build(scratch / f"site-{count}-warm", cache, *options)
+        rows.append(Row(f"build, {count:,} images, --pages {pages} --epochs {epochs}, cold", cold, None, "", "s", "", None))
+        rows.append(Row(f"build, {count:,} images, --pages {pages} --epochs {epochs}, warm", warm, None, "", "s", "", None,
+                        f"{warm / count * 1e3:.1f} ms/image"))
+    return rows
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = []
+    for package in ("tensorflow", "keras", "numpy", "scikit-learn", "tf-explain", "tf-keras-vis"):
+        try:
+            versions.append(f"{package} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package} (not installed)")
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} cores visible",
+        f"Python {platform.python_version()} on {platform.platform()}",
+        "Versions: " + ", ".join(versions),
+    ]
+
+
+def _seconds(value: float, unit: str) -> str:
+    if unit == "s/image":
+        return f"{value * 1e3:.2f} ms/image"
+    return f"{value:.1f} s"
+
+
+def render(sections: dict[str, list[Row]], info: list[str], notes: list[str]) -> str:
+    lines = ["# Benchmarks", "", "Written by `python bench/run.py` (see bench/README.md); one run, medians.", ""]
+    lines += [f"- {item}" for item in info] + [""]
+    for title, rows in sections.items():
+        if not rows:
+            continue
+        lines += [f"## {title}", "", "| what | aevis | peer | ratio | target | met | note |", "|---|---|---|---|---|---|---|"]
+        for row in rows:
+            peer = f"{_seconds(row.peer, row.unit)} ({row.peer_name})" if row.peer is not None else ""
+            ratio = ""
+            if row.peer is not None:
+                ratio = (f"{row.ours / row.peer:.2f}× the floor" if row.peer_name == "forward floor"
+                         else f"{row.peer / row.ours:.2f}× faster")
+            met = "" if row.met is None else ("yes" if row.met else "**no**")
+            lines.append(f"| {row.what} | {_seconds(row.ours, row.unit)} | {peer} | {ratio} | {row.target} | {met} | {row.note} |")
+        lines.append("")
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=32, help="images explained per timed call (default 32)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per figure (default 5)")
+    parser.add_argument("--tsne-sizes", type=int, nargs="*", default=[2000, 10000])
+    parser.add_argument("--tsne-repeats", type=int, default=3)
+    parser.add_argument("--build", action="store_true", help="time the demo build, cold and warm")
+    parser.add_argument("--scaling", action="store_true", help="time builds at --scaling-counts images")
+    parser.add_argument("--scaling-counts", type=int, nargs="*", default=[250, 1000, 4000])
+    parser.add_argument("--scaling-pages", type=int, default=100)
+    parser.add_argument("--scaling-epochs", type=int, default=30, help="training epochs of the scaling builds")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".aevis-cache", help="where the model is trained once")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    keras.utils.disable_interactive_logging()  # tf-explain calls predict() with Keras's progress bars
+    info = machine()
+    load_before = os.getloadavg()
+    ae = trained_seed(args.cache_dir)
+    images = make_shapes(args.images, SIZE, seed=SEED + 1).images  # not the training images
+    sections: dict[str, list[Row]] = {}
+    notes: list[str] = []
+    sections["Occlusion"] = bench_occlusion(ae, images, args.repeats)
+    _print(sections["Occlusion"])
+    sections["Gradients"] = bench_gradients(ae, images, args.repeats)
+    _print(sections["Gradients"])
+    if args.tsne_sizes:
+        sections["t-SNE"], _ = bench_tsne(ae, args.tsne_sizes, args.tsne_repeats)
+        _print(sections["t-SNE"])
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.build:
+            sections["Demo build (python generate.py, fresh cache)"] = bench_build(Path(scratch))
+            _print(sections["Demo build (python generate.py, fresh cache)"])
+        if args.scaling:
+            sections["Scaling"] = bench_scaling(
+                Path(scratch), args.scaling_counts, args.scaling_pages, args.scaling_epochs
+            )
+            _print(sections["Scaling"])
+    load_after = os.getloadavg()
+    info.append(
+        f"Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
+        f"{args.images} images per method call, {args.repeats} repeats"
+    )
+    info.append("Model: the seed architecture (64×64×3, filters 32/64/128/256) trained as the demo build trains it")
+    args.out.write_text(render(sections, info, notes))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _print(rows: list[Row]) -> None:
+    for row in rows:
+        peer = "" if row.peer is None else f"  peer {_seconds(row.peer, row.unit)}"
+        met = "" if row.met is None else f"  [{'met' if row.met else 'NOT met'}: {row.target}]"
+        print(f"{row.what:55s} {_seconds(row.ours, row.unit)}{peer}{met}  {row.note}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
