@@ -1,7 +1,9 @@
-"""One build, stage by stage: images -> model -> codes and maps -> neighbours and map -> site.
+"""One build, stage by stage: images -> model -> codes -> neighbours and map -> maps -> site.
 
-Everything is computed and gathered into a :class:`~aevis.gallery.Gallery` first; only then is
-the site written, into a staging folder that replaces the old site when it is complete.
+Everything whole-set is computed and gathered into a :class:`~aevis.gallery.Gallery` first; the
+pages' heat-maps and pictures are then made, written and dropped a chunk at a time, into a
+staging folder that replaces the old site when it is complete. Every result comes from the
+content-addressed cache when an earlier build made it (:mod:`aevis.results`).
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis import datasets, evaluate, images, inside, latent, site
+from aevis import datasets, images, inside, latent, site
+from aevis.cache import ResultCache, lazy
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
-from aevis.explanations import explain
-from aevis.export import write_data
-from aevis.gallery import Explanations, Gallery, ModelInfo
+from aevis.export import maps_of, write_data, write_maps
+from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.imageset import ImageSet, unique_slugs
-from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder, file_sha256, load_autoencoder
 from aevis.output import check_target, staged_site, zip_site
 from aevis.progress import Stages
+from aevis.results import Encoded, Results, sample_positions
 from aevis.train import train_seed, training_steps
 
 SITE_TITLE = "What the autoencoder sees"
@@ -30,6 +32,9 @@ SITE_TITLE = "What the autoencoder sees"
 def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     """Build the gallery described by ``config`` into ``config.out``; return what was gathered.
 
+    Results and pictures are reused from ``config.cache_dir / "results"`` where an earlier
+    build made them from the same inputs (:mod:`aevis.cache`), unless ``config.cache`` is off.
+
     Raises:
         AevisError: a problem with the inputs, in one sentence; nothing is written then.
     """
@@ -37,29 +42,27 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     check_target(Path(config.out))  # fail before the slow part, not after
     ae, imageset, model_info = _model_and_images(config, stages)
     stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
-    gallery = _gather(config, ae, imageset, model_info, stages)
-    gallery = dataclasses.replace(gallery, explanations=_explain(config, gallery, stages))
-    with stages.stage("Looking inside the network", total=len(gallery)) as advance:
+    cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
+    results = Results(ae, imageset.images, cache, config.batch_size)
+    gallery, encoded = _gather(config, ae, imageset, model_info, results, stages)
+    with stages.stage("Looking inside the network"):
         insides = inside.gather_insides(
-            gallery.ae, gallery.imageset.images, np.nan_to_num(gallery.codes), gallery.positions,
-            gallery.imageset.labels, config.seed, config.batch_size, on_progress=advance,
+            ae, encoded, gallery.positions, imageset.labels, config.seed, results,
         )
-    gallery = dataclasses.replace(gallery, insides=insides, flags=_non_finite(gallery))
-    for index, problems in gallery.flags.items():
-        stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
+    gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery))
     with staged_site(Path(config.out)) as staging:
-        with stages.stage("Writing pictures", total=len(gallery)) as advance:
-            site.write_pictures(gallery, staging, on_progress=advance)
-        paged = gallery.paged
-        with stages.stage("Drawing the network at work", total=len(paged)) as advance:
-            inside.write_set_pictures(gallery.insides, gallery.imageset.images, staging)
-            for start in range(0, len(paged), _CHUNK):
-                chunk = paged[start : start + _CHUNK]
-                inside.write_image_pictures(gallery, staging, chunk, site.media)
-                advance(len(chunk))
+        flags = {index: list(problems) for index, problems in gallery.flags.items()}
+        gallery = _explain_and_draw(config, gallery, results, staging, flags, stages)
+        for index, problems in gallery.flags.items():
+            stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
+            site.write_set_pictures(gallery, staging, cache)
+            inside.write_set_pictures(gallery.insides, imageset.images, gallery.image_keys, staging, cache)
+            site.write_reading_pictures(gallery, staging, cache)
             write_data(gallery, staging)
             site.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
+    if cache.enabled:
+        stages.log(_reuse_summary(cache))
     if config.zip:
         with stages.stage("Zipping the site"):
             stages.log(f"Wrote {zip_site(Path(config.out))}")
@@ -116,151 +119,172 @@ def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) ->
 
 
 def _gather(
-    config: BuildConfig, ae: Autoencoder, imageset: ImageSet, model_info: ModelInfo, stages: Stages
-) -> Gallery:
+    config: BuildConfig, ae: Autoencoder, imageset: ImageSet, model_info: ModelInfo, results: Results,
+    stages: Stages,
+) -> tuple[Gallery, Encoded]:
     count = len(imageset)
     with stages.stage("Encoding and rebuilding", total=count) as advance:
-        codes, reconstructions = [], []
-        for start in range(0, count, config.batch_size):
-            batch = imageset.images[start : start + config.batch_size]
-            codes.append(ae.encode(batch, config.batch_size))
-            reconstructions.append(ae.reconstruct(batch, config.batch_size))
-            advance(len(batch))
-        codes, reconstructions = np.concatenate(codes), np.concatenate(reconstructions)
-    maps = {"reconstruction_error": squared_error(imageset.images, reconstructions)}
+        encoded = results.encode(on_progress=advance)
     with stages.stage("Neighbours and map"):
         # A NaN or infinite code (flagged on its page) must not poison everyone's neighbours.
-        usable = np.nan_to_num(codes, nan=0.0, posinf=0.0, neginf=0.0)
-        indices, similarities = latent.nearest_neighbours(usable, config.neighbours)
-        positions = latent.tsne_map(usable, config.seed)
+        usable = np.nan_to_num(encoded.codes, nan=0.0, posinf=0.0, neginf=0.0)
+        indices, similarities = results.neighbours(usable, config.neighbours)
+        positions = results.tsne(usable, config.seed)
     with_page = np.zeros(count, bool)
     with_page[latent.spread_sample(positions, config.pages or count)] = True
-    return Gallery(
+    gallery = Gallery(
         imageset=imageset,
         ae=ae,
         model_info=model_info,
         slugs=unique_slugs(imageset.sources),
-        codes=codes,
-        reconstructions=reconstructions,
-        maps=maps,
+        image_keys=results.image_keys,
+        model_key=results.model_key,
+        codes=encoded.codes,
+        maps={"reconstruction_error": encoded.errors},
         neighbour_indices=indices,
         neighbour_similarities=similarities,
         positions=positions,
         with_page=with_page,
         parameters=config.as_record(),
+        flags=_encoding_flags(encoded),
     )
+    return gallery, encoded
 
 
-_CHUNK = 32  # images per explain() call: the progress bar moves, the work stays batched
+_CHUNK = 32  # paged images explained, written and drawn together: memory stays a chunk's worth
 _CASCADE_METHOD = "saliency"
 
 
-def _explain(config: BuildConfig, gallery: Gallery, stages: Stages) -> Explanations | None:
-    """Heat-maps of the paged images with every method, pair maps, and the faithfulness figures."""
+def _explanations(config: BuildConfig, gallery: Gallery) -> Explanations | None:
+    """What the pages' heat-maps will be: methods, target, options (the maps come later)."""
     if not config.methods:
         return None
-    paged = gallery.paged
-    pictures = gallery.imageset.images[paged]
-    neighbours = gallery.neighbour_indices[paged]
-    references = gallery.codes[neighbours[:, 0]] if config.target == "neighbour" and neighbours.size else None
-    options = {method: config.method_options(method) for method in config.methods}
-    maps = {}
-    with stages.stage("Explaining", total=len(paged) * len(config.methods)) as advance:
-        for method in config.methods:
-            try:
-                maps[method] = _chunked(
-                    lambda rows: explain(
-                        gallery.ae, pictures[rows], method, config.target,
-                        **_with_references(references, rows), **options[method],
-                    ),
-                    len(paged), advance,
-                )
-            except (ValueError, TypeError) as error:  # a bad option or target for this model
-                raise AevisError(f"Could not draw {method} maps: {error}") from error
-
-    pair_maps = None
-    if config.pair_method and neighbours.size:
-        pair_maps = _pair_maps(config, gallery, paged, neighbours, stages)
-
-    faithfulness, cascade, cascade_image = {}, [], None
-    if config.faithfulness_sample:
-        with stages.stage("Checking faithfulness"):
-            masks = gallery.imageset.masks[paged] if gallery.imageset.masks is not None else None
-            faithfulness = evaluate.faithfulness(
-                gallery.ae, pictures, maps, masks, target=config.target, reference_codes=references,
-                method_options={method: _without_batch(o) for method, o in options.items()},
-                sample=config.faithfulness_sample, seed=config.seed, batch_size=config.batch_size,
-            )
-            if _CASCADE_METHOD in maps:
-                example = 0
-                cascade = evaluate.randomization_cascade(
-                    gallery.ae, pictures[example : example + 1], _CASCADE_METHOD,
-                    maps[_CASCADE_METHOD][example : example + 1], target=config.target,
-                    **_with_references(references, slice(example, example + 1)),
-                    seed=config.seed, **_without_batch(options[_CASCADE_METHOD]),
-                )
-                cascade_image = int(paged[example])
+    has_pairs = bool(config.pair_method) and gallery.neighbour_indices.size > 0
     return Explanations(
         target=config.target,
-        options={method: _without_batch(o) for method, o in options.items()},
-        maps=maps,
-        pair_method=config.pair_method if pair_maps is not None else None,
-        pair_maps=pair_maps,
-        faithfulness=faithfulness,
-        cascade_method=_CASCADE_METHOD if cascade else None,
-        cascade=cascade,
-        cascade_image=cascade_image,
+        options={method: _without_batch(config.method_options(method)) for method in config.methods},
+        methods=tuple(config.methods),
+        pair_method=config.pair_method if has_pairs else None,
+        faithfulness={},
+        cascade_method=None,
+        cascade=[],
+        cascade_image=None,
     )
 
 
-def _pair_maps(config, gallery, paged, neighbours, stages) -> np.ndarray:
-    """Each paged image against each neighbour's code, and each neighbour against the image's."""
-    count, k = neighbours.shape
-    here = np.repeat(paged, k)
-    there = neighbours.reshape(-1)
-    subjects = np.concatenate([here, there])
-    references = np.concatenate([gallery.codes[there], gallery.codes[here]])
-    pictures = gallery.imageset.images
-    with stages.stage("Explaining neighbour pairs", total=len(subjects)) as advance:
-        flat = _chunked(
-            lambda rows: explain(
-                gallery.ae, pictures[subjects[rows]], config.pair_method, "neighbour",
-                reference_codes=references[rows], **config.method_options(config.pair_method),
-            ),
-            len(subjects), advance,
-        )
-    height, width = flat.shape[1:]
-    return flat.reshape(2, count, k, height, width).transpose(1, 2, 0, 3, 4)
+def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, staging: Path,
+                      flags: dict[int, list[str]], stages: Stages) -> Gallery:
+    """Every image's pictures and maps file; for the paged images, heat-maps with every method
+    and pair maps, a chunk at a time: made (or found in the cache), written, drawn, dropped.
+
+    Only the faithfulness sample's maps are kept, for the checks that follow.
+    """
+    explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
+    error_top = site.error_scale(gallery)
+    with stages.stage("Writing thumbnails", total=len(gallery)) as advance:
+        for start in range(0, len(gallery), _CHUNK * 8):
+            rows = range(start, min(start + _CHUNK * 8, len(gallery)))
+            site.write_thumbnails(gallery, staging, cache, rows)
+            for index in rows:
+                if not gallery.with_page[index]:
+                    write_maps(staging, gallery.slugs[index], maps_of(gallery, index))
+            advance(len(rows))
+
+    methods = explanations.methods if explanations else ()
+    options = {method: config.method_options(method) for method in methods}
+    neighbours = gallery.neighbour_indices
+    by_neighbour = config.target == "neighbour" and neighbours.size > 0
+    sample = sample_positions(len(paged), config.faithfulness_sample) if methods and config.faithfulness_sample else []
+    kept_maps = {method: [] for method in methods}
+    kept_keys = {method: [] for method in methods}
+    cascade_map = None
+    with stages.stage("Explaining and drawing", total=len(paged)) as advance:
+        for start in range(0, len(paged), _CHUNK):
+            rows = paged[start : start + _CHUNK]
+            chunk = _explain_chunk(config, gallery, results, rows, options, neighbours[rows, 0] if by_neighbour else None)
+            for row, index in enumerate(rows):
+                for method in methods:
+                    if not np.isfinite(chunk.maps[method][row]).all():
+                        flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
+                write_maps(staging, gallery.slugs[index], maps_of(gallery, index, chunk, row))
+            reconstructions = lazy(lambda: results.reconstructions(rows))
+            site.write_page_pictures(gallery, staging, cache, chunk, error_top, reconstructions)
+            inside.write_image_pictures(gallery, staging, chunk, site.media, cache, reconstructions)
+            for position in sample:
+                if start <= position < start + len(rows):
+                    for method in methods:
+                        kept_maps[method].append(chunk.maps[method][position - start])
+                        kept_keys[method].append(chunk.map_keys[method][position - start])
+            if start == 0 and _CASCADE_METHOD in methods:
+                cascade_map = (chunk.maps[_CASCADE_METHOD][0], chunk.map_keys[_CASCADE_METHOD][0])
+            advance(len(rows))
+    gallery = dataclasses.replace(
+        gallery, flags={index: tuple(problems) for index, problems in sorted(flags.items())}
+    )
+    if not methods or not len(paged):
+        return gallery
+
+    faithfulness, cascade, cascade_image = {}, [], None
+    if len(sample):
+        with stages.stage("Checking faithfulness"):
+            rows = paged[sample]
+            masks = gallery.imageset.masks[rows] if gallery.imageset.masks is not None else None
+            faithfulness = results.faithfulness(
+                rows, {method: np.stack(maps) for method, maps in kept_maps.items()}, kept_keys, masks,
+                config.target, neighbours[rows, 0] if by_neighbour else None,
+                explanations.options, config.seed,
+            )
+            if cascade_map is not None:
+                cascade_image = int(paged[0])
+                cascade = results.cascade(
+                    cascade_image, _CASCADE_METHOD, cascade_map[0], cascade_map[1], config.target,
+                    int(neighbours[cascade_image, 0]) if by_neighbour else None,
+                    explanations.options[_CASCADE_METHOD], config.seed,
+                )
+    explanations = dataclasses.replace(
+        explanations, faithfulness=faithfulness, cascade_method=_CASCADE_METHOD if cascade else None,
+        cascade=cascade, cascade_image=cascade_image,
+    )
+    return dataclasses.replace(gallery, explanations=explanations)
 
 
-def _non_finite(gallery: Gallery) -> dict[int, tuple[str, ...]]:
-    """Which images have NaN or infinite values in their code, reconstruction or maps."""
-    def bad(values: np.ndarray) -> np.ndarray:
-        return ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,
+                   options: dict[str, dict], references: np.ndarray | None) -> ExplainedChunk:
+    """Heat-maps of paged images ``rows`` with every method, and their pair maps."""
+    maps, keys = {}, {}
+    explanations = gallery.explanations
+    for method in explanations.methods if explanations else ():
+        try:
+            maps[method], keys[method] = results.maps(rows, method, config.target, options[method], references)
+        except (ValueError, TypeError) as error:  # a bad option or target for this model
+            raise AevisError(f"Could not draw {method} maps: {error}") from error
+    pair_maps = pair_keys = None
+    if explanations is not None and explanations.pair_method is not None:
+        method = explanations.pair_method
+        try:
+            pair_maps, pair_keys = results.pair_maps(
+                rows, gallery.neighbour_indices[rows], method, config.method_options(method)
+            )
+        except (ValueError, TypeError) as error:
+            raise AevisError(f"Could not draw {method} pair maps: {error}") from error
+    return ExplainedChunk(rows, maps, keys, pair_maps, pair_keys)
 
+
+def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
+    """Which images have NaN or infinite values in their code or reconstruction."""
     problems: dict[int, list[str]] = {}
-    for name, flags in (("code", bad(gallery.codes)), ("reconstruction", bad(gallery.reconstructions))):
+    bad_codes = ~np.isfinite(encoded.codes).all(axis=1)
+    for name, flags in (("code", bad_codes), ("reconstruction", ~encoded.reconstruction_finite)):
         for index in np.flatnonzero(flags):
             problems.setdefault(int(index), []).append(f"non-finite values in its {name}")
-    if gallery.explanations:
-        paged = gallery.paged
-        for method, maps in gallery.explanations.maps.items():
-            for position in np.flatnonzero(bad(maps)):
-                problems.setdefault(int(paged[position]), []).append(f"non-finite values in its {method} map")
     return {index: tuple(reasons) for index, reasons in sorted(problems.items())}
 
 
-def _chunked(compute, count: int, advance) -> np.ndarray:
-    parts = []
-    for start in range(0, count, _CHUNK):
-        rows = slice(start, min(start + _CHUNK, count))
-        parts.append(compute(rows))
-        advance(rows.stop - rows.start)
-    return np.concatenate(parts)
-
-
-def _with_references(references, rows) -> dict:
-    return {} if references is None else {"reference_codes": references[rows]}
+def _reuse_summary(cache: ResultCache) -> str:
+    """One line: how much of the build came from the cache."""
+    reused = sum(cache.hits.values())
+    total = reused + sum(cache.misses.values())
+    return f"Reused {reused:,} of {total:,} results and pictures from the cache."
 
 
 def _without_batch(options: dict) -> dict:

@@ -39,7 +39,9 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("--epochs", type=int, default=defaults.epochs, help="(default: %(default)s)")
     training.add_argument("--batch-size", type=int, default=defaults.batch_size, help="(default: %(default)s)")
     training.add_argument("--cache-dir", type=Path, default=defaults.cache_dir,
-                          help="where trained models are kept between runs (default: %(default)s)")
+                          help="where trained models, results and pictures are kept between runs (default: %(default)s)")
+    training.add_argument("--no-cache", dest="cache", action="store_false",
+                          help="compute and draw everything afresh, keep no results (the trained model is still kept)")
     maps = p.add_argument_group("heat-maps (what the network looks at)")
     maps.add_argument("--target", default=defaults.target,
                       help="what the maps explain: self, neighbour, channel:K or reconstruction (default: %(default)s)")

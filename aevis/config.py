@@ -83,7 +83,10 @@ class BuildConfig:
     faithfulness_sample: int = 16
     """Images (spread over the set) the faithfulness checks run on; 0 skips them."""
     cache_dir: Path = Path(".aevis-cache")
-    """Where trained models are cached between runs."""
+    """Where trained models, computed results and drawn pictures are cached between runs."""
+    cache: bool = True
+    """Reuse the results and pictures of earlier builds (``cache_dir/results``) and keep this
+    build's; False computes and draws everything afresh and keeps nothing (but the model)."""
     zip: bool = False
     """Also write ``<out>.zip`` (the whole site, ready to send)."""
     quiet: bool = False
@@ -137,6 +140,6 @@ class BuildConfig:
                 record[key] = str(value)
             elif isinstance(value, tuple):
                 record[key] = list(value)
-        for private in ("out", "cache_dir", "quiet", "zip"):
+        for private in ("out", "cache_dir", "cache", "quiet", "zip"):
             record.pop(private)
         return record

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from aevis import __version__
-from aevis.gallery import Gallery
+from aevis.gallery import ExplainedChunk, Gallery
 
 MANIFEST_VERSION = 1
 
@@ -95,30 +95,40 @@ def map_names(gallery: Gallery) -> list[str]:
     names = sorted(gallery.maps)
     explanations = gallery.explanations
     if explanations:
-        names += list(explanations.maps)
-        if explanations.pair_maps is not None:
-            names.append(f"{explanations.pair_method}__neighbour")
+        names += list(explanations.methods)
+        if explanations.pair_method is not None:
+            names.append(pair_name(explanations.pair_method))
     return names
 
 
-def maps_of(gallery: Gallery, index: int, position: int | None) -> dict[str, np.ndarray]:
-    """Every map of image ``index`` (``position`` among the paged images, or None)."""
+def pair_name(method: str) -> str:
+    """The npz name of the pair map against the nearest neighbour's code."""
+    return f"{method}__neighbour"
+
+
+def maps_of(gallery: Gallery, index: int, chunk: ExplainedChunk | None = None, row: int | None = None) -> dict[str, np.ndarray]:
+    """Every map of image ``index``: row ``row`` of ``chunk`` holds its heat-maps, if it has a page."""
     arrays = {name: values[index] for name, values in gallery.maps.items()}
     explanations = gallery.explanations
-    if explanations and position is not None:
-        arrays.update({method: maps[position] for method, maps in explanations.maps.items()})
-        if explanations.pair_maps is not None:
+    if explanations and chunk is not None:
+        arrays.update({method: maps[row] for method, maps in chunk.maps.items()})
+        if chunk.pair_maps is not None:
             # Against the nearest neighbour's code: what makes the image similar to it.
-            arrays[f"{explanations.pair_method}__neighbour"] = explanations.pair_maps[position, 0, 0]
+            arrays[pair_name(explanations.pair_method)] = chunk.pair_maps[row, 0, 0]
     return {name: np.asarray(values, np.float32) for name, values in arrays.items()}
 
 
+def write_maps(site: Path, slug: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write one image's ``data/maps/<slug>.npz``."""
+    folder = site / "data" / "maps"
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / f"{slug}.npz", **arrays)
+
+
 def write_data(gallery: Gallery, site: Path) -> None:
-    """Write the data contract under ``site/data``."""
+    """Write ``data/manifest.json`` and ``data/codes.npy`` (the maps are written as they are
+    made, :func:`write_maps`)."""
     data = site / "data"
-    (data / "maps").mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
     (data / "manifest.json").write_text(json.dumps(manifest(gallery), indent=1, ensure_ascii=False))
     np.save(data / "codes.npy", np.ascontiguousarray(gallery.codes, np.float32))
-    position_of = {int(index): position for position, index in enumerate(gallery.paged)}
-    for index, slug in enumerate(gallery.slugs):
-        np.savez_compressed(data / "maps" / f"{slug}.npz", **maps_of(gallery, index, position_of.get(index)))

@@ -1,4 +1,8 @@
-"""The gathered results of a build: everything the site is rendered from, computed first."""
+"""The gathered results of a build: everything the site is rendered from, computed first.
+
+Except the pages' heat-maps: those are computed, written and dropped a chunk of pages at a
+time (:class:`ExplainedChunk`), so a build's memory does not grow with its pages.
+"""
 
 from __future__ import annotations
 
@@ -24,23 +28,42 @@ class ModelInfo:
 
 @dataclass(frozen=True, eq=False)
 class Explanations:
-    """Attribution maps of the paged images, and the evidence that they are faithful."""
+    """Which attribution maps the paged images have, and the evidence that they are faithful.
+
+    The maps themselves are in the site's ``data/maps/<slug>.npz`` (and the result cache),
+    not here: see :class:`ExplainedChunk`.
+    """
 
     target: str
     options: dict[str, dict]
     """method -> the options its maps were made with."""
-    maps: dict[str, np.ndarray]
-    """method -> float32 (P, H, W), row p for the p-th paged image."""
+    methods: tuple[str, ...]
+    """The methods every paged image has a map of, in page order."""
     pair_method: str | None
-    pair_maps: np.ndarray | None
-    """float32 (P, K, 2, H, W): [p, k, 0] is paged image p explained against its k-th
-    neighbour's code, [p, k, 1] that neighbour explained against image p's code."""
+    """Method of the pair maps on neighbour cards; None when there are none."""
     faithfulness: dict[str, dict[str, float]]
     cascade_method: str | None
     cascade: list
     """:class:`aevis.evaluate.CascadeStep` list for one example image (may be empty)."""
     cascade_image: int | None
     """Index (in the whole set) of the cascade's example image."""
+
+
+@dataclass(frozen=True, eq=False)
+class ExplainedChunk:
+    """The heat-maps of a few paged images: made, written and drawn together, then dropped."""
+
+    rows: np.ndarray
+    """int (n,): the images' indices in the whole set."""
+    maps: dict[str, np.ndarray]
+    """method -> float32 (n, H, W)."""
+    map_keys: dict[str, list[str]]
+    """method -> the result-cache key of each map (what a picture of it is keyed by)."""
+    pair_maps: np.ndarray | None
+    """float32 (n, K, 2, H, W): [p, k, 0] is image p explained against its k-th neighbour's
+    code, [p, k, 1] that neighbour explained against image p's code; None without pair maps."""
+    pair_keys: list | None
+    """The keys of the pair maps, nested (n, K, 2) like them."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,12 +74,15 @@ class Gallery:
     ae: Autoencoder
     model_info: ModelInfo
     slugs: list[str]
+    image_keys: list[str]
+    """Content hash of each image's pixels: what its cached results and pictures are keyed by."""
+    model_key: str
+    """The identity of the model in cache keys (file hash, code layer, input range, batch size)."""
     codes: np.ndarray
     """float32 (N, D): flattened bottleneck activations."""
-    reconstructions: np.ndarray
-    """float32 (N, H, W, C) in [0, 1]."""
     maps: dict[str, np.ndarray]
-    """method name -> float32 (N, H, W)."""
+    """method name -> float32 (N, H, W), for every image: ``reconstruction_error`` (the
+    reconstructions themselves are not kept; pages recompute theirs a chunk at a time)."""
     neighbour_indices: np.ndarray
     neighbour_similarities: np.ndarray
     positions: np.ndarray

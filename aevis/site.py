@@ -16,10 +16,11 @@ import numpy as np
 
 from aevis import __version__, mapdata, pictures, render
 from aevis.activations import conv_layers, outline_box
+from aevis.cache import ResultCache, array_hash, lazy, make_key
 from aevis.descriptions import METHOD_WORDS, MethodWords, target_words
 from aevis.inside import gif
 from aevis.export import page_href
-from aevis.gallery import Explanations, Gallery
+from aevis.gallery import ExplainedChunk, Explanations, Gallery
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC_FILES = ("style.css", "gallery.js", "favicon.svg", "map.js", "map.css")
@@ -223,8 +224,8 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             listed_by[other].append(index)
     paged = gallery.paged
     explanations = gallery.explanations
-    methods = list(explanations.maps) if explanations else []
-    has_pairs = explanations is not None and explanations.pair_maps is not None
+    methods = list(explanations.methods) if explanations else []
+    has_pairs = explanations is not None and explanations.pair_method is not None
     pages = []
     for position, index in enumerate(paged):
         slug = gallery.slugs[index]
@@ -272,7 +273,7 @@ def _image_inside(gallery: Gallery, slug: str, nearest: Link | None) -> ImageIns
         for layer in conv_layers(gallery.ae)
     )
     has_morph = gallery.ae.decoder is not None and nearest is not None
-    has_sweep = gallery.explanations is not None and "occlusion" in gallery.explanations.maps
+    has_sweep = gallery.explanations is not None and "occlusion" in gallery.explanations.methods
     return ImageInside(
         strip_png=media(slug, "strip"),
         grids=grids,
@@ -413,7 +414,7 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
         )
     return ReadingPage(
         target=target_words(explanations.target),
-        methods=tuple(METHOD_WORDS[method] for method in explanations.maps),
+        methods=tuple(METHOD_WORDS[method] for method in explanations.methods),
         example=example or (pages[0] if pages else None),
         rows=rows,
         chart_png="media/faithfulness.png" if rows else None,
@@ -423,19 +424,27 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
     )
 
 
-def write_reading_pictures(gallery: Gallery, site: Path) -> None:
+def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
     """The faithfulness chart and the randomization strip."""
     explanations = gallery.explanations
     if explanations is None:
         return
     if explanations.faithfulness:
         titles = {method: METHOD_WORDS[method].title for method in explanations.faithfulness}
-        render.faithfulness_chart(explanations.faithfulness, titles, site / "media" / "faithfulness.png")
+        cache.picture(
+            make_key("faithfulness chart", explanations.faithfulness, titles), site / "media" / "faithfulness.png",
+            lambda path: render.faithfulness_chart(explanations.faithfulness, titles, path),
+        )
     if explanations.cascade:
-        image = gallery.imageset.images[explanations.cascade_image]
+        index = explanations.cascade_image
+        image = gallery.imageset.images[index]
         signed = METHOD_WORDS[explanations.cascade_method].signed
         for depth, step in enumerate(explanations.cascade):
-            render.save_png(render.overlay(image, step.maps[0], signed), site / "media" / f"cascade-{depth}.png")
+            cache.picture(
+                make_key("overlay", gallery.image_keys[index], array_hash(step.maps[0]), signed),
+                site / "media" / f"cascade-{depth}.png",
+                lambda path, step=step: render.save_png(render.overlay(image, step.maps[0], signed), path),
+            )
 
 
 def summarise(gallery: Gallery, title: str) -> SiteSummary:
@@ -468,53 +477,92 @@ def gather_report(gallery: Gallery) -> ReportPage:
     return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters)
 
 
-def write_pictures(gallery: Gallery, site: Path, on_progress=None) -> None:
-    """PNG files: every image's input (its thumbnail); for pages, the rest of the story."""
-    errors = gallery.maps["reconstruction_error"]
-    # One colour scale for the whole set, so pages compare: black = perfect, yellow = the
-    # 99th-percentile error over all pixels of all images.
-    error_top = render.robust_upper(errors)
-    page_of = {int(index): position for position, index in enumerate(gallery.paged)}
-    for index, slug in enumerate(gallery.slugs):
-        folder = site / "media" / slug
+def error_scale(gallery: Gallery) -> float:
+    """The top of the error pictures' colour scale: one scale for the whole set, so pages
+    compare (black = perfect, yellow = the 99th-percentile error over all pixels of all images)."""
+    return render.robust_upper(gallery.maps["reconstruction_error"])
+
+
+def write_set_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
+    """The colour legends and the training curve."""
+    (site / "media").mkdir(parents=True, exist_ok=True)
+    cache.picture(make_key("error legend"), site / "media" / "error-legend.png", render.legend_strip)
+    for signed in (False, True):
+        cache.picture(
+            make_key("overlay legend", signed), site / legend(signed),
+            lambda path, signed=signed: render.overlay_legend_strip(path, signed),
+        )
+    losses = gallery.model_info.losses
+    if losses:
+        cache.picture(make_key("loss curve", losses), site / "media" / "loss.png",
+                      lambda path: render.loss_curve(losses, path))
+
+
+def write_thumbnails(gallery: Gallery, site: Path, cache: ResultCache, rows) -> None:
+    """The input picture (also its thumbnail) of images ``rows``."""
+    for index in rows:
+        folder = site / "media" / gallery.slugs[index]
         folder.mkdir(parents=True, exist_ok=True)
         image = gallery.imageset.images[index]
-        render.save_png(image, folder / "input.png")
-        if index in page_of:
-            error = render.colourise(errors[index], 0.0, error_top)
-            render.save_png(gallery.reconstructions[index], folder / "reconstruction.png")
-            render.save_png(error, folder / "error.png")
-            if gallery.explanations:
-                _write_explanation_pictures(gallery, index, page_of[index], folder, error)
-        if on_progress:
-            on_progress(1)
-    render.legend_strip(site / "media" / "error-legend.png")
-    write_reading_pictures(gallery, site)
-    for signed in (False, True):
-        render.overlay_legend_strip(site / legend(signed), signed)
-    if gallery.model_info.losses:
-        render.loss_curve(gallery.model_info.losses, site / "media" / "loss.png")
+        cache.picture(make_key("input", gallery.image_keys[index]), folder / "input.png",
+                      lambda path, image=image: render.save_png(image, path))
 
 
-def _write_explanation_pictures(gallery: Gallery, index: int, position: int, folder: Path, error) -> None:
+def write_page_pictures(gallery: Gallery, site: Path, cache: ResultCache, chunk: ExplainedChunk,
+                        error_top: float, reconstructions) -> None:
+    """The rest of the story for a chunk of paged images: reconstruction, error, heat-map
+    overlays, the shareable collage and the neighbour pair maps.
+
+    ``reconstructions()`` gives the chunk's reconstructions, computed when first asked for:
+    with every picture in the cache, never.
+    """
+    errors = gallery.maps["reconstruction_error"]
+    for row, index in enumerate(chunk.rows):
+        folder = site / "media" / gallery.slugs[index]
+        folder.mkdir(parents=True, exist_ok=True)
+        identity = (gallery.model_key, gallery.image_keys[index])
+        error = lazy(lambda index=index: render.colourise(errors[index], 0.0, error_top))
+        cache.picture(make_key("reconstruction", *identity), folder / "reconstruction.png",
+                      lambda path, row=row: render.save_png(reconstructions()[row], path))
+        cache.picture(make_key("error", *identity, error_top), folder / "error.png",
+                      lambda path, error=error: render.save_png(error(), path))
+        if gallery.explanations:
+            _write_explanation_pictures(gallery, cache, chunk, row, folder, error_top, error, reconstructions)
+
+
+def _write_explanation_pictures(gallery: Gallery, cache: ResultCache, chunk: ExplainedChunk, row: int,
+                                folder: Path, error_top: float, error, reconstructions) -> None:
     """One image's heat-map overlays, its shareable collage, and its neighbour pair maps."""
     explanations = gallery.explanations
+    index = int(chunk.rows[row])
     image = gallery.imageset.images[index]
-    tiles = [("input", image), ("rebuilt", gallery.reconstructions[index]), ("rebuild error", error)]
-    for method, maps in explanations.maps.items():
+    overlays, parts = [], []
+    for method in explanations.methods:
         words = METHOD_WORDS[method]
-        picture = render.overlay(image, maps[position], signed=words.signed)
-        render.save_png(picture, folder / f"{method}.png")
-        tiles.append((words.title, picture))
-    render.collage(tiles).save(folder / "collage.png")
-    if explanations.pair_maps is not None:
+        picture = lazy(lambda method=method, signed=words.signed: render.overlay(image, chunk.maps[method][row], signed))
+        cache.picture(make_key("overlay", chunk.map_keys[method][row], words.signed), folder / f"{method}.png",
+                      lambda path, picture=picture: render.save_png(picture(), path))
+        overlays.append((words.title, picture))
+        parts.append((words.title, chunk.map_keys[method][row], words.signed))
+
+    def collage(path: Path) -> None:
+        tiles = [("input", image), ("rebuilt", reconstructions()[row]), ("rebuild error", error())]
+        render.collage(tiles + [(title, picture()) for title, picture in overlays]).save(path)
+
+    cache.picture(
+        make_key("collage", gallery.model_key, gallery.image_keys[index], error_top, parts), folder / "collage.png",
+        collage,
+    )
+    if chunk.pair_maps is not None:
         signed = METHOD_WORDS[explanations.pair_method].signed
         for rank, other in enumerate(gallery.neighbour_indices[index]):
-            here, there = explanations.pair_maps[position, rank]
-            render.save_png(render.overlay(image, here, signed), folder / f"pair-{rank}-here.png")
-            render.save_png(
-                render.overlay(gallery.imageset.images[other], there, signed), folder / f"pair-{rank}-there.png"
-            )
+            for side, (subject, name) in enumerate(((index, "here"), (other, "there"))):
+                subject_image = gallery.imageset.images[subject]
+                cache.picture(
+                    make_key("overlay", chunk.pair_keys[row][rank][side], signed), folder / f"pair-{rank}-{name}.png",
+                    lambda path, picture=subject_image, values=chunk.pair_maps[row, rank, side]: render.save_png(
+                        render.overlay(picture, values, signed), path),
+                )
 
 
 def _environment() -> jinja2.Environment:

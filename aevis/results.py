@@ -1,0 +1,292 @@
+"""Where a build's numbers come from: the result cache, or the model when the cache lacks them.
+
+Each call here gives the numbers the plain computation gives, but looks every result up in the
+:class:`~aevis.cache.ResultCache` first and computes only the missing ones. Per-image results
+(codes, reconstruction errors, channel activations, heat-maps, pair maps) are keyed by the
+image's own pixels, so changing one image recomputes that image only; whole-set results
+(neighbours, the t-SNE map, faithfulness, feature visualization, map quality) are keyed by
+everything they read, so they follow any change of their inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from aevis import activations, evaluate, featurevis, latent, mapquality, mosaic
+from aevis.cache import ResultCache, array_hash, make_key
+from aevis.explanations import explain
+from aevis.methods.reconstruction_error import squared_error
+from aevis.model import Autoencoder
+
+
+@dataclass(frozen=True, eq=False)
+class Encoded:
+    """What one pass of the model tells about every image, in manifest order."""
+
+    codes: np.ndarray
+    """float32 (N, D): flattened bottleneck activations."""
+    code_keys: list[str]
+    """Content hash of each code (the key part of anything explained against it)."""
+    errors: np.ndarray
+    """float32 (N, H, W): the reconstruction error map."""
+    reconstruction_finite: np.ndarray
+    """bool (N,): whether every value of the reconstruction is finite."""
+    channel_means: dict[str, np.ndarray]
+    """Gallery layer name -> float32 (N, channels): each channel's mean activation."""
+    channel_cells: dict[str, np.ndarray | None]
+    """Gallery layer name -> int32 (N, channels, 2) strongest cells, None for a flat layer."""
+
+
+class Results:
+    """The cached computations of one build, for one model and one set of images.
+
+    Args:
+        ae: the autoencoder; a model never saved to a file (``ae.sha256`` None) is never cached.
+        images: float32 (N, H, W, C) in [0, 1], manifest order.
+        cache: where results are kept.
+        batch_size: images per model call (part of every key, with the model's identity).
+    """
+
+    def __init__(self, ae: Autoencoder, images: np.ndarray, cache: ResultCache, batch_size: int) -> None:
+        self.ae = ae
+        self.images = images
+        self.cache = cache if ae.sha256 is not None else ResultCache(None)
+        self.batch_size = batch_size
+        self.model_key = make_key(
+            "model", ae.sha256, ae.bottleneck, ae.input_spec.scale, keras.__version__, batch_size
+        )
+        self.image_keys = [array_hash(image) for image in images]
+        self._encoded: Encoded | None = None
+
+    # ------------------------------------------------------------------ per image
+
+    def encode(self, on_progress=None) -> Encoded:
+        """Codes, reconstruction errors and gallery-layer activations of every image."""
+        ae, count, size = self.ae, len(self.images), self.batch_size
+        height, width = ae.input_spec.height, ae.input_spec.width
+        layers = activations.gallery_layers(ae)
+        codes = np.empty((count, ae.code_size), np.float32)
+        errors = np.empty((count, height, width), np.float32)
+        finite = np.empty(count, bool)
+        means = {layer.name: np.empty((count, layer.channels), np.float32) for layer in layers}
+        cells = {
+            layer.name: np.empty((count, layer.channels, 2), np.int32) if layer.map_shape else None
+            for layer in layers
+        }
+
+        def keep(index: int, entry: dict) -> None:
+            codes[index], errors[index], finite[index] = entry["code"], entry["error"], entry["finite"]
+            for number, layer in enumerate(layers):
+                means[layer.name][index] = entry[f"means-{number}"]
+                if cells[layer.name] is not None:
+                    cells[layer.name][index] = entry[f"cells-{number}"]
+
+        keys = [make_key("encoded", self.model_key, image) for image in self.image_keys]
+        missing = []
+        for index, key in enumerate(keys):
+            entry = self.cache.arrays("encoded", key)
+            if entry is None:
+                missing.append(index)
+                continue
+            keep(index, entry)
+            if on_progress:
+                on_progress(1)
+        for start in range(0, len(missing), size):
+            rows = missing[start : start + size]
+            batch = self.images[rows]
+            batch_codes = ae.encode(batch, size)
+            reconstructions = ae.reconstruct(batch, size)
+            batch_errors = squared_error(batch, reconstructions)
+            maps = activations.feature_maps(ae, batch, layers, size)
+            batch_means = {layer.name: activations.channel_means(maps[layer.name]) for layer in layers}
+            batch_cells = {layer.name: activations.argmax_cells(maps[layer.name]) for layer in layers}
+            for row, index in enumerate(rows):
+                entry = {
+                    "code": batch_codes[row],
+                    "error": batch_errors[row],
+                    "finite": np.isfinite(reconstructions[row]).all(),
+                }
+                for number, layer in enumerate(layers):
+                    entry[f"means-{number}"] = batch_means[layer.name][row]
+                    if batch_cells[layer.name] is not None:
+                        entry[f"cells-{number}"] = batch_cells[layer.name][row]
+                self.cache.put_arrays("encoded", keys[index], entry)
+                keep(index, entry)
+            if on_progress:
+                on_progress(len(rows))
+        self._encoded = Encoded(codes, [array_hash(code) for code in codes], errors, finite, means, cells)
+        return self._encoded
+
+    def reconstructions(self, rows: np.ndarray) -> np.ndarray:
+        """Reconstructions of images ``rows``, float32 (n, H, W, C): computed, never stored
+        (a page's pictures need them, and those pictures are cached themselves)."""
+        return self.ae.reconstruct(self.images[rows], self.batch_size)
+
+    def maps(self, rows: np.ndarray, method: str, target: str, options: dict,
+             reference_rows: np.ndarray | None = None, kind: str | None = None) -> tuple[np.ndarray, list[str]]:
+        """Heat-maps of images ``rows`` by ``method``, float32 (n, H, W), and their keys.
+
+        ``reference_rows`` (for the ``neighbour`` target): whose code each image is explained
+        against. ``kind`` names the results in the cache's counts (default: the method).
+        """
+        encoded = self._need_encoded()
+        rows = np.asarray(rows, np.int64)
+        references = None if reference_rows is None else np.asarray(reference_rows, np.int64)
+        keys = [
+            make_key(
+                "map", self.model_key, self.image_keys[index], method, target, options,
+                None if references is None else encoded.code_keys[references[row]],
+            )
+            for row, index in enumerate(rows)
+        ]
+        kind = kind or method
+        height, width = self.ae.input_spec.height, self.ae.input_spec.width
+        maps = np.empty((len(rows), height, width), np.float32)
+        slots: dict[str, list[int]] = {}  # the same map may be asked for twice (mutual neighbours)
+        for row, key in enumerate(keys):
+            slots.setdefault(key, []).append(row)
+        missing = []
+        for key, same in slots.items():
+            entry = self.cache.arrays(kind, key)
+            if entry is None:
+                missing.append(same[0])
+            else:
+                maps[same] = entry["map"]
+        if missing:
+            extra = {} if references is None else {"reference_codes": encoded.codes[references[missing]]}
+            computed = explain(self.ae, self.images[rows[missing]], method, target, **extra, **options)
+            for row, values in zip(missing, computed):
+                maps[slots[keys[row]]] = values
+                self.cache.put_arrays(kind, keys[row], {"map": values})
+        return maps, keys
+
+    def pair_maps(self, rows: np.ndarray, neighbours: np.ndarray, method: str,
+                  options: dict) -> tuple[np.ndarray, list[list[list[str]]]]:
+        """Each image of ``rows`` against each of its ``neighbours``' codes, and back.
+
+        Returns float32 (n, K, 2, H, W) — [p, k, 0]: image p against neighbour k's code,
+        [p, k, 1]: neighbour k against image p's code — and the keys, nested the same way.
+        """
+        count, k = neighbours.shape
+        here, there = np.repeat(rows, k), neighbours.reshape(-1)
+        maps, keys = self.maps(
+            np.concatenate([here, there]), method, "neighbour", options,
+            reference_rows=np.concatenate([there, here]), kind=f"{method}__pair",
+        )
+        height, width = maps.shape[1:]
+        maps = maps.reshape(2, count, k, height, width).transpose(1, 2, 0, 3, 4)
+        keys = [[[keys[p * k + r], keys[count * k + p * k + r]] for r in range(k)] for p in range(count)]
+        return maps, keys
+
+    # ------------------------------------------------------------------ whole set
+
+    def neighbours(self, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`aevis.latent.nearest_neighbours` of ``codes``, keyed by the codes."""
+        key = make_key("neighbours", array_hash(codes), k)
+        entry = self.cache.arrays("neighbours", key)
+        if entry is None:
+            indices, similarities = latent.nearest_neighbours(codes, k)
+            entry = {"indices": indices, "similarities": similarities}
+            self.cache.put_arrays("neighbours", key, entry)
+        return entry["indices"], entry["similarities"]
+
+    def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
+        """:func:`aevis.latent.tsne_map` of ``codes``, keyed by the codes and the seed."""
+        key = make_key("tsne", array_hash(codes), seed)
+        entry = self.cache.arrays("tsne", key)
+        if entry is None:
+            entry = {"positions": latent.tsne_map(codes, seed)}
+            self.cache.put_arrays("tsne", key, entry)
+        return entry["positions"]
+
+    def feature_pictures(self, channels: np.ndarray, seed: int) -> tuple[np.ndarray | None, str]:
+        """:func:`aevis.featurevis.visualize` of ``channels`` (None without channels), and its key."""
+        key = make_key("featurevis", self.model_key, channels, seed)
+        if not len(channels):
+            return None, key
+        entry = self.cache.arrays("featurevis", key)
+        if entry is None:
+            entry = {"pictures": featurevis.visualize(self.ae, channels, seed=seed)}
+            self.cache.put_arrays("featurevis", key, entry)
+        return entry["pictures"], key
+
+    def mosaic_cells(self, positions: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """:func:`aevis.mosaic.grid_cells` of ``positions``."""
+        key = make_key("mosaic", array_hash(positions))
+        entry = self.cache.arrays("mosaic", key)
+        if entry is None:
+            cells, columns, rows = mosaic.grid_cells(positions)
+            entry = {"cells": cells, "shape": np.array([columns, rows])}
+            self.cache.put_arrays("mosaic", key, entry)
+        return entry["cells"], int(entry["shape"][0]), int(entry["shape"][1])
+
+    def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int) -> dict:
+        """:func:`aevis.mapquality.map_quality`, keyed by codes, positions, labels and seed."""
+        key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, seed)
+        figures = self.cache.figures("map_quality", key)
+        if figures is None:
+            figures = mapquality.map_quality(codes, positions, labels, seed=seed)
+            self.cache.put_figures("map_quality", key, figures)
+        return figures
+
+    def faithfulness(self, rows: np.ndarray, maps: dict[str, np.ndarray], map_keys: dict[str, list[str]],
+                     masks: np.ndarray | None, target: str, reference_rows: np.ndarray | None,
+                     options: dict[str, dict], seed: int) -> dict[str, dict[str, float]]:
+        """:func:`aevis.evaluate.faithfulness` on exactly the images ``rows`` (its sample).
+
+        ``maps``/``map_keys``: each method's maps of those images and their keys, which name
+        the model, images, target, references and options the figures depend on.
+        """
+        key = make_key(
+            "faithfulness", list(maps), map_keys, None if masks is None else array_hash(masks), seed, options,
+        )
+        figures = self.cache.figures("faithfulness", key)
+        if figures is None:
+            references = None if reference_rows is None else self._need_encoded().codes[reference_rows]
+            figures = evaluate.faithfulness(
+                self.ae, self.images[rows], maps, masks, target=target, reference_codes=references,
+                method_options=options, sample=len(rows), seed=seed, batch_size=self.batch_size,
+            )
+            self.cache.put_figures("faithfulness", key, figures)
+        return figures
+
+    def cascade(self, row: int, method: str, trained: np.ndarray, map_key: str, target: str,
+                reference_row: int | None, options: dict, seed: int) -> list[evaluate.CascadeStep]:
+        """:func:`aevis.evaluate.randomization_cascade` of one image, keyed by its trained map."""
+        key = make_key("cascade", map_key, method, options, seed)
+        entry = self.cache.arrays("cascade", key)
+        if entry is None:
+            references = None if reference_row is None else {
+                "reference_codes": self._need_encoded().codes[reference_row : reference_row + 1]
+            }
+            steps = evaluate.randomization_cascade(
+                self.ae, self.images[row : row + 1], method, trained[None], target=target,
+                **(references or {}), seed=seed, **options,
+            )
+            entry = {
+                "layers": np.array([step.layer for step in steps], dtype=str),
+                "maps": np.stack([step.maps for step in steps]) if steps else np.empty((0, 1, 1, 1), np.float32),
+                "spearman": np.array([step.spearman for step in steps], np.float64),
+            }
+            self.cache.put_arrays("cascade", key, entry)
+        return [
+            evaluate.CascadeStep(str(layer), maps, float(spearman))
+            for layer, maps, spearman in zip(entry["layers"], entry["maps"], entry["spearman"])
+        ]
+
+    def _need_encoded(self) -> Encoded:
+        if self._encoded is None:
+            raise RuntimeError("Results.encode() must run before heat-maps can be looked up.")
+        return self._encoded
+
+
+def sample_positions(count: int, sample: int) -> np.ndarray:
+    """Up to ``sample`` of ``range(count)``, evenly spread: the images the faithfulness checks
+    use (the rule of :func:`aevis.evaluate.faithfulness`, which given exactly these images and
+    ``sample=len`` uses them all)."""
+    if count <= sample:
+        return np.arange(count)
+    return np.unique(np.round(np.linspace(0, count - 1, sample)).astype(int))
