@@ -46,6 +46,7 @@ def staged_site(out: Path) -> Iterator[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private (0700); a web server must be able to read the site
     try:
         (staging / MARKER).write_text("This folder was written by aevis; a rebuild replaces it.\n")
         yield staging

@@ -288,10 +288,11 @@ def sum_by_owner(sums: np.ndarray, owner: np.ndarray, values: np.ndarray) -> Non
     """``sums[owner[i]] += values[i]`` for a chunk of items whose owners ascend.
 
     Each owner's items are contiguous, so one reduce per owner replaces NumPy's slow
-    unbuffered ``add.at``; a different chunking changes only float64 rounding.
+    unbuffered ``add.at``. The reduce runs in float64, so how items are split into chunks
+    (which depends on the other images in a call) cannot show in a float32 result.
     """
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    sums[owner[starts]] += np.add.reduceat(values, starts, axis=0)
+    sums[owner[starts]] += np.add.reduceat(values.astype(np.float64), starts, axis=0)
 
 
 # Option checks shared by the methods: errors name the option, what it must be, and what came.

@@ -182,6 +182,7 @@ def test_failed_build_leaves_the_previous_site_and_no_staging(tmp_path):
             (staging / "index.html").write_text("second, never finished")
             raise RuntimeError("interrupted")
     assert (out / "index.html").read_text() == "first" and (out / MARKER).is_file()
+    assert out.stat().st_mode & 0o777 == 0o755  # readable by a web server running as another user
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
