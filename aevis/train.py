@@ -27,6 +27,31 @@ class TrainedModel:
     """True when it came from the cache rather than from training now."""
 
 
+class _ShuffledBatches(keras.utils.PyDataset):
+    """(x, x) batches in a seeded order, reshuffled each epoch, gathered from ``images`` in place.
+
+    ``model.fit`` on a NumPy array first copies it (twice, as input and target) into a
+    TensorFlow dataset: 1 GB more at 10,000 images of 64x64x3. Batches gathered on demand
+    keep training's memory at a batch's worth.
+    """
+
+    def __init__(self, images: np.ndarray, batch_size: int, seed: int) -> None:
+        super().__init__()
+        self._images, self._batch_size = images, batch_size
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(images))
+
+    def __len__(self) -> int:
+        return -(-len(self._images) // self._batch_size)
+
+    def __getitem__(self, index: int):
+        batch = self._images[np.sort(self._order[index * self._batch_size : (index + 1) * self._batch_size])]
+        return batch, batch
+
+    def on_epoch_end(self) -> None:
+        self._order = self._rng.permutation(len(self._images))
+
+
 class _EpochProgress(keras.callbacks.Callback):
     """Moves a progress bar one step per training batch."""
 
@@ -74,6 +99,7 @@ def train_seed(
         "seed": seed,
         "aevis": __version__,
         "keras": keras.__version__,
+        "trainer": "shuffled-batches-1",  # how batches are drawn: a change trains anew
     }
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
     model_path = Path(cache_dir) / f"seed-{key}.keras"
@@ -85,9 +111,7 @@ def train_seed(
     model = build_seed_autoencoder(tuple(images.shape[1:]), tuple(filters))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
     callbacks = [_EpochProgress(on_batch)] if on_batch else []
-    history = model.fit(
-        images, images, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks
-    )
+    history = model.fit(_ShuffledBatches(images, batch_size, seed), epochs=epochs, verbose=0, callbacks=callbacks)
     losses = [float(value) for value in history.history["loss"]]
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
