@@ -34,7 +34,7 @@ class BuildConfig:
     """Folder of the user's images (read recursively); None uses ``dataset``."""
     dataset: str = "shapes"
     """Built-in image set used when ``images`` is None: 'shapes' or 'digits'."""
-    count: int = 200
+    count: int = 160
     """How many images a built-in set generates."""
     model: Path | None = None
     """A trained Keras autoencoder (.keras or .h5); None trains the seed autoencoder."""
