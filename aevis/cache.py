@@ -103,18 +103,12 @@ class ResultCache:
 
     def arrays(self, kind: str, key: str) -> dict[str, np.ndarray] | None:
         """The stored arrays of one result, or None (a miss) when there are none."""
-        if self.root is not None:
-            path = self._path("arrays", kind, key, ".npz")
-            try:
-                with np.load(path, allow_pickle=False) as stored:
-                    found = {name: stored[name] for name in stored.files}
-            except (OSError, ValueError, EOFError):  # absent, or unreadable: compute it again
-                found = None
-            if found is not None:
-                self.hits[kind] += 1
-                return found
-        self.misses[kind] += 1
-        return None
+        def read(path: Path) -> dict[str, np.ndarray]:
+            with np.load(path, allow_pickle=False) as stored:
+                return {name: stored[name] for name in stored.files}
+
+        return self._lookup(kind, self._path("arrays", kind, key, ".npz") if self.root else None, read,
+                            (OSError, ValueError, EOFError))
 
     def put_arrays(self, kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         """Store one result's arrays (uncompressed: they are read far more often than written)."""
@@ -125,17 +119,23 @@ class ResultCache:
 
     def figures(self, kind: str, key: str):
         """A stored JSON result, or None (a miss)."""
-        if self.root is not None:
-            path = self._path("json", kind, key, ".json")
+        return self._lookup(kind, self._path("json", kind, key, ".json") if self.root else None,
+                            lambda path: json.loads(path.read_text(encoding="utf-8")), (OSError, ValueError))
+
+    def _lookup(self, kind: str, path: Path | None, read, unreadable: tuple):
+        """``read(path)``, counted as a hit; None, counted as a miss, when absent or unreadable
+        (an unreadable entry is simply computed again)."""
+        found = None
+        if path is not None:
             try:
-                found = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                found = read(path)
+            except unreadable:
                 found = None
-            if found is not None:
-                self.hits[kind] += 1
-                return found
-        self.misses[kind] += 1
-        return None
+        if found is None:
+            self.misses[kind] += 1
+        else:
+            self.hits[kind] += 1
+        return found
 
     def put_figures(self, kind: str, key: str, value) -> None:
         if self.root is not None:
