@@ -226,6 +226,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
     explanations = gallery.explanations
     methods = list(explanations.methods) if explanations else []
     has_pairs = explanations is not None and explanations.pair_method is not None
+    layers = conv_layers(gallery.ae) if gallery.insides is not None else ()
     pages = []
     for position, index in enumerate(paged):
         slug = gallery.slugs[index]
@@ -260,17 +261,18 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             previous=links[paged[position - 1]] if position > 0 else None,
             next=links[paged[position + 1]] if position + 1 < len(paged) else None,
             flags=gallery.flags.get(int(index), ()),
-            inside=_image_inside(gallery, slug, neighbours[0] if neighbours else None),
+            inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
         ))
     return pages
 
 
-def _image_inside(gallery: Gallery, slug: str, nearest: Link | None) -> ImageInside | None:
+def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | None) -> ImageInside | None:
+    """The inside-the-network part of one page; ``layers`` are the model's conv layers."""
     if gallery.insides is None:
         return None
     grids = tuple(
         ActivationGrid(layer.name, layer.part, layer.channels, media(slug, f"act-{layer.name}"))
-        for layer in conv_layers(gallery.ae)
+        for layer in layers
     )
     has_morph = gallery.ae.decoder is not None and nearest is not None
     has_sweep = gallery.explanations is not None and "occlusion" in gallery.explanations.methods
