@@ -262,12 +262,17 @@ def _image_function(ae, kind: str, own: bool = False) -> Callable:
 
 def compiled_for(ae, key, build: Callable) -> Callable:
     """A compiled function cached on the autoencoder, so repeated calls do not retrace."""
+    return cached_on(ae, key, lambda: backend.compile_function(build()))
+
+
+def cached_on(ae, key, build: Callable):
+    """``build()``, made once per autoencoder and ``key`` and kept on the autoencoder."""
     cache = ae.__dict__.get("_aevis_compiled")
     if cache is None:
         cache = {}
         object.__setattr__(ae, "_aevis_compiled", cache)  # Autoencoder is a frozen dataclass
     if key not in cache:
-        cache[key] = backend.compile_function(build())
+        cache[key] = build()
     return cache[key]
 
 

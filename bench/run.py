@@ -40,7 +40,7 @@ from aevis.model import load_autoencoder  # noqa: E402
 from aevis.train import train_seed  # noqa: E402
 
 # The demo build's model: the seed architecture trained on the built-in shapes.
-SIZE, FILTERS, EPOCHS, TRAIN_BATCH, SEED, DEMO_COUNT = 64, (32, 64, 128, 256), 30, 32, 0, 320
+SIZE, FILTERS, EPOCHS, TRAIN_BATCH, SEED, DEMO_COUNT = 64, (32, 64, 128, 256), 30, 32, 0, 160
 PATCH = 8  # tf-explain's occlusion has stride = patch; ours is set to match
 SAMPLES, NOISE = 20, 0.15
 
@@ -137,24 +137,27 @@ def bench_occlusion(ae, images, repeats: int) -> list[Row]:
             project.set_weights([unit[:, None]])
             peer_maps.append(peer.get_sensitivity_map(scorer, image * 255, 0, PATCH))
 
-    def run_ours(batch_size=32):
-        return explain(ae, images, "occlusion", patch=PATCH, stride=PATCH, fill=0.5, batch_size=batch_size)
+    def run_ours(incremental=True):
+        return explain(ae, images, "occlusion", patch=PATCH, stride=PATCH, fill=0.5, incremental=incremental)
 
     ours, theirs = paired_times(run_ours, run_peer, repeats)
-    ours_again, floor = paired_times(run_ours, run_floor, repeats)
-    wide, floor_again = paired_times(lambda: run_ours(256), run_floor, repeats)
+    whole, floor = paired_times(lambda: run_ours(incremental=False), run_floor, repeats)
+    ours_again, floor_again = paired_times(run_ours, run_floor, repeats)
     # Same scorer: tf-explain's map is 1 − t(occluded), ours t(x) − t(occluded), so the two
     # agree up to a constant per image (tf-explain then resizes its 8x8 grid bilinearly).
     agreement = _correlation(run_ours(), np.array(peer_maps), per_image_constant=True)
+    exact = run_ours(incremental=False)
+    difference = np.abs(run_ours() - exact).max() / np.abs(exact).max()
     per_floor, per_floor_again = floor / count, floor_again / count
     return [
         Row("occlusion (patch 8, stride 8), batch_size 32", ours / count, theirs / count, "tf-explain OcclusionSensitivity",
             "s/image", "≥ 5× faster", theirs / ours >= 5, f"maps correlate {agreement:.3f}"),
-        Row("occlusion vs the forward floor, batch_size 32", ours_again / count, per_floor, "forward floor",
-            "s/image", "≤ 1.25× floor", ours_again <= 1.25 * floor,
+        Row("occlusion, whole occluded copies (incremental=False)", whole / count, per_floor, "forward floor",
+            "s/image", "≤ 1.25× floor", whole <= 1.25 * floor,
             f"floor = {positions} positions × {per_floor / positions * 1e3:.3f} ms (encoder at batch {floor_batch})"),
-        Row("occlusion vs the forward floor, batch_size 256", wide / count, per_floor_again, "forward floor",
-            "s/image", "≤ 1.25× floor", wide <= 1.25 * floor_again),
+        Row("occlusion, incremental inference (the default)", ours_again / count, per_floor_again, "forward floor",
+            "s/image", "below the floor (stretch)", ours_again < floor_again,
+            f"largest difference from whole copies: {difference:.1e} of the largest value"),
     ]
 
 

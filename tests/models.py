@@ -105,6 +105,29 @@ def skip_around(size: int = 8, channels: int = 3) -> keras.Model:
     return keras.Model(image, x)
 
 
+def mixed_windows(size: int = 17, channels: int = 3) -> keras.Model:
+    """Every layer kind incremental inference runs in windows, at awkward sizes: a strided
+    'valid' convolution (17 -> 8), batch normalisation and ReLU, a dilated convolution, 3x3
+    max pooling at stride 2 with 'same' padding (8 -> 4), 2x2 'valid' average pooling, then a
+    Dense code ``encoded`` after Flatten, which runs on whole copies."""
+    keras.utils.set_random_seed(6)
+    image = keras.Input((size, size, channels))
+    x = layers.Conv2D(6, 3, strides=2, padding="valid", name="strided")(image)
+    x = layers.BatchNormalization(name="norm")(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(6, 3, dilation_rate=2, padding="same", activation="tanh", name="dilated")(x)
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = layers.AveragePooling2D(2, padding="valid")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(5, name="encoded")(x)
+    x = layers.Dense(size * size * channels, activation="sigmoid")(x)
+    x = layers.Reshape((size, size, channels))(x)
+    model = keras.Model(image, x)
+    norm = model.get_layer("norm")  # moving statistics away from 0 and 1, so they matter
+    norm.set_weights([w + np.linspace(0.5, 1.5, w.size).astype("float32") for w in norm.get_weights()])
+    return model
+
+
 def random_images(count: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
     """Uniform [0, 1] float32 images (N, size, size, channels)."""
     return np.random.default_rng(seed).random((count, size, size, channels), dtype=np.float32)

@@ -8,7 +8,8 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.targets import check_batch_size, check_float, check_int, compiled_for, make_target
+from aevis.incremental_inference import plan_patched_codes
+from aevis.targets import cached_on, check_batch_size, check_float, check_int, compiled_for, make_target
 
 
 def occlusion(
@@ -21,6 +22,7 @@ def occlusion(
     stride: int | None = None,
     fill: float = 0.5,
     batch_size: int = 32,
+    incremental: bool = True,
 ) -> np.ndarray:
     """Mean drop of the target when a sliding patch covers each pixel (Zeiler & Fergus 2014).
 
@@ -39,6 +41,9 @@ def occlusion(
         fill: the patch's value in [0, 1] (default 0.5, mid grey).
         batch_size: occluded copies per evaluation; copies of several images share a batch
             and the map does not depend on it.
+        incremental: re-run only the part of each encoder layer a patch can change
+            (:mod:`aevis.incremental_inference`), where the encoder allows and it saves work; the maps
+            are the same up to float rounding. False runs every occluded copy whole.
 
     Returns:
         float32 (N, H, W), signed: positive where covering the pixel lowers t.
@@ -51,10 +56,10 @@ def occlusion(
     stride = math.ceil(patch / 2) if stride is None else check_int("stride", stride, minimum=1)
     fill = check_float("fill", fill)
     batch_size = check_batch_size(batch_size)
+    if not isinstance(incremental, (bool, np.bool_)):
+        raise ValueError(f"Option 'incremental' must be True or False, got {incremental!r}.")
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
-    fn = compiled_for(
-        ae, ("occlusion", score.kind), lambda: _occluded_function(score.traceable(), height, width)
-    )
+    fn = _occluded_scores(ae, score, patch, incremental)
     reference = score.reference
 
     tops, lefts = _starts(height, patch, stride), _starts(width, patch, stride)
@@ -68,8 +73,8 @@ def occlusion(
         # Only the chunk's few images cross to the graph, which paints the patches itself.
         first = owner[0]
         occluded[items] = backend.to_numpy(
-            fn(images[first : owner[-1] + 1], owner - first, top[position], left[position],
-               np.int32(patch), np.float32(fill), reference[owner])
+            fn(images[first : owner[-1] + 1], (owner - first).astype(np.int32), top[position], left[position],
+               np.float32(fill), reference[owner])
         )
     drops = (score.own_values()[:, None] - occluded.reshape(len(images), positions)).astype(np.float64)
     # Each mask is a row band times a column band, so the per-pixel sums separate too.
@@ -81,10 +86,32 @@ def occlusion(
     return (sums / counts).astype(np.float32)
 
 
-def _occluded_function(image_fn, height: int, width: int):
-    """``fn(images, owner, top, left, patch, fill, reference) -> t`` of each occluded copy."""
+_INCREMENTAL_UP_TO = 0.6
+"""Incremental inference is used when an occluded copy costs at most this fraction of a whole
+forward pass: above it, gathering windows costs more than the multiply-adds it saves."""
 
-    def fn(images, owner, top, left, patch, fill, reference):
+
+def _occluded_scores(ae, score, patch: int, incremental: bool):
+    """The compiled ``fn(images, owner, top, left, fill, reference) -> t`` of occluded copies."""
+    plan = None
+    if incremental and score.kind != "reconstruction":  # the decoder runs whole
+        plan = cached_on(ae, ("occlusion plan", patch), lambda: plan_patched_codes(ae, patch))
+    if plan is not None and plan.work <= _INCREMENTAL_UP_TO:
+        return compiled_for(ae, ("occlusion", score.kind, patch, "incremental"),
+                            lambda: _incremental_function(plan.function(), score))
+    return compiled_for(ae, ("occlusion", score.kind, patch), lambda: _whole_function(score.traceable(), patch))
+
+
+def _incremental_function(patched_codes, score):
+    def fn(images, owner, top, left, fill, reference):
+        return score.score(None, patched_codes(images, owner, top, left, fill), None, reference)
+
+    return fn
+
+
+def _whole_function(image_fn, patch: int):
+    def fn(images, owner, top, left, fill, reference):
+        height, width = images.shape[1:3]
         rows = ops.arange(height)[None, :]
         cols = ops.arange(width)[None, :]
         in_rows = (rows >= top[:, None]) & (rows < top[:, None] + patch)  # (B, H)
