@@ -289,6 +289,17 @@ def _run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_s
     return tuple(np.concatenate(bucket).astype(np.float32, copy=False) for bucket in outputs)
 
 
+def item_chunks(count: int, per_image: int, batch_size: int):
+    """Walk the ``count`` × ``per_image`` (image, k) items of a perturbation method in chunks.
+
+    Yields ``(owner, k)`` int arrays of at most ``batch_size`` items each, image-major, so a
+    chunk's owners ascend and its copies of several images share one evaluation.
+    """
+    total = count * per_image
+    for start in range(0, total, batch_size):
+        yield np.divmod(np.arange(start, min(start + batch_size, total)), per_image)
+
+
 def sum_by_owner(sums: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
     """``sums[owner[i]] += values[i]`` for a chunk of items whose owners ascend.
 

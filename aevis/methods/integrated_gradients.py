@@ -7,7 +7,9 @@ from keras import ops
 from scipy import ndimage
 
 from aevis import backend
-from aevis.targets import check_batch_size, check_int, compiled_for, make_target, sum_by_owner
+from aevis.targets import (
+    check_batch_size, check_int, compiled_for, item_chunks, make_target, sum_by_owner,
+)
 
 BASELINES = ("black", "blurred", "mean")
 
@@ -53,11 +55,8 @@ def integrated_gradients(
 
     # The map is linear in the gradients, so each path point's share Σ_c (x − x₀)·∂t/∂x is
     # taken in the graph and only (B, H, W) comes back.
-    total = len(images) * steps
     sums = np.zeros(images.shape[:3], dtype=np.float64)
-    for start in range(0, total, batch_size):
-        items = np.arange(start, min(start + batch_size, total))
-        owner, step = np.divmod(items, steps)
+    for owner, step in item_chunks(len(images), steps, batch_size):
         alpha = ((step + 0.5) / steps).astype(np.float32)
         shares = fn(images[owner], baselines[owner], alpha, reference[owner])
         sum_by_owner(sums, owner, backend.to_numpy(shares))

@@ -9,7 +9,9 @@ from keras import ops
 
 from aevis import backend
 from aevis.incremental_inference import plan_patched_codes
-from aevis.targets import cached_on, check_batch_size, check_float, check_int, compiled_for, make_target
+from aevis.targets import (
+    cached_on, check_batch_size, check_float, check_int, compiled_for, item_chunks, make_target,
+)
 
 
 def occlusion(
@@ -64,19 +66,15 @@ def occlusion(
 
     tops, lefts = _starts(height, patch, stride), _starts(width, patch, stride)
     top, left = (grid.ravel() for grid in np.meshgrid(tops, lefts, indexing="ij"))  # rows first
-    positions = len(top)
-    total = len(images) * positions
-    occluded = np.empty(total, dtype=np.float32)
-    for start in range(0, total, batch_size):
-        items = np.arange(start, min(start + batch_size, total))
-        owner, position = np.divmod(items, positions)
+    occluded = np.empty((len(images), len(top)), dtype=np.float32)
+    for owner, position in item_chunks(len(images), len(top), batch_size):
         # Only the chunk's few images cross to the graph, which paints the patches itself.
         first = owner[0]
-        occluded[items] = backend.to_numpy(
+        occluded[owner, position] = backend.to_numpy(
             fn(images[first : owner[-1] + 1], (owner - first).astype(np.int32), top[position], left[position],
                np.float32(fill), reference[owner])
         )
-    drops = (score.own_values()[:, None] - occluded.reshape(len(images), positions)).astype(np.float64)
+    drops = (score.own_values()[:, None] - occluded).astype(np.float64)
     # Each mask is a row band times a column band, so the per-pixel sums separate too.
     rows = _bands(height, patch, stride).astype(np.float64)  # (R, H)
     cols = _bands(width, patch, stride).astype(np.float64)  # (C, W)

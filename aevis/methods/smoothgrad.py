@@ -8,7 +8,10 @@ import numpy as np
 
 from aevis import backend
 from aevis.methods.saliency import saliency_function
-from aevis.targets import check_batch_size, check_float, check_int, compiled_for, make_target, sum_by_owner
+from aevis.targets import (
+    check_batch_size, check_float, check_int, compiled_for, item_chunks, make_target,
+    sum_by_owner,
+)
 
 
 def smoothgrad(
@@ -56,11 +59,8 @@ def smoothgrad(
     )
     reference = score.reference
 
-    total = len(images) * samples
     sums = np.zeros(images.shape[:3], dtype=np.float64)
-    for start in range(0, total, batch_size):
-        items = np.arange(start, min(start + batch_size, total))
-        owner, sample = np.divmod(items, samples)
+    for owner, sample in item_chunks(len(images), samples, batch_size):
         noisy = images[owner] + _noise_for(images, owner, sample, samples, noise, seed)
         sum_by_owner(sums, owner, backend.to_numpy(fn(noisy, reference[owner])))
     return (sums / samples).astype(np.float32)
