@@ -180,7 +180,7 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     Only the faithfulness sample's maps are kept, for the checks that follow.
     """
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
-    error_top = site.error_scale(gallery)
+    error_top = site.error_scale(gallery.maps["reconstruction_error"])
     with stages.stage("Writing thumbnails", total=len(gallery)) as advance:
         for start in range(0, len(gallery), _CHUNK * 8):
             rows = range(start, min(start + _CHUNK * 8, len(gallery)))

@@ -7,6 +7,7 @@ worked out here. All links are relative, so the site works from ``file://`` and 
 
 from __future__ import annotations
 
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -479,10 +480,17 @@ def gather_report(gallery: Gallery) -> ReportPage:
     return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters)
 
 
-def error_scale(gallery: Gallery) -> float:
+def error_scale(errors: np.ndarray) -> float:
     """The top of the error pictures' colour scale: one scale for the whole set, so pages
-    compare (black = perfect, yellow = the 99th-percentile error over all pixels of all images)."""
-    return render.robust_upper(gallery.maps["reconstruction_error"])
+    compare (black = perfect, yellow = the 99th-percentile error over all pixels of all images).
+
+    Rounded up to two significant figures: every error picture is drawn on this scale, and a
+    rebuild after one image changed should find them all in the cache, which it does unless
+    that image moves the set's percentile across a rounding step.
+    """
+    top = render.robust_upper(errors)
+    step = 10.0 ** (math.floor(math.log10(top)) - 1)
+    return float(f"{math.ceil(top / step - 1e-9) * step:.2g}")
 
 
 def write_set_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:

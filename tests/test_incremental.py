@@ -201,6 +201,16 @@ def test_changing_one_image_recomputes_that_image_only(model_file, tmp_path):
     _assert_same_data(tmp_path / "after", tmp_path / "fresh")
 
 
+def test_error_scale_survives_a_small_change_in_one_image():
+    errors = np.linspace(0.0, 0.01234, 100 * 64).reshape(100, 8, 8)  # 99th percentile 0.012217…
+    assert site_module.error_scale(errors) == 0.013  # rounded up, so nothing is clipped
+    changed = errors.copy()
+    changed[-1] *= 1.02  # the worst image a little worse: the percentile moves, the scale does not
+    assert site_module.render.robust_upper(changed) != site_module.render.robust_upper(errors)
+    assert site_module.error_scale(changed) == 0.013
+    assert site_module.error_scale(np.full((2, 4, 4), 250.0)) == 250.0
+
+
 def test_cache_keys_follow_content_and_pictures_are_never_rewritten(tmp_path):
     assert make_key("map", {"b": 1, "a": 2}) == make_key("map", {"a": 2, "b": 1})
     assert make_key("map", np.float32(0.5), (1, 2)) == make_key("map", 0.5, [1, 2])
