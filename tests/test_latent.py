@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn.manifold import trustworthiness
 
+from aevis import latent
 from aevis.latent import nearest_neighbours, spread_sample, tsne_map
 
 
@@ -45,7 +46,9 @@ def test_neighbours_clamp_k_and_handle_zero_codes():
     np.testing.assert_allclose(similarities[1], [0.0, 0.0])  # a zero code resembles nothing
 
 
-def test_tsne_is_seeded_scaled_and_keeps_clusters():
+@pytest.mark.parametrize("fft_from", [latent._FFT_FROM, 0], ids=["barnes-hut", "fft"])
+def test_tsne_is_seeded_scaled_and_keeps_clusters(fft_from, monkeypatch):
+    monkeypatch.setattr(latent, "_FFT_FROM", fft_from)  # large maps' gradients, on a small one
     points, labels = _clusters()
     first, second = tsne_map(points, seed=3), tsne_map(points, seed=3)
     np.testing.assert_array_equal(first, second)
@@ -63,6 +66,10 @@ def test_tsne_handles_tiny_sets(count):
     positions = tsne_map(np.random.default_rng(0).normal(size=(count, 6)).astype(np.float32))
     assert positions.shape == (count, 2)
     assert np.all((positions >= 0) & (positions <= 1))
+
+
+def test_tsne_of_identical_codes_is_the_centre():
+    np.testing.assert_array_equal(tsne_map(np.ones((20, 8), np.float32)), np.full((20, 2), 0.5))
 
 
 def test_spread_sample_covers_every_cluster():
