@@ -9,6 +9,7 @@ content-addressed cache when an earlier build made it (:mod:`aevis.results`).
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,12 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     kept_maps = {method: [] for method in methods}
     kept_keys = {method: [] for method in methods}
     cascade_map = None
-    with stages.stage("Explaining and drawing", total=len(paged)) as advance:
+    with stages.stage("Explaining and drawing", total=len(paged)) as advance, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
+        # A chunk's pictures are drawn on a second thread while the next chunk's maps are
+        # computed: drawing is mostly Python and Pillow, the maps mostly TensorFlow, which
+        # leaves the interpreter free. At most two chunks are alive at once.
+        drawing = None
         for start in range(0, len(paged), _CHUNK):
             rows = paged[start : start + _CHUNK]
             chunk = _explain_chunk(config, gallery, results, rows, options, neighbours[rows, 0] if by_neighbour else None)
@@ -207,9 +213,9 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
                     if not np.isfinite(chunk.maps[method][row]).all():
                         flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
                 write_maps(staging, gallery.slugs[index], maps_of(gallery, index, chunk, row))
-            reconstructions = lazy(lambda: results.reconstructions(rows))
-            site.write_page_pictures(gallery, staging, cache, chunk, error_top, reconstructions)
-            inside.write_image_pictures(gallery, staging, chunk, site.media, cache, reconstructions)
+            if drawing is not None:
+                advance(drawing.result())
+            drawing = drawer.submit(_draw_chunk, gallery, results, staging, chunk, error_top)
             for position in sample:
                 if start <= position < start + len(rows):
                     for method in methods:
@@ -217,7 +223,8 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
                         kept_keys[method].append(chunk.map_keys[method][position - start])
             if start == 0 and _CASCADE_METHOD in methods:
                 cascade_map = (chunk.maps[_CASCADE_METHOD][0], chunk.map_keys[_CASCADE_METHOD][0])
-            advance(len(rows))
+        if drawing is not None:
+            advance(drawing.result())
     gallery = dataclasses.replace(
         gallery, flags={index: tuple(problems) for index, problems in sorted(flags.items())}
     )
@@ -246,6 +253,14 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
         cascade=cascade, cascade_image=cascade_image,
     )
     return dataclasses.replace(gallery, explanations=explanations)
+
+
+def _draw_chunk(gallery: Gallery, results: Results, staging: Path, chunk: ExplainedChunk, error_top: float) -> int:
+    """Every picture of a chunk's pages; returns how many pages that was."""
+    reconstructions = lazy(lambda: results.reconstructions(chunk.rows))
+    site.write_page_pictures(gallery, staging, results.cache, chunk, error_top, reconstructions)
+    inside.write_image_pictures(gallery, staging, chunk, site.media, results.cache, reconstructions)
+    return len(chunk.rows)
 
 
 def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -94,6 +95,7 @@ class ResultCache:
         self.root = None if root is None else Path(root)
         self.hits: Counter[str] = Counter()
         self.misses: Counter[str] = Counter()
+        self._counting = threading.Lock()  # pictures are drawn on a second thread
 
     @property
     def enabled(self) -> bool:
@@ -131,10 +133,7 @@ class ResultCache:
                 found = read(path)
             except unreadable:
                 found = None
-        if found is None:
-            self.misses[kind] += 1
-        else:
-            self.hits[kind] += 1
+        self._count(kind, hit=found is not None)
         return found
 
     def put_figures(self, kind: str, key: str, value) -> None:
@@ -153,14 +152,13 @@ class ResultCache:
         """
         target = Path(target)
         if self.root is None:
-            self.misses["picture"] += 1
+            self._count("picture", hit=False)
             draw(target)
             return
         stored = self._path("pictures", None, key, target.suffix)
-        if stored.is_file():
-            self.hits["picture"] += 1
-        else:
-            self.misses["picture"] += 1
+        found = stored.is_file()
+        self._count("picture", hit=found)
+        if not found:
             stored.parent.mkdir(parents=True, exist_ok=True)
             handle, scratch = tempfile.mkstemp(prefix=".drawing-", suffix=target.suffix, dir=stored.parent)
             os.close(handle)
@@ -172,6 +170,10 @@ class ResultCache:
                 Path(scratch).unlink(missing_ok=True)
                 raise
         _link_or_copy(stored, target)
+
+    def _count(self, kind: str, hit: bool) -> None:
+        with self._counting:
+            (self.hits if hit else self.misses)[kind] += 1
 
     # ------------------------------------------------------------------ storage
 

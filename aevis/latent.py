@@ -14,6 +14,8 @@ TSNE_ITERATIONS = 300
 """Gradient-descent iterations, none of them exaggerated (see :func:`tsne_map`). On 10,000 real
 codes trustworthiness rose until about 300 and no further (0.9695 at 300, 350 and 400); it
 matches scikit-learn's default 1,000 (bench/run.py measures both; see BENCHMARKS.md)."""
+TSNE_LIBRARY = f"openTSNE {openTSNE.__version__}"
+"""Part of a cached map's key: another openTSNE version may place the points differently."""
 _FFT_FROM = 3000
 """From this many points the repulsive forces are interpolated on a grid with FFTs (Linderman
 et al. 2019), whose cost per iteration barely depends on the number of points; fewer points

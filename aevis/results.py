@@ -194,8 +194,8 @@ class Results:
         return entry["indices"], entry["similarities"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`aevis.latent.tsne_map` of ``codes``, keyed by the codes and the seed."""
-        key = make_key("tsne", array_hash(codes), seed)
+        """:func:`aevis.latent.tsne_map` of ``codes``, keyed by the codes, the seed and openTSNE's version."""
+        key = make_key("tsne", array_hash(codes), seed, latent.TSNE_LIBRARY)
         entry = self.cache.arrays("tsne", key)
         if entry is None:
             entry = {"positions": latent.tsne_map(codes, seed)}

@@ -41,8 +41,10 @@ def occlusion(
         patch: side of the square in pixels; None means ⌈H / 8⌉.
         stride: step between positions; None means ⌈patch / 2⌉.
         fill: the patch's value in [0, 1] (default 0.5, mid grey).
-        batch_size: occluded copies per evaluation; copies of several images share a batch
-            and the map does not depend on it.
+        batch_size: forward passes' worth of occluded copies per evaluation; copies of
+            several images share a batch and the map does not depend on it. A copy run with
+            incremental inference costs a fraction of a pass (a quarter for the seed
+            autoencoder with 8×8 patches), so proportionally more copies share a batch.
         incremental: re-run only the part of each encoder layer a patch can change
             (:mod:`aevis.incremental_inference`), where the encoder allows and it saves work; the maps
             are the same up to float rounding. False runs every occluded copy whole.
@@ -61,13 +63,14 @@ def occlusion(
     if not isinstance(incremental, (bool, np.bool_)):
         raise ValueError(f"Option 'incremental' must be True or False, got {incremental!r}.")
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
-    fn = _occluded_scores(ae, score, patch, incremental)
+    fn, work = _occluded_scores(ae, score, patch, incremental)
     reference = score.reference
+    copies_per_batch = max(batch_size, int(batch_size / work))
 
     tops, lefts = _starts(height, patch, stride), _starts(width, patch, stride)
     top, left = (grid.ravel() for grid in np.meshgrid(tops, lefts, indexing="ij"))  # rows first
     occluded = np.empty((len(images), len(top)), dtype=np.float32)
-    for owner, position in item_chunks(len(images), len(top), batch_size):
+    for owner, position in item_chunks(len(images), len(top), copies_per_batch):
         # Only the chunk's few images cross to the graph, which paints the patches itself.
         first = owner[0]
         occluded[owner, position] = backend.to_numpy(
@@ -90,14 +93,16 @@ forward pass: above it, gathering windows costs more than the multiply-adds it s
 
 
 def _occluded_scores(ae, score, patch: int, incremental: bool):
-    """The compiled ``fn(images, owner, top, left, fill, reference) -> t`` of occluded copies."""
+    """The compiled ``fn(images, owner, top, left, fill, reference) -> t`` of occluded copies,
+    and what one copy costs as a share of a whole forward pass."""
     plan = None
     if incremental and score.kind != "reconstruction":  # the decoder runs whole
         plan = cached_on(ae, ("occlusion plan", patch), lambda: plan_patched_codes(ae, patch))
     if plan is not None and plan.work <= _INCREMENTAL_UP_TO:
-        return compiled_for(ae, ("occlusion", score.kind, patch, "incremental"),
-                            lambda: _incremental_function(plan.function(), score))
-    return compiled_for(ae, ("occlusion", score.kind, patch), lambda: _whole_function(score.traceable(), patch))
+        fn = compiled_for(ae, ("occlusion", score.kind, patch, "incremental"),
+                          lambda: _incremental_function(plan.function(), score))
+        return fn, plan.work
+    return compiled_for(ae, ("occlusion", score.kind, patch), lambda: _whole_function(score.traceable(), patch)), 1.0
 
 
 def _incremental_function(patched_codes, score):
