@@ -14,9 +14,10 @@ import os
 
 __version__ = "0.1.0"
 
-# scikit-learn's t-SNE runs on OpenMP threads that spin while they wait. Right after
-# TensorFlow has worked, on 2 cores, that spinning starved t-SNE of 12 points for 40 s
-# (0.3 s with sleeping waits). libgomp reads this once, when scikit-learn loads it.
+# OpenMP threads spin while they wait. Right after TensorFlow has worked, on 2 cores, that
+# spinning starved scikit-learn's t-SNE (the map's engine before openTSNE) of 12 points for
+# 40 s (0.3 s with sleeping waits); scikit-learn's k-means still runs on OpenMP threads.
+# libgomp reads this once, when it is first loaded.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _PUBLIC = {

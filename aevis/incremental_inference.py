@@ -28,7 +28,7 @@ from keras import layers, ops
 from aevis import backend
 
 _POINTWISE = (
-    layers.Activation, layers.ReLU, layers.ELU, layers.LeakyReLU, layers.Softmax,
+    layers.Activation, layers.ReLU, layers.ELU, layers.LeakyReLU,
     layers.Dropout, layers.SpatialDropout2D, layers.GaussianNoise, layers.GaussianDropout,
     layers.AlphaDropout, layers.ActivityRegularization, layers.Identity,
 )
@@ -185,7 +185,8 @@ def _how(layer, in_shape: tuple, out_shape: tuple) -> str:
         return "window" if layer.padding == "valid" else "whole"
     if isinstance(layer, _POINTWISE):
         return "pointwise" if in_shape == out_shape else "whole"
-    if isinstance(layer, (layers.BatchNormalization, layers.LayerNormalization)):
+    if isinstance(layer, (layers.BatchNormalization, layers.LayerNormalization, layers.Softmax)):
+        # Per pixel only when they work across channels, not across rows or columns.
         axes = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
         return "pointwise" if all(axis in (-1, 3) for axis in axes) else "whole"
     return "whole"

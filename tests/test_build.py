@@ -221,6 +221,26 @@ def test_refuses_a_folder_it_did_not_make_and_keeps_the_old_site(built, tmp_path
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left behind
 
 
+def test_a_failure_while_drawing_stops_the_build_and_keeps_the_old_site(built, tmp_path, monkeypatch):
+    # Pictures are drawn on a second thread; its error must reach the build, not vanish.
+    config, _ = built
+    out = tmp_path / "site"
+    build(BuildConfig(out=out, cache_dir=config.cache_dir, **TINY))
+    before = (out / "index.html").read_text()
+    drawn = []
+
+    def broken(*args, **kwargs):
+        drawn.append(1)
+        raise OSError("disk full")
+
+    monkeypatch.setattr("aevis.inside.write_image_pictures", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build(BuildConfig(out=out, cache_dir=config.cache_dir, cache=False, **TINY))
+    assert drawn == [1]  # the first chunk's failure ended the build
+    assert (out / "index.html").read_text() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["site"]
+
+
 def test_command_line_errors_are_one_sentence_and_exit_2(tmp_path, capsys):
     assert main(["--model", str(tmp_path / "missing.keras"), "--out", str(tmp_path / "s"), "--quiet"]) == 2
     error = capsys.readouterr().err.strip()

@@ -3,6 +3,7 @@ equal the whole forward pass's, and the windows are the sizes worked out on pape
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -70,6 +71,17 @@ def test_layers_after_flatten_run_whole():
     ae = wrap_autoencoder(models.mixed_windows())
     hows = [step.how for step in plan_patched_codes(ae, 3).steps]
     assert hows == ["window", "pointwise", "pointwise", "window", "window", "window", "whole", "whole"]
+
+
+def test_layers_that_mix_pixels_run_whole():
+    image = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same")(image)
+    x = keras.layers.Softmax(axis=-1)(x)  # across channels: per pixel
+    x = keras.layers.Softmax(axis=1)(x)  # down each column: every row depends on every other
+    x = keras.layers.MaxPooling2D(2, name="encoded")(x)
+    x = keras.layers.UpSampling2D(2)(x)
+    ae = wrap_autoencoder(keras.Model(image, keras.layers.Conv2D(3, 3, padding="same")(x)))
+    assert [step.how for step in plan_patched_codes(ae, 2).steps] == ["window", "pointwise", "whole", "whole"]
 
 
 @pytest.mark.parametrize("factory", [models.skip_around, models.top_left_reader])

@@ -46,8 +46,9 @@ def occlusion(
             incremental inference costs a fraction of a pass (a quarter for the seed
             autoencoder with 8×8 patches), so proportionally more copies share a batch.
         incremental: re-run only the part of each encoder layer a patch can change
-            (:mod:`aevis.incremental_inference`), where the encoder allows and it saves work; the maps
-            are the same up to float rounding. False runs every occluded copy whole.
+            (:mod:`aevis.incremental_inference`), where the encoder allows and it saves
+            work; the maps are the same up to float rounding. False runs every occluded copy
+            whole.
 
     Returns:
         float32 (N, H, W), signed: positive where covering the pixel lowers t.
@@ -74,8 +75,8 @@ def occlusion(
         # Only the chunk's few images cross to the graph, which paints the patches itself.
         first = owner[0]
         occluded[owner, position] = backend.to_numpy(
-            fn(images[first : owner[-1] + 1], (owner - first).astype(np.int32), top[position], left[position],
-               np.float32(fill), reference[owner])
+            fn(images[first : owner[-1] + 1], (owner - first).astype(np.int32), top[position],
+               left[position], np.float32(fill), reference[owner])
         )
     drops = (score.own_values()[:, None] - occluded).astype(np.float64)
     # Each mask is a row band times a column band, so the per-pixel sums separate too.
@@ -89,7 +90,9 @@ def occlusion(
 
 _INCREMENTAL_UP_TO = 0.6
 """Incremental inference is used when an occluded copy costs at most this fraction of a whole
-forward pass: above it, gathering windows costs more than the multiply-adds it saves."""
+forward pass. Measured on the seed at 64x64 against whole copies: 3x faster at 0.26 (8x8
+patches), 1.1-1.3x at 0.55, about even at 0.66, where gathering the windows costs what the
+multiply-adds save."""
 
 
 def _occluded_scores(ae, score, patch: int, incremental: bool):
