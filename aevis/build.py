@@ -178,7 +178,7 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     """Every image's pictures and maps file; for the paged images, heat-maps with every method
     and pair maps, a chunk at a time: made (or found in the cache), written, drawn, dropped.
 
-    Only the faithfulness sample's maps are kept, for the checks that follow.
+    Only the faithfulness sample's maps are kept, for the checks that end the stage.
     """
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
     error_top = site.error_scale(gallery.maps["reconstruction_error"])
@@ -199,55 +199,65 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     kept_maps = {method: [] for method in methods}
     kept_keys = {method: [] for method in methods}
     cascade_map = None
-    with stages.stage("Explaining and drawing", total=len(paged)) as advance, \
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
-        # A chunk's pictures are drawn on a second thread while the next chunk's maps are
-        # computed: drawing is mostly Python and Pillow, the maps mostly TensorFlow, which
-        # leaves the interpreter free. At most two chunks are alive at once.
+    # A chunk's pictures are drawn on a second thread while the next chunk's maps are computed,
+    # and the last chunk's while the faithfulness checks run: drawing is mostly Python and
+    # Pillow, the maps mostly TensorFlow, which leaves the interpreter free. At most two chunks
+    # are alive at once.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
         drawing = None
-        for start in range(0, len(paged), _CHUNK):
-            rows = paged[start : start + _CHUNK]
-            chunk = _explain_chunk(config, gallery, results, rows, options, neighbours[rows, 0] if by_neighbour else None)
-            for row, index in enumerate(rows):
-                for method in methods:
-                    if not np.isfinite(chunk.maps[method][row]).all():
-                        flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
-                write_maps(staging, gallery.slugs[index], maps_of(gallery, index, chunk, row))
-            if drawing is not None:
-                advance(drawing.result())
-            drawing = drawer.submit(_draw_chunk, gallery, results, staging, chunk, error_top)
-            for position in sample:
-                if start <= position < start + len(rows):
+        with stages.stage("Explaining and drawing", total=len(paged)) as advance:
+            for start in range(0, len(paged), _CHUNK):
+                rows = paged[start : start + _CHUNK]
+                chunk = _explain_chunk(config, gallery, results, rows, options,
+                                       neighbours[rows, 0] if by_neighbour else None)
+                for row, index in enumerate(rows):
                     for method in methods:
-                        kept_maps[method].append(chunk.maps[method][position - start])
-                        kept_keys[method].append(chunk.map_keys[method][position - start])
-            if start == 0 and _CASCADE_METHOD in methods:
-                cascade_map = (chunk.maps[_CASCADE_METHOD][0], chunk.map_keys[_CASCADE_METHOD][0])
+                        if not np.isfinite(chunk.maps[method][row]).all():
+                            flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
+                    write_maps(staging, gallery.slugs[index], maps_of(gallery, index, chunk, row))
+                if drawing is not None:
+                    drawing.result()
+                drawing = drawer.submit(_draw_chunk, gallery, results, staging, chunk, error_top)
+                for position in sample:
+                    if start <= position < start + len(rows):
+                        for method in methods:
+                            kept_maps[method].append(chunk.maps[method][position - start])
+                            kept_keys[method].append(chunk.map_keys[method][position - start])
+                if start == 0 and _CASCADE_METHOD in methods:
+                    cascade_map = (chunk.maps[_CASCADE_METHOD][0], chunk.map_keys[_CASCADE_METHOD][0])
+                advance(len(rows))
+        gallery = dataclasses.replace(
+            gallery, flags={index: tuple(problems) for index, problems in sorted(flags.items())}
+        )
+        if len(sample):
+            with stages.stage("Checking faithfulness"):
+                gallery = _check_faithfulness(config, gallery, results, paged[sample],
+                                              kept_maps, kept_keys, cascade_map)
         if drawing is not None:
-            advance(drawing.result())
-    gallery = dataclasses.replace(
-        gallery, flags={index: tuple(problems) for index, problems in sorted(flags.items())}
-    )
-    if not methods or not len(paged):
-        return gallery
+            drawing.result()  # the last chunk's pictures; and its error, if drawing failed
+    return gallery
 
-    faithfulness, cascade, cascade_image = {}, [], None
-    if len(sample):
-        with stages.stage("Checking faithfulness"):
-            rows = paged[sample]
-            masks = gallery.imageset.masks[rows] if gallery.imageset.masks is not None else None
-            faithfulness = results.faithfulness(
-                rows, {method: np.stack(maps) for method, maps in kept_maps.items()}, kept_keys, masks,
-                config.target, neighbours[rows, 0] if by_neighbour else None,
-                explanations.options, config.seed,
-            )
-            if cascade_map is not None:
-                cascade_image = int(paged[0])
-                cascade = results.cascade(
-                    cascade_image, _CASCADE_METHOD, cascade_map[0], cascade_map[1], config.target,
-                    int(neighbours[cascade_image, 0]) if by_neighbour else None,
-                    explanations.options[_CASCADE_METHOD], config.seed,
-                )
+
+def _check_faithfulness(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,
+                        maps: dict[str, list], keys: dict[str, list], cascade_map) -> Gallery:
+    """The faithfulness figures of the sampled pages ``rows`` (their ``maps``, in order), and
+    the randomization cascade of the first paged image (``cascade_map``: its map and key)."""
+    explanations, neighbours = gallery.explanations, gallery.neighbour_indices
+    by_neighbour = config.target == "neighbour" and neighbours.size > 0
+    masks = gallery.imageset.masks[rows] if gallery.imageset.masks is not None else None
+    faithfulness = results.faithfulness(
+        rows, {method: np.stack(values) for method, values in maps.items()}, keys, masks,
+        config.target, neighbours[rows, 0] if by_neighbour else None,
+        explanations.options, config.seed,
+    )
+    cascade, cascade_image = [], None
+    if cascade_map is not None:
+        cascade_image = int(gallery.paged[0])
+        cascade = results.cascade(
+            cascade_image, _CASCADE_METHOD, cascade_map[0], cascade_map[1], config.target,
+            int(neighbours[cascade_image, 0]) if by_neighbour else None,
+            explanations.options[_CASCADE_METHOD], config.seed,
+        )
     explanations = dataclasses.replace(
         explanations, faithfulness=faithfulness, cascade_method=_CASCADE_METHOD if cascade else None,
         cascade=cascade, cascade_image=cascade_image,
