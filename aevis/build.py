@@ -232,18 +232,19 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
         if len(sample):
             with stages.stage("Checking faithfulness"):
                 gallery = _check_faithfulness(config, gallery, results, paged[sample],
-                                              kept_maps, kept_keys, cascade_map)
+                                              kept_maps, kept_keys, cascade_map, by_neighbour)
         if drawing is not None:
             drawing.result()  # the last chunk's pictures; and its error, if drawing failed
     return gallery
 
 
 def _check_faithfulness(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,
-                        maps: dict[str, list], keys: dict[str, list], cascade_map) -> Gallery:
+                        maps: dict[str, list], keys: dict[str, list], cascade_map,
+                        by_neighbour: bool) -> Gallery:
     """The faithfulness figures of the sampled pages ``rows`` (their ``maps``, in order), and
-    the randomization cascade of the first paged image (``cascade_map``: its map and key)."""
+    the randomization cascade of the first paged image (``cascade_map``: its map and key).
+    ``by_neighbour``: the maps explain each image against its nearest neighbour's code."""
     explanations, neighbours = gallery.explanations, gallery.neighbour_indices
-    by_neighbour = config.target == "neighbour" and neighbours.size > 0
     masks = gallery.imageset.masks[rows] if gallery.imageset.masks is not None else None
     faithfulness = results.faithfulness(
         rows, {method: np.stack(values) for method, values in maps.items()}, keys, masks,

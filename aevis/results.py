@@ -194,7 +194,8 @@ class Results:
         return entry["indices"], entry["similarities"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`aevis.latent.tsne_map` of ``codes``, keyed by the codes, the seed and openTSNE's version."""
+        """:func:`aevis.latent.tsne_map` of ``codes``, keyed by the codes, the seed and the
+        openTSNE version."""
         key = make_key("tsne", array_hash(codes), seed, latent.TSNE_LIBRARY)
         entry = self.cache.arrays("tsne", key)
         if entry is None:
