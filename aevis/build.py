@@ -21,7 +21,8 @@ from aevis.errors import AevisError
 from aevis.export import maps_of, write_data, write_maps
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.imageset import ImageSet, unique_slugs
-from aevis.model import Autoencoder, file_sha256, load_autoencoder
+from aevis.model import Autoencoder, PixelScales, choose_scales, file_sha256, load_autoencoder
+from aevis.model.scale import AUTO
 from aevis.output import check_target, staged_site, zip_site
 from aevis.progress import Stages
 from aevis.results import Encoded, Results, sample_positions
@@ -43,6 +44,9 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     check_target(Path(config.out))  # fail before the slow part, not after
     ae, imageset, model_info = _model_and_images(config, stages)
     stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
+    stages.log(f"Pixel values: {ae.input_spec.scales.describe()} ({ae.scales_reason}).")
+    if ae.rebuild_warning:
+        stages.log(f"Warning: {ae.rebuild_warning}")
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded = _gather(config, ae, imageset, model_info, results, stages)
@@ -71,13 +75,20 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
 
 
 def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder, ImageSet, ModelInfo]:
-    if config.model is not None:
+    if config.model is not None or config.encoder is not None:
+        detect = config.input_scale == AUTO
         with stages.stage("Loading the model"):
             ae = load_autoencoder(
-                config.model, config.bottleneck, config.input_scale, safe_mode=not config.trust_model
+                config.model, encoder=config.encoder, decoder=config.decoder, bottleneck=config.bottleneck,
+                custom_objects=config.custom_objects, input_scale="0-1" if detect else config.input_scale,
+                safe_mode=not config.trust_model,
             )
         imageset = _images(config, ae.input_spec.shape, stages)
-        return ae, imageset, ModelInfo(Path(config.model).name, ae.sha256, losses=None)
+        if detect:
+            with stages.stage("Finding the pixel range"):
+                ae = choose_scales(ae, AUTO, imageset.images)
+        files = [config.model] if config.model is not None else [config.encoder, config.decoder]
+        return ae, imageset, ModelInfo(" + ".join(Path(file).name for file in files), ae.sha256, losses=None)
 
     shape = (config.image_size, config.image_size, 3)
     imageset = _images(config, shape, stages)
@@ -89,7 +100,8 @@ def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder,
         )
     if trained.cached:
         stages.log(f"Reused the trained model from the cache ({trained.path}).")
-    ae = load_autoencoder(trained.path, config.bottleneck, config.input_scale)
+    ae = load_autoencoder(trained.path, bottleneck=config.bottleneck, input_scale="0-1")
+    ae = ae.with_scales(PixelScales(), "the seed autoencoder is trained here on them")
     source = f"the seed autoencoder, trained here for {config.epochs} epochs on these images"
     return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
 
@@ -148,6 +160,7 @@ def _gather(
         with_page=with_page,
         parameters=config.as_record(),
         flags=_encoding_flags(encoded),
+        warnings=[ae.rebuild_warning] if ae.rebuild_warning else [],
     )
     return gallery, encoded
 

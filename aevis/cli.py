@@ -25,12 +25,20 @@ def parser() -> argparse.ArgumentParser:
                       help="how many built-in images to make (default: %(default)s)")
     data.add_argument("--model", type=Path, metavar="FILE",
                       help="your trained Keras autoencoder, .keras or .h5 (default: train the seed autoencoder)")
+    data.add_argument("--encoder", type=Path, metavar="FILE",
+                      help="instead of --model: your encoder, saved on its own (VAEs: its first output is the code)")
+    data.add_argument("--decoder", type=Path, metavar="FILE", help="with --encoder: your decoder, saved on its own")
+    data.add_argument("--custom-objects", type=Path, metavar="FILE.py",
+                      help="a Python file defining your model's custom layers (such as a VAE's Sampling); "
+                           "aevis RUNS this file's code before loading, so only pass a file you trust")
     data.add_argument("--trust-model", action="store_true",
                       help="load a model that contains Python code (Lambda layers); only for files you trust")
     data.add_argument("--bottleneck", metavar="LAYER",
-                      help="name of the code layer (default: 'encoded', else the narrowest layer)")
+                      help="the code layer, by name or path such as encoder/latent (default: the encoder's "
+                           "output, or the network's waist)")
     data.add_argument("--input-scale", choices=INPUT_SCALES, default=defaults.input_scale,
-                      help="pixel range the model was trained on (default: %(default)s)")
+                      help="pixel range the model was trained on; auto tries each and keeps the one that "
+                           "rebuilds your images best (default: %(default)s)")
     training = p.add_argument_group("training the seed autoencoder (without --model)")
     training.add_argument("--image-size", type=int, default=defaults.image_size,
                           help="input side in pixels, a multiple of 16 (default: %(default)s)")
@@ -56,7 +64,8 @@ def parser() -> argparse.ArgumentParser:
     maps.add_argument("--steps", type=int, help="Integrated Gradients: steps along the path (default 32)")
     maps.add_argument("--baseline", choices=("black", "blurred", "mean"),
                       help="Integrated Gradients: the starting image (default black)")
-    maps.add_argument("--layer", help="Grad-CAM: the layer to explain (default: the last encoder convolution)")
+    maps.add_argument("--layer", help="Grad-CAM: the layer to explain, by name or path such as encoder/conv2d "
+                                          "(default: the last encoder convolution)")
     maps.add_argument("--patch", type=int, help="Occlusion: patch side in pixels (default: an eighth of the image)")
     maps.add_argument("--stride", type=int, help="Occlusion: step between patches (default: half a patch)")
     maps.add_argument("--fill", type=float, help="Occlusion: the patch's grey level in [0, 1] (default 0.5)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BUILTIN_DATASETS = ("shapes", "digits")
-INPUT_SCALES = ("0-1", "0-255", "-1-1")
+INPUT_SCALES = ("auto", "0-1", "0-255", "-1-1")
 ATTRIBUTION_METHODS = ("saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion")
 # Which method options each method takes; a None option means "the method's default".
 METHOD_OPTIONS = {
@@ -37,13 +37,19 @@ class BuildConfig:
     count: int = 160
     """How many images a built-in set generates."""
     model: Path | None = None
-    """A trained Keras autoencoder (.keras or .h5); None trains the seed autoencoder."""
+    """A trained Keras autoencoder (.keras or .h5); None (and no encoder) trains the seed autoencoder."""
+    encoder: Path | None = None
+    """The encoder of an autoencoder saved in two files, with ``decoder`` (instead of ``model``)."""
+    decoder: Path | None = None
+    """The decoder that goes with ``encoder``; it reads the encoder's first output."""
+    custom_objects: Path | None = None
+    """A Python file defining the model's custom layers; it is run before loading."""
     bottleneck: str | None = None
     """Name of the bottleneck layer; None detects it."""
     trust_model: bool = False
     """Load a model even if it holds Python code (Lambda layers) that runs on loading."""
-    input_scale: str = "0-1"
-    """Value range the model was trained on: '0-1', '0-255' or '-1-1'."""
+    input_scale: str = "auto"
+    """Pixel range the model was trained on: '0-1', '0-255' or '-1-1', or 'auto' to detect it."""
     image_size: int = 64
     """Side of the square input of a freshly trained seed autoencoder."""
     filters: tuple[int, ...] = (32, 64, 128, 256)
@@ -101,6 +107,10 @@ class BuildConfig:
             raise ValueError(
                 f"Unknown input scale {self.input_scale!r}; expected one of {', '.join(INPUT_SCALES)}."
             )
+        if (self.encoder is None) != (self.decoder is None):
+            raise ValueError("--encoder and --decoder go together: give both, or neither.")
+        if self.encoder is not None and self.model is not None:
+            raise ValueError("Give --model, or --encoder with --decoder, not both.")
         for name in ("count", "image_size", "epochs", "batch_size", "neighbours"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")

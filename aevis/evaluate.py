@@ -243,7 +243,7 @@ def _layer_seed(seed: int, depth: int) -> int:
 def _copy_autoencoder(ae: Autoencoder) -> Autoencoder:
     model = keras.models.clone_model(ae.model)
     model.set_weights(ae.model.get_weights())
-    return wrap_autoencoder(model, ae.bottleneck, ae.input_spec.scale)
+    return wrap_autoencoder(model, ae.bottleneck).with_scales(ae.input_spec.scales, ae.scales_reason)
 
 
 def _reinitialise(layer, seed: int) -> None:

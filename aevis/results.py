@@ -56,7 +56,8 @@ class Results:
         self.cache = cache if ae.sha256 is not None else ResultCache(None)
         self.batch_size = batch_size
         self.model_key = make_key(
-            "model", ae.sha256, ae.bottleneck, ae.input_spec.scale, keras.__version__, batch_size
+            "model", ae.sha256, ae.bottleneck, ae.input_spec.scales.input, ae.input_spec.scales.output,
+            keras.__version__, batch_size,
         )
         self.image_keys = [array_hash(image) for image in images]
         self._encoded: Encoded | None = None

@@ -115,6 +115,7 @@ class ModelPage:
     bottleneck_reason: str
     input_shape: str
     input_scale: str
+    scales_reason: str
     code_size: int
     parameters: int
     layers: tuple[LayerRow, ...]
@@ -367,10 +368,8 @@ def gather_model(gallery: Gallery) -> ModelPage:
     model, spec = gallery.ae.model, gallery.ae.input_spec
     rows = []
     for layer in model.layers:
-        try:
-            shape = tuple(layer.output.shape[1:])
-        except (AttributeError, ValueError):
-            shape = ()
+        output = gallery.ae.graph.tensors.get(layer.name)
+        shape = tuple(output.shape[1:]) if output is not None else tuple(spec.shape)
         rows.append(LayerRow(
             layer.name,
             type(layer).__name__,
@@ -385,7 +384,8 @@ def gather_model(gallery: Gallery) -> ModelPage:
         bottleneck=gallery.ae.bottleneck,
         bottleneck_reason=gallery.ae.bottleneck_reason,
         input_shape=f"{spec.height} × {spec.width} × {spec.channels}",
-        input_scale=spec.scale,
+        input_scale=spec.scales.describe(),
+        scales_reason=gallery.ae.scales_reason,
         code_size=gallery.ae.code_size,
         parameters=int(model.count_params()),
         layers=tuple(rows),

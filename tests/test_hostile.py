@@ -163,8 +163,9 @@ def test_non_finite_codes_are_flagged_and_the_build_goes_on(tmp_path):
     model_path = tmp_path / "overflow.keras"
     overflowing().save(model_path)
     out = tmp_path / "site"
-    build(BuildConfig(out=out, images=folder, model=model_path, neighbours=1, quiet=True, faithfulness_sample=0,
-                      methods=("saliency",), pair_method=None))
+    # A stub, not an autoencoder: its pixel range is set, not detected.
+    build(BuildConfig(out=out, images=folder, model=model_path, input_scale="0-1", neighbours=1, quiet=True,
+                      faithfulness_sample=0, methods=("saliency",), pair_method=None))
     records = {r["source"]: r for r in json.loads((out / "data" / "manifest.json").read_text())["images"]}
     assert records["bright.png"]["flags"] and "code" in records["bright.png"]["flags"][0]
     assert records["dark.png"]["flags"] == [] and records["dim.png"]["flags"] == []

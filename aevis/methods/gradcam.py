@@ -71,6 +71,8 @@ def resolve_layer(ae, layer: str | None) -> str:
             )
         return convs[-1]
     names = [item.name for item in spatial]
+    if layer not in names and ae.graph is not None and layer in ae.graph.aliases:
+        layer = ae.graph.aliases[layer]  # a nested layer named by its own name or its path
     if layer not in names:
         raise ValueError(
             f"Option 'layer' must name a spatial layer of the encoder (one of: {', '.join(names) or 'none'}), "
