@@ -89,7 +89,7 @@ def trained_seed(cache_dir: Path):
     trained = train_seed(
         images.images, images.content_hash(), FILTERS, EPOCHS, TRAIN_BATCH, SEED, cache_dir
     )
-    return load_autoencoder(trained.path)
+    return load_autoencoder(trained.path, input_scale="0-1")  # aevis trained it on [0, 1]
 
 
 def unit_codes(ae, images):

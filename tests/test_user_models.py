@@ -95,8 +95,9 @@ def test_overcomplete_code_is_larger_than_its_input():
     assert "smallest grid, 7×7" in ae.bottleneck_reason
 
 
-@pytest.mark.parametrize("form", ["sequential_with_input", "nested_encoder_decoder", "dense_bottleneck",
-                                  "batchnorm_waist", "denoising_overcomplete"])
+@pytest.mark.parametrize("form", ["sequential_with_input", "sequential_input_shape", "sequential_built_by_fit",
+                                  "nested_encoder_decoder", "dense_bottleneck", "batchnorm_waist",
+                                  "denoising_overcomplete"])
 def test_every_method_gives_finite_varying_maps_with_default_options(form):
     ae = wrap_autoencoder(getattr(user_models, form)())
     probe = _probe_for(ae, 2)
@@ -163,8 +164,9 @@ def test_names_repeated_across_sub_models_get_their_path():
 # --------------------------------------------------------------------------- VAEs
 
 
-def _vae_forms(vae_files, custom):
+def _vae_forms(vae_files, custom, module):
     return {
+        "subclassed, in memory": lambda: wrap_autoencoder(user_models.vae_subclassed(module)),
         "end to end": lambda: load_autoencoder(vae_files / "vae.keras", custom_objects=custom, input_scale="0-1"),
         "encoder + decoder": lambda: load_autoencoder(
             encoder=vae_files / "encoder.keras", decoder=vae_files / "decoder.keras",
@@ -180,7 +182,7 @@ def test_a_vae_in_each_saved_form_explains_z_mean_and_never_samples(vae_module, 
     probe = user_models.range_training_images(count=4)
     z_mean = keras.ops.convert_to_numpy(encoder(probe)[0])
     from_mean = keras.ops.convert_to_numpy(decoder(z_mean))
-    for form, load in _vae_forms(vae_files, path).items():
+    for form, load in _vae_forms(vae_files, path, module).items():
         ae = load()
         assert ae.bottleneck == "z_mean", form
         assert "Sampling" in ae.bottleneck_reason or "sampling" in ae.bottleneck_reason, form
@@ -291,3 +293,74 @@ def test_refusal_of_a_model_needing_custom_classes_names_the_flag(tmp_path, caps
     finally:
         registered.update(saved)
     assert "Sampling" in sentence and "--custom-objects FILE.py" in sentence
+
+
+def test_incremental_occlusion_runs_in_windows_inside_a_nested_encoder():
+    from aevis.incremental_inference import plan_patched_codes
+
+    ae = wrap_autoencoder(user_models.nested_encoder_decoder())
+    assert plan_patched_codes(ae, patch=4) is not None
+    probe = _probe_for(ae, 2)
+    np.testing.assert_allclose(
+        aevis.explain(ae, probe, method="occlusion", patch=4),
+        aevis.explain(ae, probe, method="occlusion", patch=4, incremental=False),
+        atol=1e-5,
+    )
+
+
+# --------------------------------------------------------------------------- whole builds
+
+
+def _save_pngs(folder, images) -> None:
+    from PIL import Image
+
+    folder.mkdir()
+    for index, image in enumerate(images):
+        Image.fromarray(np.round(image * 255).astype(np.uint8)).save(folder / f"image-{index:02d}.png")
+
+
+def _small_build(tmp_path, name, **settings):
+    from aevis.build import build
+    from aevis.config import BuildConfig
+
+    out = tmp_path / name
+    build(BuildConfig(out=out, cache=False, cache_dir=tmp_path / "cache", neighbours=2, faithfulness_sample=2,
+                      quiet=True, **settings))
+    manifest = (out / "data" / "manifest.json").read_text()
+    return out, __import__("json").loads(manifest)
+
+
+def test_a_model_trained_on_0_255_builds_right_without_any_flag(tmp_path, capsys):
+    model_path = tmp_path / "bytes.keras"
+    user_models.trained_on_range("0-255").save(model_path)
+    folder = tmp_path / "photos"
+    _save_pngs(folder, user_models.range_training_images(count=8, seed=11))  # unseen images
+    out, manifest = _small_build(tmp_path, "site", model=model_path, images=folder,
+                                 methods=("saliency",), pair_method=None)
+    model = manifest["model"]
+    assert (model["input"]["scale"], model["output_scale"]) == ("0-255", "0-255")
+    assert "lowest reconstruction error" in model["scales_reason"]
+    assert manifest["warnings"] == []
+    assert "Pixel values: [0, 255]" in capsys.readouterr().err
+    errors = [np.load(out / "data" / "maps" / f"{record['slug']}.npz")["reconstruction_error"].mean()
+              for record in manifest["images"]]
+    assert max(errors) < 0.05  # read in [0, 1], the model's [0, 255] output would be ~15,000
+
+
+def test_two_builds_of_a_vae_from_encoder_and_decoder_files_are_identical(tmp_path, vae_module, vae_files):
+    path, _ = vae_module
+    folder = tmp_path / "photos"
+    _save_pngs(folder, user_models.range_training_images(count=6, seed=12))
+    settings = dict(encoder=vae_files / "encoder.keras", decoder=vae_files / "decoder.keras", custom_objects=path,
+                    images=folder, methods=("saliency", "occlusion"))
+    first, manifest = _small_build(tmp_path, "first", **settings)
+    second, again = _small_build(tmp_path, "second", **settings)
+    assert manifest["model"]["bottleneck"] == "z_mean" and manifest["model"]["code_size"] == 2
+    np.testing.assert_array_equal(np.load(first / "data" / "codes.npy"), np.load(second / "data" / "codes.npy"))
+    for record in manifest["images"]:
+        maps, twin = (np.load(site / "data" / "maps" / f"{record['slug']}.npz") for site in (first, second))
+        assert sorted(maps.files) == sorted(twin.files)
+        for name in maps.files:
+            np.testing.assert_array_equal(maps[name], twin[name], err_msg=name)
+    assert {key: value for key, value in manifest.items() if key != "built_at"} == {
+        key: value for key, value in again.items() if key != "built_at"}

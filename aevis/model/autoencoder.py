@@ -87,10 +87,6 @@ class Autoencoder:
         ``'encoder/latent'``); AevisError listing the layers when there is none."""
         return self.graph.resolve(name)
 
-    def output_of(self, name: str):
-        """The symbolic output of layer ``name`` in :attr:`model`'s graph."""
-        return self.graph.tensors[name]
-
     def encode(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Flattened codes, float32 (N, D), for [0, 1] images (N, H, W, C)."""
         codes = _run_batched(self._encode_batch, images, batch_size)
