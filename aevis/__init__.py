@@ -28,8 +28,8 @@ _PUBLIC = {
     "choose_scales": "aevis.model",
     "PixelScales": "aevis.model",
     "AevisError": "aevis.errors",
-    "explain": "aevis.explanations",
-    "build_seed_autoencoder": "aevis.seed",
+    "explain": "aevis.methods",
+    "build_seed_autoencoder": "aevis.model.seed",
     "BuildConfig": "aevis.config",
     "build": "aevis.build",
 }

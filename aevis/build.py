@@ -3,7 +3,7 @@
 Everything whole-set is computed and gathered into a :class:`~aevis.gallery.Gallery` first; the
 pages' heat-maps and pictures are then made, written and dropped a chunk at a time, into a
 staging folder that replaces the old site when it is complete. Every result comes from the
-content-addressed cache when an earlier build made it (:mod:`aevis.results`).
+content-addressed cache when an earlier build made it (:mod:`aevis.store.results`).
 """
 
 from __future__ import annotations
@@ -14,19 +14,23 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis import datasets, images, inside, latent, site
-from aevis.cache import ResultCache, lazy
+from aevis.data import builtin as datasets
+from aevis.data import folders as images
+from aevis.latent import neighbours as latent
+from aevis.network import insides as inside
+from aevis.site import pages as site
+from aevis.store.cache import ResultCache, lazy
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
-from aevis.export import maps_of, write_data, write_maps
+from aevis.site.export import maps_of, write_data, write_maps
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
-from aevis.imageset import ImageSet, unique_slugs
+from aevis.data.imageset import ImageSet, unique_slugs
 from aevis.model import Autoencoder, PixelScales, choose_scales, file_sha256, load_autoencoder
 from aevis.model.scale import AUTO
-from aevis.output import check_target, staged_site, zip_site
+from aevis.site.staging import check_target, staged_site, zip_site
 from aevis.progress import Stages
-from aevis.results import Encoded, Results, sample_positions
-from aevis.train import train_seed, training_steps
+from aevis.store.results import Encoded, Results, sample_positions
+from aevis.model.train import train_seed, training_steps
 
 SITE_TITLE = "What the autoencoder sees"
 
@@ -35,7 +39,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     """Build the gallery described by ``config`` into ``config.out``; return what was gathered.
 
     Results and pictures are reused from ``config.cache_dir / "results"`` where an earlier
-    build made them from the same inputs (:mod:`aevis.cache`), unless ``config.cache`` is off.
+    build made them from the same inputs (:mod:`aevis.store.cache`), unless ``config.cache`` is off.
 
     Raises:
         AevisError: a problem with the inputs, in one sentence; nothing is written then.

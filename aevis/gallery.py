@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aevis.imageset import ImageSet
-from aevis.inside import Insides
+from aevis.data.imageset import ImageSet
+from aevis.network.insides import Insides
 from aevis.model import Autoencoder
 
 
@@ -44,7 +44,7 @@ class Explanations:
     faithfulness: dict[str, dict[str, float]]
     cascade_method: str | None
     cascade: list
-    """:class:`aevis.evaluate.CascadeStep` list for one example image (may be empty)."""
+    """:class:`aevis.faithfulness.checks.CascadeStep` list for one example image (may be empty)."""
     cascade_image: int | None
     """Index (in the whole set) of the cascade's example image."""
 

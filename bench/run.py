@@ -34,11 +34,11 @@ import tensorflow as tf  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.manifold import TSNE, trustworthiness  # noqa: E402
 
-from aevis import latent  # noqa: E402
-from aevis.datasets import make_shapes  # noqa: E402
-from aevis.explanations import explain  # noqa: E402
+from aevis.latent import neighbours as latent  # noqa: E402
+from aevis.data.builtin import make_shapes  # noqa: E402
+from aevis.methods import explain  # noqa: E402
 from aevis.model import load_autoencoder  # noqa: E402
-from aevis.train import train_seed  # noqa: E402
+from aevis.model.train import train_seed  # noqa: E402
 
 # The demo build's model: the seed architecture trained on the built-in shapes.
 SIZE, FILTERS, EPOCHS, TRAIN_BATCH, SEED, DEMO_COUNT = 64, (32, 64, 128, 256), 30, 32, 0, 160

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from aevis.seed import build_seed_autoencoder
+from aevis.model.seed import build_seed_autoencoder
 
 
 def tiny_seed(size: int = 16, channels: int = 3) -> keras.Model:

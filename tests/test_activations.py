@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis import activations, pictures
+from aevis.draw import pictures
+from aevis.network import activations
 from aevis.model import wrap_autoencoder
 from tests import models
 

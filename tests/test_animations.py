@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis import featurevis, morphs, pictures
+from aevis.draw import pictures
+from aevis.network import featurevis, morphs
 from aevis.model import wrap_autoencoder
 from tests import models
 

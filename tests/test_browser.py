@@ -166,7 +166,7 @@ def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_sit
 
 
 def test_map_data_lists_every_image_of_the_manifest_once(tiny_site):
-    from aevis.mapdata import read_map_script
+    from aevis.site.mapdata import read_map_script
 
     site = tiny_site[0].out
     manifest = json.loads((site / "data" / "manifest.json").read_text())

@@ -13,9 +13,9 @@ from aevis.build import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
-from aevis.explanations import explain
+from aevis.methods import explain
 from aevis.model import load_autoencoder
-from aevis.output import MARKER
+from aevis.site.staging import MARKER
 from tests.conftest import TINY_BUILD
 from tests.models import strided_dense
 
@@ -233,7 +233,7 @@ def test_a_failure_while_drawing_stops_the_build_and_keeps_the_old_site(built, t
         drawn.append(1)
         raise OSError("disk full")
 
-    monkeypatch.setattr("aevis.inside.write_image_pictures", broken)
+    monkeypatch.setattr("aevis.network.insides.write_image_pictures", broken)
     with pytest.raises(OSError, match="disk full"):
         build(BuildConfig(out=out, cache_dir=config.cache_dir, cache=False, **TINY))
     assert drawn == [1]  # the first chunk's failure ended the build

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from aevis import activations
-from aevis.channels import ChannelRanking, top_images
+from aevis.network import activations
+from aevis.network.channels import ChannelRanking, top_images
 from aevis.model import wrap_autoencoder
 from tests import models
 

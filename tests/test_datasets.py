@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from aevis.datasets import SHAPE_KINDS, make_digits, make_shapes
+from aevis.data.builtin import SHAPE_KINDS, make_digits, make_shapes
 
 
 def test_shapes_are_seeded_labelled_and_masked():

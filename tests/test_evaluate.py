@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from aevis import evaluate
-from aevis.explanations import explain
+from aevis.faithfulness import checks as evaluate
+from aevis.methods import explain
 from tests.models import LINEAR_WEIGHTS, random_images
 
 WEIGHTS = np.asarray(LINEAR_WEIGHTS)

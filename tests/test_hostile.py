@@ -18,9 +18,9 @@ from PIL import Image
 from aevis.build import build
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
-from aevis.images import load_image, read_image_folder
+from aevis.data.folders import load_image, read_image_folder
 from aevis.model import load_autoencoder
-from aevis.output import MARKER, staged_site
+from aevis.site.staging import MARKER, staged_site
 from tests.conftest import TINY_BUILD
 from tests.models import overflowing
 
@@ -86,7 +86,7 @@ def test_very_large_jpeg_is_decoded_small(tmp_path):
     path = tmp_path / "big.jpg"
     Image.new("RGB", (6000, 4000), (10, 120, 220)).save(path, quality=90)
     script = (
-        "import resource, sys; from aevis.images import load_image;"
+        "import resource, sys; from aevis.data.folders import load_image;"
         f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; load_image({str(path)!r}, (64, 64, 3));"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)"
     )

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from aevis.errors import AevisError
-from aevis.images import find_image_files, load_image, read_image_folder
-from aevis.imageset import unique_slugs
+from aevis.data.folders import find_image_files, load_image, read_image_folder
+from aevis.data.imageset import unique_slugs
 
 SHAPE = (8, 8, 3)
 RED = (200, 30, 40)

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 import aevis.build as build_module
-from aevis import site as site_module
+from aevis.site import pages as site_module
 from aevis.build import build
-from aevis.cache import ResultCache, make_key
+from aevis.store.cache import ResultCache, make_key
 from aevis.config import BuildConfig
 from aevis.model import Autoencoder
 from tests.conftest import TINY_BUILD
@@ -75,10 +75,10 @@ def _must_not_run(*_, **__):
 
 def test_unchanged_rebuild_computes_nothing_and_gives_the_same_site(tiny_site, tmp_path, monkeypatch):
     config, _ = tiny_site
-    for computation in ("aevis.results.explain", "aevis.activations.feature_maps", "aevis.latent.tsne_map",
-                        "aevis.latent.nearest_neighbours", "aevis.featurevis.visualize", "aevis.morphs.morphs",
-                        "aevis.evaluate.faithfulness", "aevis.evaluate.randomization_cascade",
-                        "aevis.mosaic.grid_cells", "aevis.mapquality.map_quality", "aevis.render.overlay"):
+    for computation in ("aevis.store.results.explain", "aevis.network.activations.feature_maps", "aevis.latent.neighbours.tsne_map",
+                        "aevis.latent.neighbours.nearest_neighbours", "aevis.network.featurevis.visualize", "aevis.network.morphs.morphs",
+                        "aevis.faithfulness.checks.faithfulness", "aevis.faithfulness.checks.randomization_cascade",
+                        "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality", "aevis.draw.render.overlay"):
         monkeypatch.setattr(computation, _must_not_run)
     monkeypatch.setattr(Autoencoder, "encode", _must_not_run)
     monkeypatch.setattr(Autoencoder, "reconstruct", _must_not_run)

@@ -7,11 +7,11 @@ import keras
 import numpy as np
 import pytest
 
-from aevis.explanations import explain
-from aevis.incremental_inference import plan_patched_codes
+from aevis.methods import explain
+from aevis.methods.incremental import plan_patched_codes
 from aevis.methods.occlusion import _INCREMENTAL_UP_TO
 from aevis.model import wrap_autoencoder
-from aevis.seed import build_seed_autoencoder
+from aevis.model.seed import build_seed_autoencoder
 from tests import models
 from tests.models import random_images
 

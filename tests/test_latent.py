@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.manifold import trustworthiness
 
-from aevis import latent
-from aevis.latent import nearest_neighbours, spread_sample, tsne_map
+from aevis.latent import neighbours as latent
+from aevis.latent.neighbours import nearest_neighbours, spread_sample, tsne_map
 
 
 def _clusters(per_cluster=25, dimensions=20, seed=0):
@@ -30,9 +30,9 @@ def test_neighbours_match_brute_force_cosine():
 def test_neighbours_blocks_agree_with_one_block(monkeypatch):
     codes = np.random.default_rng(2).normal(size=(50, 4)).astype(np.float32)
     whole = nearest_neighbours(codes, k=3)
-    import aevis.latent
+    import aevis.latent.neighbours
 
-    monkeypatch.setattr(aevis.latent, "_BLOCK", 7)
+    monkeypatch.setattr(aevis.latent.neighbours, "_BLOCK", 7)
     blocked = nearest_neighbours(codes, k=3)
     np.testing.assert_array_equal(whole[0], blocked[0])
     np.testing.assert_allclose(whole[1], blocked[1])

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis import __version__, mapdata
-from aevis.latent import nearest_neighbours
-from aevis.mapquality import map_quality
-from aevis.site import _environment
+from aevis import __version__
+from aevis.site import mapdata
+from aevis.latent.neighbours import nearest_neighbours
+from aevis.latent.quality import map_quality
+from aevis.site.pages import _environment
 
 
 def _clusters(per_cluster=30, seed=0):

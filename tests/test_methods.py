@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aevis.explanations import explain
+from aevis.methods import explain
 from aevis.methods import METHODS, TARGET_METHODS
 from aevis.methods.integrated_gradients import make_baseline
 from tests.models import LINEAR_WEIGHTS, random_images

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from aevis import pictures
-from aevis.mosaic import grid_cells, grid_shape
+from aevis.draw import pictures
+from aevis.latent.mosaic import grid_cells, grid_shape
 
 
 def _grid_points(columns, rows):

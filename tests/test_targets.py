@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aevis.targets import TARGET_NAMES, make_target, parse_target
+from aevis.methods.targets import TARGET_NAMES, make_target, parse_target
 from tests.models import LINEAR_WEIGHTS, random_images
 
 

@@ -136,8 +136,8 @@ def test_layers_inside_a_nested_model_can_be_named_by_name_or_path():
 
 
 def test_inner_layers_are_seen_by_the_strip_galleries_and_randomization():
-    from aevis import activations
-    from aevis.evaluate import encoder_layers_top_down
+    from aevis.network import activations
+    from aevis.faithfulness.checks import encoder_layers_top_down
 
     ae = wrap_autoencoder(user_models.nested_encoder_decoder())
     parts = {layer.name: layer.part for layer in activations.strip_layers(ae)}
@@ -296,7 +296,7 @@ def test_refusal_of_a_model_needing_custom_classes_names_the_flag(tmp_path, caps
 
 
 def test_incremental_occlusion_runs_in_windows_inside_a_nested_encoder():
-    from aevis.incremental_inference import plan_patched_codes
+    from aevis.methods.incremental import plan_patched_codes
 
     ae = wrap_autoencoder(user_models.nested_encoder_decoder())
     assert plan_patched_codes(ae, patch=4) is not None

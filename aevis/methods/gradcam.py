@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.targets import compiled_for, check_batch_size, make_target
+from aevis.methods.targets import compiled_for, check_batch_size, make_target
 
 # Layers whose output is a spatial feature map Grad-CAM can weigh by default.
 _CONV_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
@@ -30,7 +30,7 @@ def gradcam(
     Args:
         ae: the autoencoder.
         images: float32 (N, H, W, C) in [0, 1].
-        target: see :mod:`aevis.targets`; None means ``'self'``.
+        target: see :mod:`aevis.methods.targets`; None means ``'self'``.
         reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
         layer: name of an encoder layer with a spatial output (B, h, w, K); None takes the
             last Conv2D (or separable / depthwise convolution) before the bottleneck.

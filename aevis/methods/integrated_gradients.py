@@ -7,7 +7,7 @@ from keras import ops
 from scipy import ndimage
 
 from aevis import backend
-from aevis.targets import (
+from aevis.methods.targets import (
     check_batch_size, check_int, compiled_for, item_chunks, make_target, sum_by_owner,
 )
 
@@ -33,7 +33,7 @@ def integrated_gradients(
     Args:
         ae: the autoencoder.
         images: float32 (N, H, W, C) in [0, 1].
-        target: see :mod:`aevis.targets`; None means ``'self'``.
+        target: see :mod:`aevis.methods.targets`; None means ``'self'``.
         reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
         steps: points on the path from baseline to image (default 32).
         baseline: x₀: ``'black'`` (zeros, default), ``'blurred'`` (the image under a

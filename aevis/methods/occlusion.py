@@ -8,8 +8,8 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.incremental_inference import plan_patched_codes
-from aevis.targets import (
+from aevis.methods.incremental import plan_patched_codes
+from aevis.methods.targets import (
     cached_on, check_batch_size, check_float, check_int, compiled_for, item_chunks, make_target,
 )
 
@@ -36,7 +36,7 @@ def occlusion(
     Args:
         ae: the autoencoder.
         images: float32 (N, H, W, C) in [0, 1].
-        target: see :mod:`aevis.targets`; None means ``'self'``.
+        target: see :mod:`aevis.methods.targets`; None means ``'self'``.
         reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
         patch: side of the square in pixels; None means ⌈H / 8⌉.
         stride: step between positions; None means ⌈patch / 2⌉.
@@ -46,7 +46,7 @@ def occlusion(
             incremental inference costs a fraction of a pass (a quarter for the seed
             autoencoder with 8×8 patches), so proportionally more copies share a batch.
         incremental: re-run only the part of each encoder layer a patch can change
-            (:mod:`aevis.incremental_inference`), where the encoder allows and it saves
+            (:mod:`aevis.methods.incremental`), where the encoder allows and it saves
             work; the maps are the same up to float rounding. False runs every occluded copy
             whole.
 

@@ -6,7 +6,7 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.targets import check_batch_size, compiled_for, make_target
+from aevis.methods.targets import check_batch_size, compiled_for, make_target
 
 
 def saliency(
@@ -24,7 +24,7 @@ def saliency(
     Args:
         ae: the autoencoder.
         images: float32 (N, H, W, C) in [0, 1].
-        target: see :mod:`aevis.targets`; None means ``'self'``.
+        target: see :mod:`aevis.methods.targets`; None means ``'self'``.
         reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
         batch_size: images per gradient evaluation.
 

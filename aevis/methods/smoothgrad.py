@@ -8,7 +8,7 @@ import numpy as np
 
 from aevis import backend
 from aevis.methods.saliency import saliency_function
-from aevis.targets import (
+from aevis.methods.targets import (
     check_batch_size, check_float, check_int, compiled_for, item_chunks, make_target,
     sum_by_owner,
 )
@@ -35,7 +35,7 @@ def smoothgrad(
     Args:
         ae: the autoencoder.
         images: float32 (N, H, W, C) in [0, 1].
-        target: see :mod:`aevis.targets`; None means ``'self'``.
+        target: see :mod:`aevis.methods.targets`; None means ``'self'``.
         reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
         samples: noisy copies per image (default 20).
         noise: σ of the Gaussian noise, as a fraction of the [0, 1] range (default 0.15).

@@ -218,8 +218,8 @@ def choose_scales(ae: Autoencoder, input_scale: str, images: np.ndarray | None =
 
 
 def _probe_images(spec: InputSpec) -> np.ndarray:
-    from aevis.datasets import make_shapes  # built-in images: only when no images are given
-    from aevis.images import to_channels
+    from aevis.data.builtin import make_shapes  # built-in images: only when no images are given
+    from aevis.data.folders import to_channels
 
     shapes = make_shapes(32, spec.height, seed=0).images
     if spec.height != spec.width:

@@ -1,7 +1,7 @@
 """Where a build's numbers come from: the result cache, or the model when the cache lacks them.
 
 Each call here gives the numbers the plain computation gives, but looks every result up in the
-:class:`~aevis.cache.ResultCache` first and computes only the missing ones. Per-image results
+:class:`~aevis.store.cache.ResultCache` first and computes only the missing ones. Per-image results
 (codes, reconstruction errors, channel activations, heat-maps, pair maps) are keyed by the
 image's own pixels, so changing one image recomputes that image only; whole-set results
 (neighbours, the t-SNE map, faithfulness, feature visualization, map quality) are keyed by
@@ -15,9 +15,13 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from aevis import activations, evaluate, featurevis, latent, mapquality, mosaic
-from aevis.cache import ResultCache, array_hash, make_key
-from aevis.explanations import explain
+from aevis.faithfulness import checks as evaluate
+from aevis.latent import mosaic
+from aevis.latent import neighbours as latent
+from aevis.latent import quality as mapquality
+from aevis.network import activations, featurevis
+from aevis.store.cache import ResultCache, array_hash, make_key
+from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
 
@@ -185,7 +189,7 @@ class Results:
     # ------------------------------------------------------------------ whole set
 
     def neighbours(self, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`aevis.latent.nearest_neighbours` of ``codes``, keyed by the codes."""
+        """:func:`aevis.latent.neighbours.nearest_neighbours` of ``codes``, keyed by the codes."""
         key = make_key("neighbours", array_hash(codes), k)
         entry = self.cache.arrays("neighbours", key)
         if entry is None:
@@ -195,7 +199,7 @@ class Results:
         return entry["indices"], entry["similarities"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`aevis.latent.tsne_map` of ``codes``, keyed by the codes, the seed and the
+        """:func:`aevis.latent.neighbours.tsne_map` of ``codes``, keyed by the codes, the seed and the
         openTSNE version."""
         key = make_key("tsne", array_hash(codes), seed, latent.TSNE_LIBRARY)
         entry = self.cache.arrays("tsne", key)
@@ -205,7 +209,7 @@ class Results:
         return entry["positions"]
 
     def feature_pictures(self, channels: np.ndarray, seed: int) -> tuple[np.ndarray | None, str]:
-        """:func:`aevis.featurevis.visualize` of ``channels`` (None without channels), and its key."""
+        """:func:`aevis.network.featurevis.visualize` of ``channels`` (None without channels), and its key."""
         key = make_key("featurevis", self.model_key, channels, seed)
         if not len(channels):
             return None, key
@@ -216,7 +220,7 @@ class Results:
         return entry["pictures"], key
 
     def mosaic_cells(self, positions: np.ndarray) -> tuple[np.ndarray, int, int]:
-        """:func:`aevis.mosaic.grid_cells` of ``positions``."""
+        """:func:`aevis.latent.mosaic.grid_cells` of ``positions``."""
         key = make_key("mosaic", array_hash(positions))
         entry = self.cache.arrays("mosaic", key)
         if entry is None:
@@ -226,7 +230,7 @@ class Results:
         return entry["cells"], int(entry["shape"][0]), int(entry["shape"][1])
 
     def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int) -> dict:
-        """:func:`aevis.mapquality.map_quality`, keyed by codes, positions, labels and seed."""
+        """:func:`aevis.latent.quality.map_quality`, keyed by codes, positions, labels and seed."""
         key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, seed)
         figures = self.cache.figures("map_quality", key)
         if figures is None:
@@ -237,7 +241,7 @@ class Results:
     def faithfulness(self, rows: np.ndarray, maps: dict[str, np.ndarray], map_keys: dict[str, list[str]],
                      masks: np.ndarray | None, target: str, reference_rows: np.ndarray | None,
                      options: dict[str, dict], seed: int) -> dict[str, dict[str, float]]:
-        """:func:`aevis.evaluate.faithfulness` on exactly the images ``rows`` (its sample).
+        """:func:`aevis.faithfulness.checks.faithfulness` on exactly the images ``rows`` (its sample).
 
         ``maps``/``map_keys``: each method's maps of those images and their keys, which name
         the model, images, target, references and options the figures depend on.
@@ -257,7 +261,7 @@ class Results:
 
     def cascade(self, row: int, method: str, trained: np.ndarray, map_key: str, target: str,
                 reference_row: int | None, options: dict, seed: int) -> list[evaluate.CascadeStep]:
-        """:func:`aevis.evaluate.randomization_cascade` of one image, keyed by its trained map."""
+        """:func:`aevis.faithfulness.checks.randomization_cascade` of one image, keyed by its trained map."""
         key = make_key("cascade", map_key, method, options, seed)
         entry = self.cache.arrays("cascade", key)
         if entry is None:
@@ -287,7 +291,7 @@ class Results:
 
 def sample_positions(count: int, sample: int) -> np.ndarray:
     """Up to ``sample`` of ``range(count)``, evenly spread: the images the faithfulness checks
-    use (the rule of :func:`aevis.evaluate.faithfulness`, which given exactly these images and
+    use (the rule of :func:`aevis.faithfulness.checks.faithfulness`, which given exactly these images and
     ``sample=len`` uses them all)."""
     if count <= sample:
         return np.arange(count)

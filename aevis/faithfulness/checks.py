@@ -22,7 +22,7 @@ from scipy import stats
 
 from aevis.methods import METHODS, TARGET_METHODS
 from aevis.model import Autoencoder, wrap_autoencoder
-from aevis.targets import check_batch_size, check_float, check_int, make_target
+from aevis.methods.targets import check_batch_size, check_float, check_int, make_target
 
 MIN_DELETION_STEPS = 20
 
@@ -320,7 +320,7 @@ def faithfulness(
         maps_by_method: method name to its float32 (N, H, W) maps of ``images`` for
             ``target``.
         masks: bool (N, H, W) object masks, or None where the images have none.
-        target, reference_codes: the target the maps explain (see :mod:`aevis.targets`).
+        target, reference_codes: the target the maps explain (see :mod:`aevis.methods.targets`).
         method_options: method name to the options its maps were made with, so that the
             randomised model's maps are made the same way.
         sample: at most this many images, evenly spread over ``images``, are used; the cost

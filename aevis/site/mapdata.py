@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from sklearn.cluster import KMeans
 
-from aevis import render
+from aevis.draw import render
 
 MAP_SCRIPT = "assets/map-data.js"
 """The data file, relative to the site root."""
@@ -36,7 +36,7 @@ _MANY_LABEL_COLOURS = "tab20"
 
 @dataclass(frozen=True)
 class MapQuality:
-    """The map-quality figures shown on the map page (see :func:`aevis.mapquality.map_quality`)."""
+    """The map-quality figures shown on the map page (see :func:`aevis.latent.quality.map_quality`)."""
 
     k: int
     trustworthiness: float | None
@@ -111,7 +111,7 @@ def gather_map_data(names, slugs, hrefs, positions, codes, errors, neighbours, l
         errors: float (N,) per-image reconstruction error (e.g. the mean of its error map).
         neighbours: int (N, k) nearest-neighbour indices.
         labels: N labels or None.
-        quality: the dict of :func:`aevis.mapquality.map_quality`, or None to show none.
+        quality: the dict of :func:`aevis.latent.quality.map_quality`, or None to show none.
         seed: k-means seed.
         clusters: k of k-means (at most N).
         mosaic: the mosaic PNG the page links to (the build writes it), or None.

@@ -40,7 +40,7 @@ def code_version() -> str:
     """A hash of aevis's own source: any change to how results are computed or drawn
     invalidates what an earlier version stored."""
     digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())

@@ -15,15 +15,17 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from aevis import __version__, mapdata, pictures, render
-from aevis.activations import conv_layers, outline_box
-from aevis.cache import ResultCache, array_hash, lazy, make_key
-from aevis.descriptions import METHOD_WORDS, MethodWords, target_words
-from aevis.inside import gif
-from aevis.export import page_href
+from aevis import __version__
+from aevis.draw import pictures, render
+from aevis.site import mapdata
+from aevis.network.activations import conv_layers, outline_box
+from aevis.store.cache import ResultCache, array_hash, lazy, make_key
+from aevis.site.words import METHOD_WORDS, MethodWords, target_words
+from aevis.network.insides import gif
+from aevis.site.export import page_href
 from aevis.gallery import ExplainedChunk, Explanations, Gallery
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 STATIC_FILES = ("style.css", "gallery.js", "favicon.svg", "map.js", "map.css")
 
 
@@ -179,7 +181,7 @@ class FlaggedImage:
 class ReportPage:
     """What happened in the build: skipped files, flagged images, warnings."""
 
-    rejected: tuple  # of aevis.imageset.Reject
+    rejected: tuple  # of aevis.data.imageset.Reject
     flagged: tuple[FlaggedImage, ...]
     warnings: tuple[str, ...]
     parameters: tuple[tuple[str, str], ...]

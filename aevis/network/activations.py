@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from aevis import backend
-from aevis.channels import ChannelRanking
+from aevis.network.channels import ChannelRanking
 
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 STRONGEST = 3

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from aevis import __version__
-from aevis.seed import build_seed_autoencoder
+from aevis.model.seed import build_seed_autoencoder
 
 
 @dataclass(frozen=True)

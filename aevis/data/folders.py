@@ -5,7 +5,7 @@ Every file that is not hidden is tried, whatever its extension, and recognised b
 orientation), reduced to its first frame, composited on white where it has transparency,
 centre-cropped to the model's aspect, resized, converted to the model's channel count and
 scaled to [0, 1]. A file that is not a readable image becomes a
-:class:`~aevis.imageset.Reject` with a reason; it never stops the build. Symbolic links to
+:class:`~aevis.data.imageset.Reject` with a reason; it never stops the build. Symbolic links to
 folders are not followed (so link loops cannot trap the walk); links to files are read.
 Pillow's decompression-bomb guard stays on: an image of more than twice
 ``Image.MAX_IMAGE_PIXELS`` pixels (about 179 million) is rejected, not decoded.
@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aevis.errors import AevisError
-from aevis.imageset import ImageSet, Reject
+from aevis.data.imageset import ImageSet, Reject
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 """Pillow formats read (JPEG includes MPO, the variant some cameras write)."""

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis import activations, featurevis, morphs, pictures
-from aevis.cache import ResultCache, lazy, make_key
-from aevis.channels import ChannelRanking
+from aevis.draw import pictures
+from aevis.network import activations, featurevis, morphs
+from aevis.store.cache import ResultCache, lazy, make_key
+from aevis.network.channels import ChannelRanking
 from aevis.model import Autoencoder
 
 GALLERY_SIZE = 8
@@ -31,7 +32,7 @@ class Insides:
     rankings: dict[str, ChannelRanking]
     """Gallery layer name -> each channel's top images (and their strongest cells)."""
     layers: tuple
-    """:class:`aevis.activations.LayerInfo` of every gallery layer, encoder first."""
+    """:class:`aevis.network.activations.LayerInfo` of every gallery layer, encoder first."""
     feature_channels: np.ndarray
     """Bottleneck channels that got a feature visualization."""
     feature_pictures: np.ndarray | None
@@ -46,7 +47,7 @@ class Insides:
 
 def rank_channels(encoded, k: int = GALLERY_SIZE, chunk: int = 1024) -> dict[str, ChannelRanking]:
     """Each gallery layer's channels' top ``k`` images, from every image's channel means
-    (:class:`aevis.results.Encoded`), merged ``chunk`` images at a time."""
+    (:class:`aevis.store.results.Encoded`), merged ``chunk`` images at a time."""
     rankings = {}
     for name, means in encoded.channel_means.items():
         cells = encoded.channel_cells[name]
@@ -62,11 +63,11 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
 
     Args:
         ae: the autoencoder.
-        encoded: every image's :class:`aevis.results.Encoded` numbers.
+        encoded: every image's :class:`aevis.store.results.Encoded` numbers.
         positions: float32 (N, 2) map positions.
         labels: N labels or None.
         seed: seeds the feature visualization and the map-quality sample.
-        results: the build's :class:`aevis.results.Results`, which reuses what it can.
+        results: the build's :class:`aevis.store.results.Results`, which reuses what it can.
     """
     codes = np.nan_to_num(encoded.codes)
     bottleneck_values = activations.channel_means(codes.reshape(len(codes), *ae.encoder.output.shape[1:]))

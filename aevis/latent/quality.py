@@ -68,7 +68,7 @@ def _cosine_neighbours(codes: np.ndarray, k: int, block: int = 1024) -> np.ndarr
     """Each code's k most cosine-similar other codes (any order), a block of rows at a time.
 
     Partial selection (``argpartition``) rather than a full sort, as the order within the k
-    does not matter here: ten times faster than :func:`aevis.latent.nearest_neighbours` at 10,000.
+    does not matter here: ten times faster than :func:`aevis.latent.neighbours.nearest_neighbours` at 10,000.
     """
     norms = np.linalg.norm(codes, axis=1, keepdims=True)
     unit = np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)

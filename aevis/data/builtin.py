@@ -13,7 +13,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
-from aevis.imageset import ImageSet
+from aevis.data.imageset import ImageSet
 
 SHAPE_KINDS = ("circle", "square", "triangle", "cross")
 _SUPERSAMPLE = 4  # drawn at 4x and reduced, for anti-aliased edges

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from aevis import render
-from aevis.activations import STRONGEST, LayerInfo, strongest_channels
+from aevis.draw import render
+from aevis.network.activations import STRONGEST, LayerInfo, strongest_channels
 from aevis.methods.occlusion import patch_masks
-from aevis.morphs import there_and_back
+from aevis.network.morphs import there_and_back
 
 ACTIVATION_COLOURMAP = "viridis"
 GRID_NORMALISATION = "layer"
@@ -192,7 +192,7 @@ def channel_tile(image: np.ndarray, box: tuple[int, int, int, int] | None, size:
     """An image enlarged to ``size`` pixels with its most-activating region outlined (yellow on black).
 
     ``box`` is (top, left, bottom, right) in input pixels, bottom/right exclusive, as
-    :func:`aevis.activations.outline_box` gives it; None draws no box.
+    :func:`aevis.network.activations.outline_box` gives it; None draws no box.
     """
     picture = _enlarge(image, size)
     if box is not None:
@@ -243,7 +243,7 @@ def save_gif(frames: list[Image.Image], path: Path, durations: list[int]) -> tup
 def morph_gif(start: np.ndarray, frames: np.ndarray, end: np.ndarray, path: Path) -> tuple[int, tuple[int, int]]:
     """The latent morph: [this image | the decoded walk | its neighbour], there and back.
 
-    ``frames`` is one morph's (steps, H, W, C) from :func:`aevis.morphs.morphs`. The GIF has
+    ``frames`` is one morph's (steps, H, W, C) from :func:`aevis.network.morphs.morphs`. The GIF has
     2·steps − 2 frames (28 − 2 = 26 for 14 steps), (3·96 + 4·6) × (96 + 3·6 + 4) =
     312 × 118 pixels; the ends are held longer. A bar under the middle panel shows how far along the
     line between the two codes each frame is.
