@@ -16,7 +16,8 @@ import numpy as np
 
 from aevis.data import builtin as datasets
 from aevis.data import folders as images
-from aevis.latent import neighbours as latent
+from aevis.latent.map import spread_sample
+from aevis.latent.neighbours import finite_codes
 from aevis.network import insides as inside
 from aevis.site import pages as site
 from aevis.store.cache import ResultCache, lazy
@@ -29,7 +30,8 @@ from aevis.model import Autoencoder, PixelScales, choose_scales, file_sha256, lo
 from aevis.model.scale import AUTO
 from aevis.site.staging import check_target, staged_site, zip_site
 from aevis.progress import Stages
-from aevis.store.results import Encoded, Results, sample_positions
+from aevis.faithfulness import sample_positions
+from aevis.store.results import Encoded, Results
 from aevis.model.train import train_seed, training_steps
 
 SITE_TITLE = "What the autoencoder sees"
@@ -143,12 +145,11 @@ def _gather(
     with stages.stage("Encoding and rebuilding", total=count) as advance:
         encoded = results.encode(on_progress=advance)
     with stages.stage("Neighbours and map"):
-        # A NaN or infinite code (flagged on its page) must not poison everyone's neighbours.
-        usable = np.nan_to_num(encoded.codes, nan=0.0, posinf=0.0, neginf=0.0)
+        usable = finite_codes(encoded.codes)
         indices, similarities = results.neighbours(usable, config.neighbours)
         positions = results.tsne(usable, config.seed)
     with_page = np.zeros(count, bool)
-    with_page[latent.spread_sample(positions, config.pages or count)] = True
+    with_page[spread_sample(positions, config.pages or count)] = True
     gallery = Gallery(
         imageset=imageset,
         ae=ae,

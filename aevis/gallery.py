@@ -44,7 +44,7 @@ class Explanations:
     faithfulness: dict[str, dict[str, float]]
     cascade_method: str | None
     cascade: list
-    """:class:`aevis.faithfulness.checks.CascadeStep` list for one example image (may be empty)."""
+    """:class:`aevis.faithfulness.randomization.CascadeStep` list for one example image (may be empty)."""
     cascade_image: int | None
     """Index (in the whole set) of the cascade's example image."""
 

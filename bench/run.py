@@ -34,7 +34,7 @@ import tensorflow as tf  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.manifold import TSNE, trustworthiness  # noqa: E402
 
-from aevis.latent import neighbours as latent  # noqa: E402
+from aevis.latent.map import tsne_map  # noqa: E402
 from aevis.data.builtin import make_shapes  # noqa: E402
 from aevis.methods import explain  # noqa: E402
 from aevis.model import load_autoencoder  # noqa: E402
@@ -221,7 +221,7 @@ def bench_tsne(ae, sizes: list[int], repeats: int) -> tuple[list[Row], list[str]
         embeddings = {}
 
         def ours():
-            embeddings["ours"] = latent.tsne_map(subset, seed=0)  # PCA included in our time
+            embeddings["ours"] = tsne_map(subset, seed=0)  # PCA included in our time
 
         def peer():
             embeddings["peer"] = TSNE(random_state=0).fit_transform(reduced)

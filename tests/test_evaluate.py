@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from aevis.faithfulness import checks as evaluate
+from aevis import faithfulness
+from aevis.faithfulness import deletion, randomization
+from aevis.faithfulness.object_share import object_share
 from aevis.methods import explain
 from tests.models import LINEAR_WEIGHTS, random_images
 
@@ -23,7 +25,7 @@ def test_deletion_auc_of_known_curves():
     line = np.linspace(5.0, 1.0, steps + 1)  # falls evenly from t(x) = 5 to 1
     cliff = np.r_[5.0, np.ones(steps)]  # everything lost at the first step
     flat = np.full(steps + 1, 2.0)  # deleting changes nothing: undefined
-    aucs = evaluate.deletion_auc(np.stack([line, cliff, flat, 3 * line - 7]))
+    aucs = deletion.deletion_auc(np.stack([line, cliff, flat, 3 * line - 7]))
     np.testing.assert_allclose(aucs[:2], [0.5, 1 / (2 * steps)], rtol=1e-6)
     assert math.isnan(aucs[2])
     assert aucs[3] == pytest.approx(0.5)  # the same curve in other units
@@ -32,9 +34,9 @@ def test_deletion_auc_of_known_curves():
 def test_deletion_curve_of_a_linear_code(linear_ae):
     # t = Σ w·x, x = 1, fill 0: after deleting pixels, t is the weight left standing.
     images = np.ones((1, 4, 4, 1), dtype=np.float32)
-    order = evaluate.deletion_order(WEIGHTS[None])
+    order = deletion.deletion_order(WEIGHTS[None])
     assert list(order[0, :4]) == [5, 4, 1, 0]  # weights 4, 3, 2, 1 (row-major indices)
-    curve = evaluate.deletion_curve(linear_ae, images, order, steps=20, fill=0.0)
+    curve = deletion.deletion_curve(linear_ae, images, order, steps=20, fill=0.0)
     deleted = np.round(np.linspace(0, 16, 21)).astype(int)
     remaining = [10 - np.sort(WEIGHTS.ravel())[::-1][:count].sum() for count in deleted]
     np.testing.assert_allclose(curve[0], remaining, rtol=1e-6)
@@ -43,20 +45,20 @@ def test_deletion_curve_of_a_linear_code(linear_ae):
 def test_deletion_needs_twenty_steps(linear_ae):
     images = np.ones((1, 4, 4, 1), dtype=np.float32)
     with pytest.raises(ValueError, match="steps"):
-        evaluate.deletion_curve(linear_ae, images, evaluate.random_order(1, 16), steps=10)
+        deletion.deletion_curve(linear_ae, images, deletion.random_order(1, 16), steps=10)
 
 
 def test_ties_are_broken_at_random_not_row_by_row():
-    order = evaluate.deletion_order(np.zeros((1, 8, 8)), seed=0)
+    order = deletion.deletion_order(np.zeros((1, 8, 8)), seed=0)
     assert sorted(order[0]) == list(range(64))
     assert list(order[0]) != list(range(64))
-    np.testing.assert_array_equal(order, evaluate.deletion_order(np.zeros((1, 8, 8)), seed=0))
+    np.testing.assert_array_equal(order, deletion.deletion_order(np.zeros((1, 8, 8)), seed=0))
 
 
 def test_deletion_batches_do_not_change_the_curve(seed_ae):
     images = random_images(2, 16)
-    order = evaluate.random_order(2, 256)
-    curves = [evaluate.deletion_curve(seed_ae, images, order, batch_size=size) for size in (1, 7, 64)]
+    order = deletion.random_order(2, 256)
+    curves = [deletion.deletion_curve(seed_ae, images, order, batch_size=size) for size in (1, 7, 64)]
     for other in curves[1:]:
         np.testing.assert_allclose(other, curves[0], rtol=1e-5)
 
@@ -66,20 +68,20 @@ def test_deletion_batches_do_not_change_the_curve(seed_ae):
 
 def test_spearman_uses_ranks_of_absolute_values():
     base = np.arange(16, dtype=float).reshape(1, 4, 4) + 1
-    assert evaluate.spearman(base, base**3)[0] == pytest.approx(1.0)
-    assert evaluate.spearman(base, -base)[0] == pytest.approx(1.0)  # sign flip: same emphasis
-    assert evaluate.spearman(base, 1 / base)[0] == pytest.approx(-1.0)
-    assert evaluate.spearman(base, np.ones_like(base))[0] == 0.0
+    assert randomization.spearman(base, base**3)[0] == pytest.approx(1.0)
+    assert randomization.spearman(base, -base)[0] == pytest.approx(1.0)  # sign flip: same emphasis
+    assert randomization.spearman(base, 1 / base)[0] == pytest.approx(-1.0)
+    assert randomization.spearman(base, np.ones_like(base))[0] == 0.0
     rng = np.random.default_rng(0)
     a, b = rng.random((2, 1, 5, 5))
-    assert evaluate.spearman(a, b)[0] == pytest.approx(stats.spearmanr(a.ravel(), b.ravel())[0])
+    assert randomization.spearman(a, b)[0] == pytest.approx(stats.spearmanr(a.ravel(), b.ravel())[0])
 
 
 def test_cascade_randomises_from_the_top_down(seed_ae):
-    names = evaluate.encoder_layers_top_down(seed_ae)
+    names = randomization.encoder_layers_top_down(seed_ae)
     assert names == ["conv_3_e", "conv_2_e", "conv_1_e", "conv_0_e"]
     before = [w.copy() for w in seed_ae.model.get_weights()]
-    partly = evaluate.randomised_autoencoder(seed_ae, layers=1)
+    partly = randomization.randomised_autoencoder(seed_ae, layers=1)
     for name in names:
         trained = seed_ae.model.get_layer(name).kernel.numpy()
         copied = partly.model.get_layer(name).kernel.numpy()
@@ -95,24 +97,27 @@ def test_cascade_randomises_from_the_top_down(seed_ae):
 def test_cascade_steps_and_the_single_figure(seed_ae):
     images = random_images(2, 16, seed=1)
     trained = explain(seed_ae, images, "saliency")
-    cascade = evaluate.randomization_cascade(seed_ae, images, "saliency", trained)
-    assert [step.layer for step in cascade] == evaluate.encoder_layers_top_down(seed_ae)
+    cascade = randomization.randomization_cascade(seed_ae, images, "saliency", trained)
+    assert [step.layer for step in cascade] == randomization.encoder_layers_top_down(seed_ae)
     for depth, step in enumerate(cascade, start=1):
-        expected = explain(evaluate.randomised_autoencoder(seed_ae, layers=depth), images, "saliency")
+        expected = explain(randomization.randomised_autoencoder(seed_ae, layers=depth), images, "saliency")
         np.testing.assert_allclose(step.maps, expected, rtol=1e-5, atol=1e-8)
-        assert step.spearman == pytest.approx(float(np.mean(evaluate.spearman(trained, expected))))
-    assert evaluate.randomization_spearman(seed_ae, images, "saliency", trained) == pytest.approx(cascade[-1].spearman)
+        assert step.spearman == pytest.approx(float(np.mean(randomization.spearman(trained, expected))))
+    figures = faithfulness.faithfulness(seed_ae, images, {"saliency": trained})["saliency"]
+    assert figures["randomization_spearman"] == pytest.approx(cascade[-1].spearman)
     # Nothing re-initialised: the maps are the trained ones.
-    untouched = explain(evaluate.randomised_autoencoder(seed_ae, layers=0), images, "saliency")
+    untouched = explain(randomization.randomised_autoencoder(seed_ae, layers=0), images, "saliency")
     np.testing.assert_array_equal(untouched, trained)
 
 
 def test_randomised_linear_code_saliency(linear_ae):
     # Saliency of a linear code is |w|, so the figure is the rank correlation of old and new |w|.
     images = np.ones((1, 4, 4, 1), dtype=np.float32)
-    fresh = evaluate.randomised_autoencoder(linear_ae).model.get_layer("encoded").kernel.numpy().ravel()
+    fresh = randomization.randomised_autoencoder(linear_ae).model.get_layer("encoded").kernel.numpy().ravel()
     expected = stats.spearmanr(np.abs(WEIGHTS.ravel()), np.abs(fresh))[0]
-    assert evaluate.randomization_spearman(linear_ae, images, "saliency") == pytest.approx(expected)
+    maps = explain(linear_ae, images, "saliency")
+    figures = faithfulness.faithfulness(linear_ae, images, {"saliency": maps})["saliency"]
+    assert figures["randomization_spearman"] == pytest.approx(expected)
 
 
 # ------------------------------------------------------------------ object share
@@ -124,9 +129,9 @@ def test_object_share_by_hand():
     maps[1] = [[0.0, 0.0], [0.0, -1.0]]  # no positive mass: left out
     masks = np.zeros((2, 2, 2), dtype=bool)
     masks[:, 0, 0] = True
-    assert evaluate.object_share(maps, masks) == pytest.approx((0.75, 0.25))
+    assert object_share(maps, masks) == pytest.approx((0.75, 0.25))
     with pytest.raises(ValueError, match="shape"):
-        evaluate.object_share(maps, masks[:, :1])
+        object_share(maps, masks[:, :1])
 
 
 # ------------------------------------------------------------------ everything together
@@ -140,7 +145,7 @@ def test_faithfulness_record(linear_ae):
     }
     masks = np.zeros((5, 4, 4), dtype=bool)
     masks[:, :2, :2] = True  # where all the weight is
-    record = evaluate.faithfulness(
+    record = faithfulness.faithfulness(
         linear_ae, images, maps, masks, fill=0.0, sample=3, method_options={"occlusion": {"patch": 2, "stride": 2}}
     )
     assert set(record) == {"saliency", "occlusion"}
@@ -156,14 +161,14 @@ def test_faithfulness_record(linear_ae):
     assert record["saliency"]["random_deletion_auc"] == record["occlusion"]["random_deletion_auc"]
     # Saliency deletes pixels with weights 4, 3, 2, 1 first: worked out with deletion_curve.
     chosen = images[[0, 2, 4]]
-    curves = evaluate.deletion_curve(linear_ae, chosen, evaluate.deletion_order(maps["saliency"][[0, 2, 4]]), fill=0.0)
-    assert record["saliency"]["deletion_auc"] == pytest.approx(float(np.mean(evaluate.deletion_auc(curves))))
+    curves = deletion.deletion_curve(linear_ae, chosen, deletion.deletion_order(maps["saliency"][[0, 2, 4]]), fill=0.0)
+    assert record["saliency"]["deletion_auc"] == pytest.approx(float(np.mean(deletion.deletion_auc(curves))))
 
 
 def test_faithfulness_without_masks_and_for_a_method_without_target(seed_ae):
     images = random_images(3, 16, seed=2)
     maps = {method: explain(seed_ae, images, method) for method in ("reconstruction_error", "gradcam")}
-    record = evaluate.faithfulness(seed_ae, images, maps, sample=2)
+    record = faithfulness.faithfulness(seed_ae, images, maps, sample=2)
     assert set(record["gradcam"]) == {"deletion_auc", "random_deletion_auc", "randomization_spearman"}
     assert -1.0 <= record["gradcam"]["randomization_spearman"] <= 1.0
     assert set(record) == set(maps)

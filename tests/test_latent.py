@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from sklearn.manifold import trustworthiness
 
-from aevis.latent import neighbours as latent
-from aevis.latent.neighbours import nearest_neighbours, spread_sample, tsne_map
+from aevis.latent import map as latent
+from aevis.latent.map import spread_sample, tsne_map
+from aevis.latent.neighbours import nearest_neighbours
 
 
 def _clusters(per_cluster=25, dimensions=20, seed=0):

@@ -1,116 +1,54 @@
-"""The latent space: nearest neighbours by cosine similarity, and a 2-D t-SNE map of the codes."""
+"""Which codes are near each other: cosine similarity, the one neighbour search, and the
+cleaning every whole-set computation applies to codes first."""
 
 from __future__ import annotations
 
 import numpy as np
-import openTSNE
-from sklearn.decomposition import PCA
-from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 _BLOCK = 1024  # rows of the similarity matrix held at once: N x 1024 floats, not N x N
-PCA_DIMENSIONS = 50
-"""Codes are reduced to this many principal components before t-SNE, as its authors advise."""
-TSNE_ITERATIONS = 300
-"""Gradient-descent iterations, none of them exaggerated (see :func:`tsne_map`). On 10,000 real
-codes trustworthiness rose until about 300 and no further (0.9695 at 300, 350 and 400); it
-matches scikit-learn's default 1,000 (bench/run.py measures both; see BENCHMARKS.md)."""
-TSNE_LIBRARY = f"openTSNE {openTSNE.__version__}"
-"""Part of a cached map's key: another openTSNE version may place the points differently."""
-_FFT_FROM = 3000
-"""From this many points the repulsive forces are interpolated on a grid with FFTs (Linderman
-et al. 2019), whose cost per iteration barely depends on the number of points; fewer points
-use Barnes-Hut, which is faster there (measured: equal at 3,000 codes, BH 2.5 s against FFT
-3.1 s at 2,000, FFT 4.6 s against BH 7.5 s at 5,000)."""
 
 
-def nearest_neighbours(codes: np.ndarray, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar other codes of each code, by cosine similarity.
 
     Args:
-        codes: float32 (N, D).
+        codes: float32 (N, D), finite (see :func:`finite_codes`).
         k: neighbours per code; fewer when there are fewer other codes.
+        ordered: most similar first, ties to the lower index; False leaves the k in any
+            order, by partial selection (ten times faster at 10,000 codes), for figures
+            that only count them.
 
     Returns:
-        ``(indices, similarities)``, both (N, min(k, N - 1)), most similar first; ties go to
-        the lower index. A zero code has similarity 0 to everything.
+        ``(indices, similarities)``, both (N, min(k, N - 1)). A zero code has similarity 0
+        to everything.
     """
-    codes = np.asarray(codes, np.float32)
-    count = len(codes)
+    unit = unit_codes(codes)
+    count = len(unit)
     k = min(k, count - 1)
-    norms = np.linalg.norm(codes, axis=1, keepdims=True)
-    unit = np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
     indices = np.empty((count, k), np.int64)
     similarities = np.empty((count, k), np.float32)
     for start in range(0, count, _BLOCK):
         block = unit[start : start + _BLOCK] @ unit.T
         rows = np.arange(len(block))
         block[rows, start + rows] = -np.inf  # never one's own neighbour
-        # Stable sort on the negated values: highest first, lower index first on ties.
-        order = np.argsort(-block, axis=1, kind="stable")[:, :k]
+        if ordered:  # a stable sort on the negated values: highest first, lower index first on ties
+            order = np.argsort(-block, axis=1, kind="stable")[:, :k]
+        else:
+            order = np.argpartition(-block, k - 1, axis=1)[:, :k]
         indices[start : start + len(block)] = order
         similarities[start : start + len(block)] = np.take_along_axis(block, order, axis=1)
     return indices, similarities
 
 
-def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
-    """2-D t-SNE positions of the codes, float32 (N, 2), scaled into [0, 1] on both axes.
-
-    The codes are reduced to :data:`PCA_DIMENSIONS` principal components; affinities come
-    from each point's exact 3 x perplexity nearest neighbours, with perplexity 30, or
-    (N - 1) / 3 for small sets, where 30 would exceed what the data can support. openTSNE
-    (Poličar et al. 2024) then runs :data:`TSNE_ITERATIONS` iterations from a PCA
-    initialisation, with learning rate N / 12 (Belkina et al. 2019; at least 200), Barnes-Hut
-    gradients below :data:`_FFT_FROM` points and FFT-interpolated ones from there.
-
-    There is no early-exaggeration phase. Its job is to untangle a random start; from a PCA
-    start, on 10,000 of our codes, it shrank the map towards a point (scikit-learn abandons it
-    after 50 iterations there, its gradient having vanished) and lowered trustworthiness.
-
-    Everything runs on one thread, so the same codes and seed give the same map however many
-    cores there are. A second thread did not pay: with the other core busy, threads waiting
-    for each other at every iteration's barrier took 6-16 s for 10,000 codes, one took 7.4 s.
-    """
-    codes = np.asarray(codes, np.float32)
-    count = len(codes)
-    if count < 3:  # t-SNE needs more points than its perplexity; place one or two by hand
-        return np.array([[0.5, 0.5]] if count == 1 else [[0.25, 0.5], [0.75, 0.5]], np.float32)
-    if np.all(codes == codes[0]):  # nothing to tell apart, and a zero-spread start divides by 0
-        return np.full((count, 2), 0.5, np.float32)
-    perplexity = float(min(30.0, max(1.0, (count - 1) / 3)))
-    with threadpool_limits(1):  # BLAS and OpenMP alike
-        dimensions = min(PCA_DIMENSIONS, count, codes.shape[1])
-        reduced = PCA(n_components=dimensions, random_state=seed).fit_transform(codes)
-        affinities = openTSNE.affinity.PerplexityBasedNN(
-            reduced, perplexity=perplexity, method="exact", n_jobs=1, random_state=seed
-        )
-        start = openTSNE.initialization.pca(reduced, random_state=seed)
-        embedding = openTSNE.TSNEEmbedding(
-            start,
-            affinities,
-            negative_gradient_method="fft" if count >= _FFT_FROM else "bh",
-            n_jobs=1,
-            random_state=seed,
-        )
-        embedding.optimize(
-            n_iter=TSNE_ITERATIONS, learning_rate=max(count / 12, 200.0), momentum=0.8, inplace=True
-        )
-    embedding = np.asarray(embedding)
-    low, high = embedding.min(axis=0), embedding.max(axis=0)
-    return ((embedding - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
+def unit_codes(codes: np.ndarray) -> np.ndarray:
+    """Codes flattened to float32 (N, D) and scaled to length 1, the geometry of cosine
+    similarity; an all-zero code has no direction and stays zero."""
+    codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+    norms = np.linalg.norm(codes, axis=1, keepdims=True)
+    return np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
 
 
-def spread_sample(points: np.ndarray, count: int) -> np.ndarray:
-    """Indices of ``count`` points spread over the map (farthest-point sampling).
-
-    Starts at the point nearest the centre, then repeatedly takes the point farthest from all
-    taken so far, so a chosen subset covers every region of the map instead of the first N.
-    Returned in increasing index order.
-    """
-    count = min(count, len(points))
-    chosen = [int(np.argmin(np.linalg.norm(points - points.mean(axis=0), axis=1)))]
-    distance = np.linalg.norm(points - points[chosen[0]], axis=1)
-    while len(chosen) < count:
-        farthest = int(np.argmax(distance))
-        chosen.append(farthest)
-        distance = np.minimum(distance, np.linalg.norm(points - points[farthest], axis=1))
-    return np.array(sorted(chosen), np.int64)
+def finite_codes(codes: np.ndarray) -> np.ndarray:
+    """Codes with NaN and infinite values set to 0, so one broken image (flagged on its page)
+    cannot poison everyone's neighbours, clusters or map."""
+    return np.nan_to_num(np.asarray(codes, np.float32), nan=0.0, posinf=0.0, neginf=0.0)

@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
+from aevis.latent.neighbours import nearest_neighbours
+
 QUALITY_K = 10
 """Neighbours per point in every figure here."""
 TRUST_SAMPLE = 2000
@@ -54,30 +56,13 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         result["trust_sample"] = int(len(chosen))
     if labels is not None:
         ids = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)[1]
-        code_neighbours = _cosine_neighbours(codes, k)
+        code_neighbours = nearest_neighbours(codes, k, ordered=False)[0]
         map_neighbours = NearestNeighbors(n_neighbors=k + 1).fit(positions).kneighbors(positions)[1]
         map_neighbours = _without_self(map_neighbours, k)
         result["label_agreement_codes"] = float(np.mean(ids[code_neighbours] == ids[:, None]))
         result["label_agreement_map"] = float(np.mean(ids[map_neighbours] == ids[:, None]))
         shares = np.bincount(ids) / count
         result["label_agreement_chance"] = float(np.sum(shares * (shares * count - 1) / (count - 1)))
-    return result
-
-
-def _cosine_neighbours(codes: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
-    """Each code's k most cosine-similar other codes (any order), a block of rows at a time.
-
-    Partial selection (``argpartition``) rather than a full sort, as the order within the k
-    does not matter here: ten times faster than :func:`aevis.latent.neighbours.nearest_neighbours` at 10,000.
-    """
-    norms = np.linalg.norm(codes, axis=1, keepdims=True)
-    unit = np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
-    result = np.empty((len(codes), k), np.int64)
-    for start in range(0, len(codes), block):
-        similarity = unit[start : start + block] @ unit.T
-        rows = np.arange(len(similarity))
-        similarity[rows, start + rows] = -np.inf  # never one's own neighbour
-        result[start : start + len(similarity)] = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
     return result
 
 

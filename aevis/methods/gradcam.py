@@ -7,7 +7,8 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.methods.targets import compiled_for, check_batch_size, make_target
+from aevis.methods.batching import check_batch_size, compiled_for
+from aevis.methods.targets import make_target
 
 # Layers whose output is a spatial feature map Grad-CAM can weigh by default.
 _CONV_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)

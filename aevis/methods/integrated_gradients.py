@@ -7,9 +7,8 @@ from keras import ops
 from scipy import ndimage
 
 from aevis import backend
-from aevis.methods.targets import (
-    check_batch_size, check_int, compiled_for, item_chunks, make_target, sum_by_owner,
-)
+from aevis.methods.batching import check_batch_size, check_int, compiled_for, item_chunks, sum_by_owner
+from aevis.methods.targets import make_target
 
 BASELINES = ("black", "blurred", "mean")
 

@@ -9,9 +9,8 @@ from keras import ops
 
 from aevis import backend
 from aevis.methods.incremental import plan_patched_codes
-from aevis.methods.targets import (
-    cached_on, check_batch_size, check_float, check_int, compiled_for, item_chunks, make_target,
-)
+from aevis.methods.batching import cached_on, check_batch_size, check_float, check_int, compiled_for, item_chunks
+from aevis.methods.targets import make_target
 
 
 def occlusion(

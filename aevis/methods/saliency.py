@@ -6,7 +6,8 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.methods.targets import check_batch_size, compiled_for, make_target
+from aevis.methods.batching import check_batch_size, compiled_for
+from aevis.methods.targets import make_target
 
 
 def saliency(

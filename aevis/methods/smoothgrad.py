@@ -8,10 +8,8 @@ import numpy as np
 
 from aevis import backend
 from aevis.methods.saliency import saliency_function
-from aevis.methods.targets import (
-    check_batch_size, check_float, check_int, compiled_for, item_chunks, make_target,
-    sum_by_owner,
-)
+from aevis.methods.batching import check_batch_size, check_float, check_int, compiled_for, item_chunks, sum_by_owner
+from aevis.methods.targets import make_target
 
 
 def smoothgrad(

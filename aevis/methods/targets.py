@@ -29,6 +29,8 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
+from aevis.latent.neighbours import unit_codes
+from aevis.methods.batching import compiled_for
 
 TARGET_NAMES = ("self", "neighbour", "channel:K", "reconstruction")
 DEFAULT_TARGET = "self"
@@ -63,7 +65,7 @@ class Target:
     def reference(self) -> np.ndarray:
         if self._reference is None:  # 'self': the codes are read now, once
             codes = self.ae.encode(self._images, batch_size=self._batch_size)
-            object.__setattr__(self, "_reference", _unit_rows(codes))
+            object.__setattr__(self, "_reference", unit_codes(codes))
             object.__setattr__(self, "_norms", np.linalg.norm(codes.astype(np.float64), axis=1).astype(np.float32))
         return self._reference
 
@@ -111,7 +113,7 @@ class Target:
         """
         reference = self._rows(images, reference)
         fn = compiled_for(self.ae, ("values", self.kind), lambda: _image_function(self.ae, self.kind))
-        return _run_chunks(lambda x, r: (fn(x, r),), images, reference, batch_size)[0]
+        return run_chunks(lambda x, r: (fn(x, r),), images, reference, batch_size)[0]
 
     def gradients(
         self, images: np.ndarray, reference: np.ndarray | None = None, batch_size: int = 32
@@ -124,7 +126,7 @@ class Target:
             ("gradients", self.kind),
             lambda: lambda x, r: backend.gradient(lambda v: image_fn(v, r), x),
         )
-        return _run_chunks(fn, images, reference, batch_size)
+        return run_chunks(fn, images, reference, batch_size)
 
     def _rows(self, images, reference):
         reference = self.reference if reference is None else reference
@@ -194,7 +196,7 @@ def make_target(
                 f"Expected reference_codes of shape ({count}, {ae.code_size}) for the 'neighbour' "
                 f"target, got {codes.shape}."
             )
-        reference = _unit_rows(codes)
+        reference = unit_codes(codes)
     elif kind == "channel":
         channels = ae.encoder.output.shape[-1]
         if not 0 <= channel < channels:
@@ -208,13 +210,6 @@ def make_target(
         reference = np.zeros((count, 1), dtype=np.float32)
     images = np.asarray(images, dtype=np.float32)
     return Target(ae, name, kind, channel, reference, images, batch_size)
-
-
-def _unit_rows(codes: np.ndarray) -> np.ndarray:
-    codes = np.asarray(codes, dtype=np.float32).reshape(len(codes), -1)
-    norms = np.linalg.norm(codes, axis=1, keepdims=True)
-    # An all-zero code has no direction; its target is then 0 everywhere, not NaN.
-    return np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
 
 
 def _score(kind, images, code, reconstruction, reference):
@@ -260,23 +255,7 @@ def _image_function(ae, kind: str, own: bool = False) -> Callable:
     return fn
 
 
-def compiled_for(ae, key, build: Callable) -> Callable:
-    """A compiled function cached on the autoencoder, so repeated calls do not retrace."""
-    return cached_on(ae, key, lambda: backend.compile_function(build()))
-
-
-def cached_on(ae, key, build: Callable):
-    """``build()``, made once per autoencoder and ``key`` and kept on the autoencoder."""
-    cache = ae.__dict__.get("_aevis_compiled")
-    if cache is None:
-        cache = {}
-        object.__setattr__(ae, "_aevis_compiled", cache)  # Autoencoder is a frozen dataclass
-    if key not in cache:
-        cache[key] = build()
-    return cache[key]
-
-
-def _run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_size: int) -> tuple:
+def run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_size: int) -> tuple:
     images = np.asarray(images, dtype=np.float32)
     outputs = None
     for start in range(0, len(images), batch_size):
@@ -287,51 +266,3 @@ def _run_chunks(fn: Callable, images: np.ndarray, reference: np.ndarray, batch_s
         for bucket, result in zip(outputs, results):
             bucket.append(result)
     return tuple(np.concatenate(bucket).astype(np.float32, copy=False) for bucket in outputs)
-
-
-def item_chunks(count: int, per_image: int, batch_size: int):
-    """Walk the ``count`` × ``per_image`` (image, k) items of a perturbation method in chunks.
-
-    Yields ``(owner, k)`` int arrays of at most ``batch_size`` items each, image-major, so a
-    chunk's owners ascend and its copies of several images share one evaluation.
-    """
-    total = count * per_image
-    for start in range(0, total, batch_size):
-        yield np.divmod(np.arange(start, min(start + batch_size, total)), per_image)
-
-
-def sum_by_owner(sums: np.ndarray, owner: np.ndarray, values: np.ndarray) -> None:
-    """``sums[owner[i]] += values[i]`` for a chunk of items whose owners ascend.
-
-    Each owner's items are contiguous, so one reduce per owner replaces NumPy's slow
-    unbuffered ``add.at``. The reduce runs in float64, so how items are split into chunks
-    (which depends on the other images in a call) cannot show in a float32 result.
-    """
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    sums[owner[starts]] += np.add.reduceat(values.astype(np.float64), starts, axis=0)
-
-
-# Option checks shared by the methods: errors name the option, what it must be, and what came.
-
-
-def check_batch_size(batch_size) -> int:
-    """``batch_size`` as a positive int, or a ValueError that names it."""
-    return check_int("batch_size", batch_size, minimum=1)
-
-
-def check_int(name: str, value, minimum: int) -> int:
-    """An integer option at least ``minimum``, or a ValueError naming the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Option {name!r} must be a whole number of at least {minimum}, got {value!r}.")
-    return int(value)
-
-
-def check_float(name: str, value, minimum: float | None = None, maximum: float | None = None) -> float:
-    """A real-number option within bounds, or a ValueError naming the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"Option {name!r} must be a number, got {value!r}.")
-    value = float(value)
-    if not np.isfinite(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValueError(f"Option {name!r} must be a number {bounds}, got {value!r}.")
-    return value

@@ -16,9 +16,9 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from PIL import Image
-from sklearn.cluster import KMeans
 
 from aevis.draw import render
+from aevis.latent.clusters import kmeans_clusters
 
 MAP_SCRIPT = "assets/map-data.js"
 """The data file, relative to the site root."""
@@ -121,7 +121,7 @@ def gather_map_data(names, slugs, hrefs, positions, codes, errors, neighbours, l
     lengths = {len(slugs), len(hrefs), len(positions), len(codes), len(errors), len(neighbours)}
     if lengths != {count} or (labels is not None and len(labels) != count):
         raise ValueError(f"Expected {count} entries in every map input, got lengths {sorted(lengths)}.")
-    cluster_ids, cluster_count = _clusters(np.asarray(codes, np.float32), clusters, seed)
+    cluster_ids, cluster_count = kmeans_clusters(codes, clusters, seed)
     colourings = [Colouring("none", "nothing (plain thumbnails)")]
     if labels is not None:
         colourings.append(Colouring("label", "label"))
@@ -145,22 +145,6 @@ def gather_map_data(names, slugs, hrefs, positions, codes, errors, neighbours, l
         mosaic=mosaic,
         preview=preview,
     )
-
-
-def _clusters(codes: np.ndarray, clusters: int, seed: int) -> tuple[np.ndarray, int]:
-    """k-means on unit-length codes; clusters numbered by size, largest first."""
-    count = len(codes)
-    k = max(1, min(clusters, count))
-    if k == 1:
-        return np.zeros(count, np.int64), 1
-    norms = np.linalg.norm(codes, axis=1, keepdims=True)
-    unit = np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
-    raw = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(unit)
-    sizes = np.bincount(raw, minlength=k)
-    order = np.argsort(-sizes, kind="stable")
-    renumber = np.empty(k, np.int64)
-    renumber[order] = np.arange(k)
-    return renumber[raw], k
 
 
 def map_payload(data: MapData) -> dict:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from aevis.faithfulness import checks as evaluate
-from aevis.latent import mosaic
-from aevis.latent import neighbours as latent
-from aevis.latent import quality as mapquality
+from aevis import faithfulness
+from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
+from aevis.latent.map import TSNE_LIBRARY, tsne_map
+from aevis.latent.neighbours import nearest_neighbours
+from aevis.latent import mosaic, quality
 from aevis.network import activations, featurevis
 from aevis.store.cache import ResultCache, array_hash, make_key
 from aevis.methods import explain
@@ -193,18 +194,18 @@ class Results:
         key = make_key("neighbours", array_hash(codes), k)
         entry = self.cache.arrays("neighbours", key)
         if entry is None:
-            indices, similarities = latent.nearest_neighbours(codes, k)
+            indices, similarities = nearest_neighbours(codes, k)
             entry = {"indices": indices, "similarities": similarities}
             self.cache.put_arrays("neighbours", key, entry)
         return entry["indices"], entry["similarities"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`aevis.latent.neighbours.tsne_map` of ``codes``, keyed by the codes, the seed and the
+        """:func:`aevis.latent.map.tsne_map` of ``codes``, keyed by the codes, the seed and the
         openTSNE version."""
-        key = make_key("tsne", array_hash(codes), seed, latent.TSNE_LIBRARY)
+        key = make_key("tsne", array_hash(codes), seed, TSNE_LIBRARY)
         entry = self.cache.arrays("tsne", key)
         if entry is None:
-            entry = {"positions": latent.tsne_map(codes, seed)}
+            entry = {"positions": tsne_map(codes, seed)}
             self.cache.put_arrays("tsne", key, entry)
         return entry["positions"]
 
@@ -234,14 +235,14 @@ class Results:
         key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, seed)
         figures = self.cache.figures("map_quality", key)
         if figures is None:
-            figures = mapquality.map_quality(codes, positions, labels, seed=seed)
+            figures = quality.map_quality(codes, positions, labels, seed=seed)
             self.cache.put_figures("map_quality", key, figures)
         return figures
 
     def faithfulness(self, rows: np.ndarray, maps: dict[str, np.ndarray], map_keys: dict[str, list[str]],
                      masks: np.ndarray | None, target: str, reference_rows: np.ndarray | None,
                      options: dict[str, dict], seed: int) -> dict[str, dict[str, float]]:
-        """:func:`aevis.faithfulness.checks.faithfulness` on exactly the images ``rows`` (its sample).
+        """:func:`aevis.faithfulness.faithfulness` on exactly the images ``rows`` (its sample).
 
         ``maps``/``map_keys``: each method's maps of those images and their keys, which name
         the model, images, target, references and options the figures depend on.
@@ -252,7 +253,7 @@ class Results:
         figures = self.cache.figures("faithfulness", key)
         if figures is None:
             references = None if reference_rows is None else self._need_encoded().codes[reference_rows]
-            figures = evaluate.faithfulness(
+            figures = faithfulness.faithfulness(
                 self.ae, self.images[rows], maps, masks, target=target, reference_codes=references,
                 method_options=options, sample=len(rows), seed=seed, batch_size=self.batch_size,
             )
@@ -260,15 +261,15 @@ class Results:
         return figures
 
     def cascade(self, row: int, method: str, trained: np.ndarray, map_key: str, target: str,
-                reference_row: int | None, options: dict, seed: int) -> list[evaluate.CascadeStep]:
-        """:func:`aevis.faithfulness.checks.randomization_cascade` of one image, keyed by its trained map."""
+                reference_row: int | None, options: dict, seed: int) -> list[CascadeStep]:
+        """:func:`aevis.faithfulness.randomization.randomization_cascade` of one image, keyed by its trained map."""
         key = make_key("cascade", map_key, method, options, seed)
         entry = self.cache.arrays("cascade", key)
         if entry is None:
             references = None if reference_row is None else {
                 "reference_codes": self._need_encoded().codes[reference_row : reference_row + 1]
             }
-            steps = evaluate.randomization_cascade(
+            steps = randomization_cascade(
                 self.ae, self.images[row : row + 1], method, trained[None], target=target,
                 **(references or {}), seed=seed, **options,
             )
@@ -279,7 +280,7 @@ class Results:
             }
             self.cache.put_arrays("cascade", key, entry)
         return [
-            evaluate.CascadeStep(str(layer), maps, float(spearman))
+            CascadeStep(str(layer), maps, float(spearman))
             for layer, maps, spearman in zip(entry["layers"], entry["maps"], entry["spearman"])
         ]
 
@@ -287,12 +288,3 @@ class Results:
         if self._encoded is None:
             raise RuntimeError("Results.encode() must run before heat-maps can be looked up.")
         return self._encoded
-
-
-def sample_positions(count: int, sample: int) -> np.ndarray:
-    """Up to ``sample`` of ``range(count)``, evenly spread: the images the faithfulness checks
-    use (the rule of :func:`aevis.faithfulness.checks.faithfulness`, which given exactly these images and
-    ``sample=len`` uses them all)."""
-    if count <= sample:
-        return np.arange(count)
-    return np.unique(np.round(np.linspace(0, count - 1, sample)).astype(int))
