@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from aevis.config import ATTRIBUTION_METHODS, BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
+from aevis.config import BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
+from aevis.methods.registry import REGISTRY, TARGET_METHODS, TARGET_NAMES
 
 
 def parser() -> argparse.ArgumentParser:
@@ -51,24 +52,19 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("--no-cache", dest="cache", action="store_false",
                           help="compute and draw everything afresh, keep no results (the trained model is still kept)")
     maps = p.add_argument_group("heat-maps (what the network looks at)")
+    *targets, last = TARGET_NAMES
     maps.add_argument("--target", default=defaults.target,
-                      help="what the maps explain: self, neighbour, channel:K or reconstruction (default: %(default)s)")
-    maps.add_argument("--methods", nargs="*", choices=ATTRIBUTION_METHODS, default=list(defaults.methods),
-                      metavar="METHOD", help=f"methods to draw, any of {', '.join(ATTRIBUTION_METHODS)} (default: all)")
-    maps.add_argument("--pair-method", choices=ATTRIBUTION_METHODS, default=defaults.pair_method,
+                      help=f"what the maps explain: {', '.join(targets)} or {last} (default: %(default)s)")
+    maps.add_argument("--methods", nargs="*", choices=TARGET_METHODS, default=list(defaults.methods),
+                      metavar="METHOD", help=f"methods to draw, any of {', '.join(TARGET_METHODS)} (default: all)")
+    maps.add_argument("--pair-method", choices=TARGET_METHODS, default=defaults.pair_method,
                       help="method of the pair maps on neighbour cards (default: %(default)s)")
     maps.add_argument("--no-pair-maps", dest="pair_method", action="store_const", const=None,
                       help="draw no pair maps")
-    maps.add_argument("--samples", type=int, help="SmoothGrad: noisy copies per image (default 20)")
-    maps.add_argument("--noise", type=float, help="SmoothGrad: noise as a fraction of the pixel range (default 0.15)")
-    maps.add_argument("--steps", type=int, help="Integrated Gradients: steps along the path (default 32)")
-    maps.add_argument("--baseline", choices=("black", "blurred", "mean"),
-                      help="Integrated Gradients: the starting image (default black)")
-    maps.add_argument("--layer", help="Grad-CAM: the layer to explain, by name or path such as encoder/conv2d "
-                                          "(default: the last encoder convolution)")
-    maps.add_argument("--patch", type=int, help="Occlusion: patch side in pixels (default: an eighth of the image)")
-    maps.add_argument("--stride", type=int, help="Occlusion: step between patches (default: half a patch)")
-    maps.add_argument("--fill", type=float, help="Occlusion: the patch's grey level in [0, 1] (default 0.5)")
+    for method in REGISTRY.values():  # each option's flag; None leaves the method's default
+        for option in method.options:
+            maps.add_argument(f"--{option.name}", type=option.type, choices=option.choices,
+                              help=f"{method.title}: {option.help} {option.default_help}")
     maps.add_argument("--faithfulness-sample", type=int, default=defaults.faithfulness_sample,
                       help="images the faithfulness checks use; 0 skips them (default: %(default)s)")
     site = p.add_argument_group("the gallery")

@@ -7,21 +7,14 @@ The command line (``aevis.cli``) fills a :class:`BuildConfig`; nothing else read
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# Method names, their options and the target grammar are the registry's; it loads no TensorFlow.
+from aevis.methods.registry import DEFAULT_TARGET, TARGET_METHODS, method_named, parse_target
+
 BUILTIN_DATASETS = ("shapes", "digits")
 INPUT_SCALES = ("auto", "0-1", "0-255", "-1-1")
-ATTRIBUTION_METHODS = ("saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion")
-# Which method options each method takes; a None option means "the method's default".
-METHOD_OPTIONS = {
-    "saliency": (),
-    "smoothgrad": ("samples", "noise"),
-    "integrated_gradients": ("steps", "baseline"),
-    "gradcam": ("layer",),
-    "occlusion": ("patch", "stride", "fill"),
-}
 
 
 @dataclass(frozen=True)
@@ -64,28 +57,30 @@ class BuildConfig:
     """Give full pages to this many images, spread over the map; None gives every image one."""
     seed: int = 0
     """Seed for data generation, training, SmoothGrad noise, and t-SNE."""
-    target: str = "self"
+    target: str = DEFAULT_TARGET
     """What the heat-maps explain: 'self', 'neighbour', 'channel:K' or 'reconstruction'."""
-    methods: tuple[str, ...] = ATTRIBUTION_METHODS
+    methods: tuple[str, ...] = TARGET_METHODS
     """Attribution methods drawn on every page."""
     pair_method: str | None = "gradcam"
     """Method for the pair maps on neighbour cards; None draws none."""
+    # The methods' options, one field each as the registry declares them; None (all of them
+    # by default) leaves the method's own default, stated in the registry.
     samples: int | None = None
-    """SmoothGrad: noisy copies per image (method default 20)."""
+    """SmoothGrad: noisy copies per image."""
     noise: float | None = None
-    """SmoothGrad: noise level as a fraction of the [0, 1] range (method default 0.15)."""
+    """SmoothGrad: noise level as a fraction of the [0, 1] range."""
     steps: int | None = None
-    """Integrated Gradients: steps along the path (method default 32)."""
+    """Integrated Gradients: steps along the path."""
     baseline: str | None = None
-    """Integrated Gradients: 'black', 'blurred' or 'mean' (method default 'black')."""
+    """Integrated Gradients: 'black', 'blurred' or 'mean'."""
     layer: str | None = None
-    """Grad-CAM: the layer to explain (method default: the last encoder convolution)."""
+    """Grad-CAM: the layer to explain."""
     patch: int | None = None
-    """Occlusion: side of the square patch in pixels (method default ⌈H/8⌉)."""
+    """Occlusion: side of the square patch in pixels."""
     stride: int | None = None
-    """Occlusion: step between patch positions (method default ⌈patch/2⌉)."""
+    """Occlusion: step between patch positions."""
     fill: float | None = None
-    """Occlusion: the patch's value in [0, 1] (method default 0.5)."""
+    """Occlusion: the patch's value in [0, 1]."""
     faithfulness_sample: int = 16
     """Images (spread over the set) the faithfulness checks run on; 0 skips them."""
     cache_dir: Path = Path(".aevis-cache")
@@ -116,17 +111,10 @@ class BuildConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if self.pages is not None and self.pages < 1:
             raise ValueError(f"pages must be at least 1, got {self.pages}.")
-        unknown = [method for method in self.methods if method not in ATTRIBUTION_METHODS]
-        if self.pair_method is not None and self.pair_method not in ATTRIBUTION_METHODS:
-            unknown.append(self.pair_method)
-        if unknown:
-            raise ValueError(
-                f"Unknown method {unknown[0]!r}; expected one of {', '.join(ATTRIBUTION_METHODS)}."
-            )
-        if not re.fullmatch(r"self|neighbour|reconstruction|channel:\d+", self.target):
-            raise ValueError(
-                f"Unknown target {self.target!r}; expected self, neighbour, channel:K (K a channel number) or reconstruction."
-            )
+        for method in (*self.methods, self.pair_method):
+            if method is not None:
+                method_named(method, among=TARGET_METHODS)
+        parse_target(self.target)
         if self.faithfulness_sample < 0:
             raise ValueError(f"faithfulness_sample must be 0 or more, got {self.faithfulness_sample}.")
         if self.image_size % 16:
@@ -135,10 +123,11 @@ class BuildConfig:
             )
 
     def method_options(self, method: str) -> dict:
-        """The options given for ``method``, plus the batch size and, for SmoothGrad, the seed."""
-        options = {name: getattr(self, name) for name in METHOD_OPTIONS[method]}
+        """The options given for ``method``, plus the batch size and, for a seeded method, the seed."""
+        declared = method_named(method)
+        options = {name: getattr(self, name) for name in declared.defaults}
         options = {name: value for name, value in options.items() if value is not None}
-        if method == "smoothgrad":
+        if declared.seeded:
             options["seed"] = self.seed
         return {**options, "batch_size": self.batch_size}
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import inspect
+
 from aevis.methods import explain
 from aevis.methods import METHODS, TARGET_METHODS
 from aevis.methods.integrated_gradients import make_baseline
+from aevis.methods.occlusion import occlusion_geometry
+from aevis.methods.registry import REGISTRY
 from tests.models import LINEAR_WEIGHTS, random_images
 
 # Small settings so every test runs in well under a second.
@@ -106,6 +110,34 @@ def test_top_left_reader_puts_all_mass_in_its_quadrant(quadrant_ae, method):
 def test_every_method_is_registered():
     assert set(TARGET_METHODS) <= set(METHODS)
     assert "reconstruction_error" in METHODS
+    assert list(METHODS) == list(REGISTRY)
+    for name, function in METHODS.items():
+        assert function.__name__ == name and function.__module__ == f"aevis.methods.{name}"
+        parameters = inspect.signature(function).parameters
+        assert "target" in parameters
+        assert ("reference_codes" in parameters) == REGISTRY[name].takes_target
+
+
+def test_methods_take_their_defaults_from_the_registry():
+    for name, method in REGISTRY.items():
+        parameters = inspect.signature(METHODS[name]).parameters
+        assert ("seed" in parameters) == method.seeded, name
+        for option in method.options:
+            assert parameters[option.name].default == option.default, (name, option.name)
+            if option.default is not None:  # the docstring states it too
+                assert str(option.default) in METHODS[name].__doc__, (name, option.name)
+    assert REGISTRY["smoothgrad"].defaults == {"samples": 20, "noise": 0.15}
+    assert REGISTRY["integrated_gradients"].defaults == {"steps": 32, "baseline": "black"}
+    assert REGISTRY["occlusion"].defaults == {"patch": None, "stride": None, "fill": 0.5}
+
+
+def test_unknown_method_is_named():
+    with pytest.raises(ValueError) as error:
+        explain(None, random_images(1, 16), "lime")
+    assert str(error.value) == (
+        "Unknown method 'lime'; expected one of gradcam, integrated_gradients, occlusion, "
+        "reconstruction_error, saliency, smoothgrad."
+    )
 
 
 # ------------------------------------------------------------------ saliency and smoothgrad
@@ -211,6 +243,20 @@ def test_occlusion_by_hand(linear_ae):
     np.testing.assert_allclose(maps[0], [[10, 10, 0, 0], [10, 10, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], rtol=1e-6)
     # Defaults on 4x4: patch ⌈4/8⌉ = 1, so a pixel's drop is w·(1 − 0.5).
     np.testing.assert_allclose(explain(linear_ae, images, "occlusion")[0], np.asarray(LINEAR_WEIGHTS) * 0.5, rtol=1e-6)
+
+
+def test_occlusion_geometry():
+    # Defaults: patch ⌈H/8⌉, stride ⌈patch/2⌉, fill 0.5; given values are kept.
+    assert occlusion_geometry(64) == (8, 4, 0.5)
+    assert occlusion_geometry(28) == (4, 2, 0.5)
+    assert occlusion_geometry(16) == (2, 1, 0.5)
+    assert occlusion_geometry(4) == (1, 1, 0.5)
+    assert occlusion_geometry(64, patch=5) == (5, 3, 0.5)
+    assert occlusion_geometry(64, patch=5, stride=2, fill=0) == (5, 2, 0.0)
+    assert occlusion_geometry(64, stride=3) == (8, 3, 0.5)
+    for options, words in [({"patch": 0}, "'patch'"), ({"stride": 1.5}, "'stride'"), ({"fill": "grey"}, "'fill'")]:
+        with pytest.raises(ValueError, match=words):
+            occlusion_geometry(64, **options)
 
 
 def test_occlusion_covers_the_far_edge(linear_ae):

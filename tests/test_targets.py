@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aevis.methods.targets import TARGET_NAMES, make_target, parse_target
+from aevis.methods.registry import TARGET_NAMES, parse_target
+from aevis.methods.targets import make_target
 from tests.models import LINEAR_WEIGHTS, random_images
 
 
@@ -89,3 +90,22 @@ def test_parse_target():
     assert parse_target(None) == ("self", None)
     assert parse_target("channel:12") == ("channel", 12)
     assert parse_target("reconstruction") == ("reconstruction", None)
+    assert parse_target("neighbour", channels=8) == ("neighbour", None)
+    assert parse_target("channel:7", channels=8) == ("channel", 7)
+
+
+@pytest.mark.parametrize(
+    ("target", "channels", "message"),
+    [
+        ("selfish", None, "Unknown target 'selfish'; expected one of self, neighbour, channel:K, reconstruction."),
+        ("channel:x", None, "Expected 'channel:K' with K a whole number, got 'channel:x'."),
+        ("channel:-1", None, "Target 'channel:-1' is out of range: K must be 0 or more."),
+        ("channel:8", 8, "Target 'channel:8' is out of range: the bottleneck has 8 channels, so K must be 0 to 7."),
+        ("channel:-1", 8, "Target 'channel:-1' is out of range: the bottleneck has 8 channels, so K must be 0 to 7."),
+        (3, None, "Expected a target string (self, neighbour, channel:K, reconstruction), got 3."),
+    ],
+)
+def test_parse_target_says_what_was_expected(target, channels, message):
+    with pytest.raises(ValueError) as error:
+        parse_target(target, channels)
+    assert str(error.value) == message

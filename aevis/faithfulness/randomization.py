@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from scipy import stats
 
-from aevis.methods import METHODS, TARGET_METHODS
+from aevis.methods.registry import REGISTRY, method_named
 from aevis.model import Autoencoder, wrap_autoencoder
 
 @dataclass(frozen=True)
@@ -92,13 +92,13 @@ def spearman(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def explainer(method: str, target, reference_codes, options):
-    if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; expected one of {', '.join(sorted(METHODS))}.")
-    if method in TARGET_METHODS:
+    """``explain(ae, images)``: ``method``'s maps with these options, for any copy of the model."""
+    entry = method_named(method, among=sorted(REGISTRY))
+    if entry.takes_target:
         options = {"target": target, "reference_codes": reference_codes, **options}
 
     def explain(ae, images):
-        return np.asarray(METHODS[method](ae, images, **options), dtype=np.float32)
+        return np.asarray(entry.function(ae, images, **options), dtype=np.float32)
 
     return explain
 

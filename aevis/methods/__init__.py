@@ -4,30 +4,27 @@ Each method is a function ``(ae, images, *, target, **options) -> float32 (N, H,
 The attribution methods (:data:`TARGET_METHODS`) explain a target of the latent code
 (:mod:`aevis.methods.targets`) and also take ``reference_codes`` for ``target='neighbour'``;
 ``reconstruction_error`` describes the whole autoencoder and takes no target.
+
+Which methods exist, and what each one takes, is declared once in :mod:`aevis.methods.registry`.
+A method's module is imported when it is first used, so importing this package (as the
+command line does for ``--help``) loads no TensorFlow.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from aevis.methods.gradcam import gradcam
-from aevis.methods.integrated_gradients import integrated_gradients
-from aevis.methods.occlusion import occlusion
-from aevis.methods.reconstruction_error import reconstruction_error
-from aevis.methods.saliency import saliency
-from aevis.methods.smoothgrad import smoothgrad
+from aevis.methods.registry import REGISTRY, TARGET_METHODS, method_named
 
-METHODS = {
-    "reconstruction_error": reconstruction_error,
-    "saliency": saliency,
-    "smoothgrad": smoothgrad,
-    "integrated_gradients": integrated_gradients,
-    "gradcam": gradcam,
-    "occlusion": occlusion,
-}
+if TYPE_CHECKING:
+    import numpy as np
 
-# The methods that explain a target, in the order of the issue.
-TARGET_METHODS = ("saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion")
+
+def __getattr__(name: str):
+    if name == "METHODS":  # name -> function; reading it imports every method
+        return {method.name: method.function for method in REGISTRY.values()}
+    raise AttributeError(f"module 'aevis.methods' has no attribute {name!r}")
+
 
 def explain(
     ae,
@@ -51,15 +48,16 @@ def explain(
     Raises:
         ValueError: an unknown method or option, or images of the wrong shape.
     """
-    if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; expected one of {', '.join(sorted(METHODS))}.")
+    function = method_named(method, among=sorted(REGISTRY)).function
+    import numpy as np  # here, not above: the package stays light to import
+
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[1:] != ae.input_spec.shape:
         raise ValueError(
             f"Expected images of shape (N, {', '.join(map(str, ae.input_spec.shape))}), got {images.shape}."
         )
-    maps = METHODS[method](ae, images, target=target, **options)
+    maps = function(ae, images, target=target, **options)
     return np.asarray(maps, dtype=np.float32)
 
 
-__all__ = ["METHODS", "TARGET_METHODS", "explain"]
+__all__ = ["METHODS", "REGISTRY", "TARGET_METHODS", "explain"]

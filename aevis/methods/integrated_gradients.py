@@ -8,9 +8,11 @@ from scipy import ndimage
 
 from aevis import backend
 from aevis.methods.batching import check_batch_size, check_int, compiled_for, item_chunks, sum_by_owner
+from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 
-BASELINES = ("black", "blurred", "mean")
+_DEFAULTS = REGISTRY["integrated_gradients"].defaults
+BASELINES = REGISTRY["integrated_gradients"].option("baseline").choices
 
 
 def integrated_gradients(
@@ -19,8 +21,8 @@ def integrated_gradients(
     *,
     target: str | None = None,
     reference_codes: np.ndarray | None = None,
-    steps: int = 32,
-    baseline: str = "black",
+    steps: int = _DEFAULTS["steps"],
+    baseline: str = _DEFAULTS["baseline"],
     batch_size: int = 32,
 ) -> np.ndarray:
     """Signed attributions that add up to t(x) − t(x₀) (Sundararajan et al. 2017).

@@ -10,7 +10,10 @@ from keras import ops
 from aevis import backend
 from aevis.methods.incremental import plan_patched_codes
 from aevis.methods.batching import cached_on, check_batch_size, check_float, check_int, compiled_for, item_chunks
+from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
+
+_FILL = REGISTRY["occlusion"].defaults["fill"]
 
 
 def occlusion(
@@ -21,7 +24,7 @@ def occlusion(
     reference_codes: np.ndarray | None = None,
     patch: int | None = None,
     stride: int | None = None,
-    fill: float = 0.5,
+    fill: float = _FILL,
     batch_size: int = 32,
     incremental: bool = True,
 ) -> np.ndarray:
@@ -37,7 +40,7 @@ def occlusion(
         images: float32 (N, H, W, C) in [0, 1].
         target: see :mod:`aevis.methods.targets`; None means ``'self'``.
         reference_codes: (N, D) neighbour codes, for ``target='neighbour'`` only.
-        patch: side of the square in pixels; None means ⌈H / 8⌉.
+        patch: side of the square in pixels; None means ⌈H / 8⌉ (see :func:`occlusion_geometry`).
         stride: step between positions; None means ⌈patch / 2⌉.
         fill: the patch's value in [0, 1] (default 0.5, mid grey).
         batch_size: forward passes' worth of occluded copies per evaluation; copies of
@@ -54,11 +57,9 @@ def occlusion(
     """
     images = np.asarray(images, dtype=np.float32)
     height, width = images.shape[1:3]
-    patch = math.ceil(height / 8) if patch is None else check_int("patch", patch, minimum=1)
+    patch, stride, fill = occlusion_geometry(height, patch, stride, fill)
     if patch > min(height, width):
         raise ValueError(f"Option 'patch' must fit in the {height}x{width} image, got {patch}.")
-    stride = math.ceil(patch / 2) if stride is None else check_int("stride", stride, minimum=1)
-    fill = check_float("fill", fill)
     batch_size = check_batch_size(batch_size)
     if not isinstance(incremental, (bool, np.bool_)):
         raise ValueError(f"Option 'incremental' must be True or False, got {incremental!r}.")
@@ -85,6 +86,21 @@ def occlusion(
     sums = np.einsum("nrc,rh,cw->nhw", grid, rows, cols, optimize=True)
     counts = np.outer(rows.sum(axis=0), cols.sum(axis=0))
     return (sums / counts).astype(np.float32)
+
+
+def occlusion_geometry(
+    height: int, patch: int | None = None, stride: int | None = None, fill: float | None = None
+) -> tuple[int, int, float]:
+    """``(patch, stride, fill)`` that :func:`occlusion` uses on images ``height`` pixels tall.
+
+    None takes the default: patch ⌈height / 8⌉, stride ⌈patch / 2⌉, fill 0.5 (mid grey).
+    Given values are checked (a whole patch and stride of at least 1, a finite fill); whether
+    the patch fits the image is checked by :func:`occlusion`, which knows its width too.
+    """
+    patch = math.ceil(height / 8) if patch is None else check_int("patch", patch, minimum=1)
+    stride = math.ceil(patch / 2) if stride is None else check_int("stride", stride, minimum=1)
+    fill = _FILL if fill is None else check_float("fill", fill)
+    return patch, stride, fill
 
 
 _INCREMENTAL_UP_TO = 0.6

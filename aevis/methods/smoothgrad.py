@@ -9,7 +9,10 @@ import numpy as np
 from aevis import backend
 from aevis.methods.saliency import saliency_function
 from aevis.methods.batching import check_batch_size, check_float, check_int, compiled_for, item_chunks, sum_by_owner
+from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
+
+_DEFAULTS = REGISTRY["smoothgrad"].defaults
 
 
 def smoothgrad(
@@ -18,8 +21,8 @@ def smoothgrad(
     *,
     target: str | None = None,
     reference_codes: np.ndarray | None = None,
-    samples: int = 20,
-    noise: float = 0.15,
+    samples: int = _DEFAULTS["samples"],
+    noise: float = _DEFAULTS["noise"],
     seed: int = 0,
     batch_size: int = 32,
 ) -> np.ndarray:

@@ -1,7 +1,7 @@
 """What a map explains: one scalar of the latent code per image, usable with every method.
 
 A target is named by a string, the same in ``aevis.explain(target=...)`` and on the command
-line (``--target``):
+line (``--target``), and spelled as :func:`aevis.methods.registry.parse_target` reads it:
 
 ``self`` (the default)
     t(x') = <z(x'), ẑ> with ẑ = z(x) / ‖z(x)‖ held fixed: how strongly the image expresses
@@ -31,9 +31,7 @@ from keras import ops
 from aevis import backend
 from aevis.latent.neighbours import unit_codes
 from aevis.methods.batching import compiled_for
-
-TARGET_NAMES = ("self", "neighbour", "channel:K", "reconstruction")
-DEFAULT_TARGET = "self"
+from aevis.methods.registry import DEFAULT_TARGET, parse_target
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,26 +133,6 @@ class Target:
         return np.asarray(reference, dtype=np.float32)
 
 
-def parse_target(target: str | None) -> tuple[str, int | None]:
-    """``(kind, channel)`` for a target string; None means ``'self'``. Checks the spelling only."""
-    if target is None:
-        return DEFAULT_TARGET, None
-    if not isinstance(target, str):
-        raise ValueError(f"Expected a target string ({', '.join(TARGET_NAMES)}), got {target!r}.")
-    if target in ("self", "neighbour", "reconstruction"):
-        return target, None
-    if target.startswith("channel:"):
-        digits = target[len("channel:") :]
-        try:
-            channel = int(digits)
-        except ValueError:
-            raise ValueError(
-                f"Expected 'channel:K' with K a whole number, got {target!r}."
-            ) from None
-        return "channel", channel
-    raise ValueError(f"Unknown target {target!r}; expected one of {', '.join(TARGET_NAMES)}.")
-
-
 def make_target(
     ae,
     images: np.ndarray,
@@ -177,7 +155,7 @@ def make_target(
         ValueError: an unknown target, a channel out of range, or ``reference_codes``
             missing, misshapen, or given for a target that does not use them.
     """
-    kind, channel = parse_target(target)
+    kind, channel = parse_target(target, channels=ae.encoder.output.shape[-1])
     name = DEFAULT_TARGET if target is None else target
     count = len(images)
     if kind != "neighbour" and reference_codes is not None:
@@ -198,13 +176,7 @@ def make_target(
             )
         reference = unit_codes(codes)
     elif kind == "channel":
-        channels = ae.encoder.output.shape[-1]
-        if not 0 <= channel < channels:
-            raise ValueError(
-                f"Target {name!r} is out of range: the bottleneck {ae.bottleneck!r} has "
-                f"{channels} channels, so K must be 0 to {channels - 1}."
-            )
-        reference = np.zeros((count, channels), dtype=np.float32)
+        reference = np.zeros((count, ae.encoder.output.shape[-1]), dtype=np.float32)
         reference[:, channel] = 1.0
     else:
         reference = np.zeros((count, 1), dtype=np.float32)
