@@ -6,6 +6,7 @@ correlation with the trained maps is what we want.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import keras
@@ -66,10 +67,9 @@ def randomization_cascade(
     images = np.asarray(images, dtype=np.float32)
     explain = explainer(method, target, reference_codes, options)
     trained = explain(ae, images) if maps is None else np.asarray(maps, dtype=np.float32)
-    copy = _copy_autoencoder(ae)
     cascade = []
-    for depth, name in enumerate(encoder_layers_top_down(copy)):
-        _reinitialise(copy.model.get_layer(name), seed=_layer_seed(seed, depth))
+    copy = _copy_autoencoder(ae)
+    for name in _reinitialised(copy, seed):
         randomised = explain(copy, images)
         cascade.append(CascadeStep(name, randomised, float(np.mean(spearman(trained, randomised)))))
     return cascade
@@ -109,14 +109,17 @@ def randomised_autoencoder(ae: Autoencoder, layers: int | None = None, seed: int
     The same weights as step ``layers`` of :func:`randomization_cascade` with this seed.
     """
     copy = _copy_autoencoder(ae)
-    names = encoder_layers_top_down(copy)
-    for depth, name in enumerate(names if layers is None else names[:layers]):
-        _reinitialise(copy.model.get_layer(name), seed=_layer_seed(seed, depth))
+    for _ in itertools.islice(_reinitialised(copy, seed), layers):
+        pass
     return copy
 
 
-def _layer_seed(seed: int, depth: int) -> int:
-    return seed * 1009 + depth * 101
+def _reinitialised(copy: Autoencoder, seed: int):
+    """Re-initialise ``copy``'s weighted encoder layers in place, one at a time, top first, each
+    seeded by its depth; yield each layer's name once it is done."""
+    for depth, name in enumerate(encoder_layers_top_down(copy)):
+        _reinitialise(copy.model.get_layer(name), seed=seed * 1009 + depth * 101)
+        yield name
 
 
 def _copy_autoencoder(ae: Autoencoder) -> Autoencoder:
