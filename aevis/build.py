@@ -14,25 +14,31 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis.data import builtin as datasets
-from aevis.data import folders as images
+from aevis.config import BuildConfig
+from aevis.data import builtin, folders
+from aevis.data.imageset import ImageSet, unique_slugs
+from aevis.errors import AevisError
+from aevis.faithfulness import sample_positions
+from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.map import spread_sample
 from aevis.latent.neighbours import finite_codes
-from aevis.network import insides as inside
-from aevis.site import pages as site
-from aevis.store.cache import ResultCache, lazy
-from aevis.config import BuildConfig
-from aevis.errors import AevisError
-from aevis.site.export import maps_of, write_data, write_maps
-from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
-from aevis.data.imageset import ImageSet, unique_slugs
-from aevis.model import Autoencoder, PixelScales, choose_scales, file_sha256, load_autoencoder
+from aevis.model import (
+    Autoencoder,
+    PixelScales,
+    choose_scales,
+    file_sha256,
+    load_autoencoder,
+)
 from aevis.model.scale import AUTO
-from aevis.site.staging import check_target, staged_site, zip_site
-from aevis.progress import Stages
-from aevis.faithfulness import sample_positions
-from aevis.store.results import Encoded, Results
 from aevis.model.train import train_seed, training_steps
+from aevis.network.insides import gather_insides
+from aevis.progress import Stages
+from aevis.site import html, network_pictures, pictures
+from aevis.site.export import maps_of, write_data, write_maps
+from aevis.site.pictures import PictureInputs
+from aevis.site.staging import check_target, staged_site, zip_site
+from aevis.store.cache import ResultCache
+from aevis.store.results import Encoded, Results
 
 SITE_TITLE = "What the autoencoder sees"
 
@@ -57,21 +63,22 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded = _gather(config, ae, imageset, model_info, results, stages)
     with stages.stage("Looking inside the network"):
-        insides = inside.gather_insides(
+        insides = gather_insides(
             ae, encoded, gallery.positions, imageset.labels, config.seed, results,
         )
     gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery))
     with staged_site(Path(config.out)) as staging:
-        flags = {index: list(problems) for index, problems in gallery.flags.items()}
-        gallery = _explain_and_draw(config, gallery, results, staging, flags, stages)
+        explanations, flags = _explain_and_draw(config, gallery, results, staging, stages)
+        gallery = dataclasses.replace(gallery, explanations=explanations, flags=flags)
         for index, problems in gallery.flags.items():
             stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
-            site.write_set_pictures(gallery, staging, cache)
-            inside.write_set_pictures(gallery.insides, imageset.images, gallery.image_keys, staging, cache)
-            site.write_reading_pictures(gallery, staging, cache)
+            pictures.write_set_pictures(gallery, staging, cache)
+            pictures.write_sprite_sheets(imageset.images, gallery.image_keys, staging, cache)
+            network_pictures.write_set_pictures(gallery.insides, imageset.images, gallery.image_keys, staging, cache)
+            pictures.write_reading_pictures(gallery, staging, cache)
             write_data(gallery, staging)
-            site.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
+            html.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
     if cache.enabled:
         stages.log(_reuse_summary(cache))
     if config.zip:
@@ -115,9 +122,9 @@ def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder,
 def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) -> ImageSet:
     height, width, channels = shape
     if config.images is not None:
-        total = len(images.find_image_files(Path(config.images))) if Path(config.images).is_dir() else None
+        total = len(folders.find_image_files(Path(config.images))) if Path(config.images).is_dir() else None
         with stages.stage("Reading images", total=total) as advance:
-            imageset = images.read_image_folder(config.images, shape, on_progress=advance)
+            imageset = folders.read_image_folder(config.images, shape, on_progress=advance)
         if imageset.rejected:
             stages.log(f"Skipped {len(imageset.rejected)} file(s); the report lists why.")
         return imageset
@@ -128,11 +135,11 @@ def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) ->
         )
     with stages.stage(f"Making the '{config.dataset}' images"):
         if config.dataset == "shapes":
-            imageset = datasets.make_shapes(config.count, height, config.seed)
+            imageset = builtin.make_shapes(config.count, height, config.seed)
         else:
-            imageset = datasets.make_digits(config.count, height)
+            imageset = builtin.make_digits(config.count, height)
     if channels != imageset.images.shape[-1]:
-        converted = np.stack([images.to_channels(image, channels) for image in imageset.images])
+        converted = np.stack([folders.to_channels(image, channels) for image in imageset.images])
         imageset = ImageSet(converted, imageset.names, imageset.sources, imageset.labels, imageset.masks)
     return imageset
 
@@ -192,18 +199,23 @@ def _explanations(config: BuildConfig, gallery: Gallery) -> Explanations | None:
 
 
 def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, staging: Path,
-                      flags: dict[int, list[str]], stages: Stages) -> Gallery:
+                      stages: Stages) -> tuple[Explanations | None, dict[int, tuple[str, ...]]]:
     """Every image's pictures and maps file; for the paged images, heat-maps with every method
     and pair maps, a chunk at a time: made (or found in the cache), written, drawn, dropped.
 
     Only the faithfulness sample's maps are kept, for the checks that end the stage.
+
+    Returns:
+        The explanations with their faithfulness figures, and every flagged image's problems
+        (the encoding's and the maps').
     """
+    flags = {index: list(problems) for index, problems in gallery.flags.items()}
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
-    error_top = site.error_scale(gallery.maps["reconstruction_error"])
+    error_top = pictures.error_scale(gallery.maps["reconstruction_error"])
     with stages.stage("Writing thumbnails", total=len(gallery)) as advance:
         for start in range(0, len(gallery), _CHUNK * 8):
             rows = range(start, min(start + _CHUNK * 8, len(gallery)))
-            site.write_thumbnails(gallery, staging, cache, rows)
+            pictures.write_thumbnails(gallery, staging, cache, rows)
             for index in rows:
                 if not gallery.with_page[index]:
                     write_maps(staging, gallery.slugs[index], maps_of(gallery, index))
@@ -233,9 +245,11 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
                         if not np.isfinite(chunk.maps[method][row]).all():
                             flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
                     write_maps(staging, gallery.slugs[index], maps_of(gallery, index, chunk, row))
+                jobs = pictures.page_pictures(gallery, chunk, error_top) + network_pictures.image_pictures(gallery, chunk)
+                inputs = _picture_inputs(gallery, results, rows, pictures.missing_needs(jobs, cache))
                 if drawing is not None:
                     drawing.result()
-                drawing = drawer.submit(_draw_chunk, gallery, results, staging, chunk, error_top)
+                drawing = drawer.submit(pictures.draw, jobs, inputs, staging, cache)
                 for position in sample:
                     if start <= position < start + len(rows):
                         for method in methods:
@@ -244,21 +258,18 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
                 if start == 0 and _CASCADE_METHOD in methods:
                     cascade_map = (chunk.maps[_CASCADE_METHOD][0], chunk.map_keys[_CASCADE_METHOD][0])
                 advance(len(rows))
-        gallery = dataclasses.replace(
-            gallery, flags={index: tuple(problems) for index, problems in sorted(flags.items())}
-        )
         if len(sample):
             with stages.stage("Checking faithfulness"):
-                gallery = _check_faithfulness(config, gallery, results, paged[sample],
-                                              kept_maps, kept_keys, cascade_map, by_neighbour)
+                explanations = _check_faithfulness(config, gallery, results, paged[sample],
+                                                   kept_maps, kept_keys, cascade_map, by_neighbour)
         if drawing is not None:
             drawing.result()  # the last chunk's pictures; and its error, if drawing failed
-    return gallery
+    return explanations, {index: tuple(problems) for index, problems in sorted(flags.items())}
 
 
 def _check_faithfulness(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,
                         maps: dict[str, list], keys: dict[str, list], cascade_map,
-                        by_neighbour: bool) -> Gallery:
+                        by_neighbour: bool) -> Explanations:
     """The faithfulness figures of the sampled pages ``rows`` (their ``maps``, in order), and
     the randomization cascade of the first paged image (``cascade_map``: its map and key).
     ``by_neighbour``: the maps explain each image against its nearest neighbour's code."""
@@ -277,19 +288,20 @@ def _check_faithfulness(config: BuildConfig, gallery: Gallery, results: Results,
             int(neighbours[cascade_image, 0]) if by_neighbour else None,
             explanations.options[_CASCADE_METHOD], config.seed,
         )
-    explanations = dataclasses.replace(
+    return dataclasses.replace(
         explanations, faithfulness=faithfulness, cascade_method=_CASCADE_METHOD if cascade else None,
         cascade=cascade, cascade_image=cascade_image,
     )
-    return dataclasses.replace(gallery, explanations=explanations)
 
 
-def _draw_chunk(gallery: Gallery, results: Results, staging: Path, chunk: ExplainedChunk, error_top: float) -> int:
-    """Every picture of a chunk's pages; returns how many pages that was."""
-    reconstructions = lazy(lambda: results.reconstructions(chunk.rows))
-    site.write_page_pictures(gallery, staging, results.cache, chunk, error_top, reconstructions)
-    inside.write_image_pictures(gallery, staging, chunk, site.media, results.cache, reconstructions)
-    return len(chunk.rows)
+def _picture_inputs(gallery: Gallery, results: Results, rows: np.ndarray, needs: set[str]) -> PictureInputs:
+    """The arrays the chunk's missing pictures need: the model runs here, never while drawing."""
+    partners = network_pictures.morph_partners(gallery, rows)
+    return PictureInputs(
+        feature_maps=results.feature_maps(rows) if pictures.FEATURE_MAPS in needs else None,
+        reconstructions=results.reconstructions(rows) if pictures.RECONSTRUCTIONS in needs else None,
+        morph_frames=results.morph_frames(rows, partners) if pictures.MORPH_FRAMES in needs else None,
+    )
 
 
 def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,

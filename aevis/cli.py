@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run a build from the command line; return the exit status."""
     config = config_from_arguments(argv)
 
-    from aevis.build import build  # imports TensorFlow: after argument errors, which are instant
+    from aevis.build import (
+        build,  # imports TensorFlow: after argument errors, which are instant
+    )
     from aevis.errors import AevisError
     from aevis.progress import Stages
 

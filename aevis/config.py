@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Method names, their options and the target grammar are the registry's; it loads no TensorFlow.
-from aevis.methods.registry import DEFAULT_TARGET, TARGET_METHODS, method_named, parse_target
+from aevis.methods.registry import (
+    DEFAULT_TARGET,
+    TARGET_METHODS,
+    method_named,
+    parse_target,
+)
 
 BUILTIN_DATASETS = ("shapes", "digits")
 INPUT_SCALES = ("auto", "0-1", "0-255", "-1-1")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aevis.data.imageset import ImageSet
-from aevis.network.insides import Insides
 from aevis.model import Autoencoder
+from aevis.network.insides import Insides
 
 
 @dataclass(frozen=True)

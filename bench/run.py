@@ -34,8 +34,8 @@ import tensorflow as tf  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.manifold import TSNE, trustworthiness  # noqa: E402
 
-from aevis.latent.map import tsne_map  # noqa: E402
 from aevis.data.builtin import make_shapes  # noqa: E402
+from aevis.latent import map as latent_map  # noqa: E402
 from aevis.methods import explain  # noqa: E402
 from aevis.model import load_autoencoder  # noqa: E402
 from aevis.model.train import train_seed  # noqa: E402
@@ -217,11 +217,11 @@ def bench_tsne(ae, sizes: list[int], repeats: int) -> tuple[list[Row], list[str]
     rows, quality = [], []
     for size in sizes:
         subset = codes[:size]
-        reduced = PCA(n_components=latent.PCA_DIMENSIONS, random_state=0).fit_transform(subset)
+        reduced = PCA(n_components=latent_map.PCA_DIMENSIONS, random_state=0).fit_transform(subset)
         embeddings = {}
 
         def ours():
-            embeddings["ours"] = tsne_map(subset, seed=0)  # PCA included in our time
+            embeddings["ours"] = latent_map.tsne_map(subset, seed=0)  # PCA included in our time
 
         def peer():
             embeddings["peer"] = TSNE(random_state=0).fit_transform(reduced)
@@ -231,7 +231,7 @@ def bench_tsne(ae, sizes: list[int], repeats: int) -> tuple[list[Row], list[str]
         limit = 10.0 if size == 10_000 else None
         rows.append(Row(f"t-SNE of {size:,} codes", mine, theirs, "scikit-learn TSNE()", "s",
                         "≤ 10 s" if limit else "", mine <= limit if limit else None,
-                        f"ours openTSNE, {latent.TSNE_ITERATIONS} iterations; "
+                        f"ours openTSNE, {latent_map.TSNE_ITERATIONS} iterations; "
                         f"trustworthiness@10 {trust['ours']:.3f} (scikit-learn {trust['peer']:.3f})"))
         quality.append(f"{size}: ours {trust['ours']:.4f}, scikit-learn default {trust['peer']:.4f}")
     return rows, quality

@@ -233,7 +233,7 @@ def test_a_failure_while_drawing_stops_the_build_and_keeps_the_old_site(built, t
         drawn.append(1)
         raise OSError("disk full")
 
-    monkeypatch.setattr("aevis.network.insides.write_image_pictures", broken)
+    monkeypatch.setattr("aevis.site.pictures.draw", broken)
     with pytest.raises(OSError, match="disk full"):
         build(BuildConfig(out=out, cache_dir=config.cache_dir, cache=False, **TINY))
     assert drawn == [1]  # the first chunk's failure ended the build

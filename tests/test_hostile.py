@@ -17,14 +17,14 @@ from PIL import Image
 
 from aevis.build import build
 from aevis.config import BuildConfig
-from aevis.errors import AevisError
 from aevis.data.folders import load_image, read_image_folder
+from aevis.errors import AevisError
 from aevis.model import load_autoencoder
 from aevis.site.staging import MARKER, staged_site
 from tests.conftest import TINY_BUILD
 from tests.models import overflowing
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[1]
 HOSTILE_NAMES = ["<img src=x onerror=alert(1)>.png", 'a"b\'c&d.png', " spaced out .png", "日本語.png", "%2e%2e%2f..%2Fescape.png"]
 
 

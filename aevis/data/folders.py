@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from aevis.errors import AevisError
 from aevis.data.imageset import ImageSet, Reject
+from aevis.errors import AevisError
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 """Pillow formats read (JPEG includes MPO, the variant some cameras write)."""

@@ -16,10 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from aevis.faithfulness.deletion import deletion_auc, deletion_curve, deletion_order, random_order
+from aevis.faithfulness.deletion import (
+    deletion_auc,
+    deletion_curve,
+    deletion_order,
+    random_order,
+)
 from aevis.faithfulness.object_share import object_share
 from aevis.faithfulness.randomization import explainer, randomised_autoencoder, spearman
 from aevis.methods.batching import check_int
+from aevis.model import Autoencoder
+
 
 def faithfulness(
     ae: Autoencoder,

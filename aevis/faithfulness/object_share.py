@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def object_share(maps: np.ndarray, masks: np.ndarray) -> tuple[float, float]:
     """``(object share, mask share)``: where a map's positive mass lies, and the baseline.
 

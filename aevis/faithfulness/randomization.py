@@ -16,6 +16,7 @@ from scipy import stats
 from aevis.methods.registry import REGISTRY, method_named
 from aevis.model import Autoencoder, wrap_autoencoder
 
+
 @dataclass(frozen=True)
 class CascadeStep:
     """Maps after re-initialising the encoder from the top down to ``layer``, inclusive."""

@@ -7,6 +7,9 @@ from sklearn.cluster import KMeans
 
 from aevis.latent.neighbours import unit_codes
 
+CLUSTERS = 8
+"""k of the map's k-means colouring (fewer for fewer images)."""
+
 
 def kmeans_clusters(codes: np.ndarray, clusters: int, seed: int) -> tuple[np.ndarray, int]:
     """``(cluster of each code, number of clusters)``: k-means (seeded) on unit-length codes,

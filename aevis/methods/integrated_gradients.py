@@ -7,7 +7,13 @@ from keras import ops
 from scipy import ndimage
 
 from aevis import backend
-from aevis.methods.batching import check_batch_size, check_int, compiled_for, item_chunks, sum_by_owner
+from aevis.methods.batching import (
+    check_batch_size,
+    check_int,
+    compiled_for,
+    item_chunks,
+    sum_by_owner,
+)
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 

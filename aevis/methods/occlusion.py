@@ -8,8 +8,15 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
+from aevis.methods.batching import (
+    cached_on,
+    check_batch_size,
+    check_float,
+    check_int,
+    compiled_for,
+    item_chunks,
+)
 from aevis.methods.incremental import plan_patched_codes
-from aevis.methods.batching import cached_on, check_batch_size, check_float, check_int, compiled_for, item_chunks
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 

@@ -1,4 +1,5 @@
-"""The data contract: ``data/manifest.json``, ``data/codes.npy`` and ``data/maps/<slug>.npz``.
+"""The data contract: the manifest, the codes and one maps file per image, in ``data/``
+(:data:`~aevis.site.urls.MANIFEST`, :data:`~aevis.site.urls.CODES`, :func:`~aevis.site.urls.maps_file`).
 
 Everything a script needs to reuse a gallery's numbers, in manifest order:
 
@@ -17,13 +18,9 @@ import numpy as np
 
 from aevis import __version__
 from aevis.gallery import ExplainedChunk, Gallery
+from aevis.site import urls
 
 MANIFEST_VERSION = 1
-
-
-def page_href(slug: str) -> str:
-    """A page's path relative to the site root."""
-    return f"images/{slug}.html"
 
 
 def manifest(gallery: Gallery) -> dict:
@@ -37,7 +34,7 @@ def manifest(gallery: Gallery) -> dict:
             "name": imageset.names[index],
             "source": imageset.sources[index],
             "slug": slug,
-            "page": page_href(slug) if gallery.with_page[index] else None,
+            "page": urls.image_page(slug) if gallery.with_page[index] else None,
             "label": imageset.labels[index] if imageset.labels else None,
             "x": round(float(gallery.positions[index, 0]), 6),
             "y": round(float(gallery.positions[index, 1]), 6),
@@ -78,7 +75,7 @@ def manifest(gallery: Gallery) -> dict:
         "pair_method": explanations.pair_method if explanations else None,
         "faithfulness": _json_safe(explanations.faithfulness) if explanations else {},
         "map_quality": gallery.insides.map_quality if gallery.insides else None,
-        "files": {"codes": "codes.npy", "maps": "maps/{slug}.npz"},
+        "files": {"codes": urls.in_data(urls.CODES), "maps": urls.in_data(urls.MAPS_PATTERN)},
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
         "warnings": gallery.warnings,
@@ -122,16 +119,14 @@ def maps_of(gallery: Gallery, index: int, chunk: ExplainedChunk | None = None, r
 
 
 def write_maps(site: Path, slug: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write one image's ``data/maps/<slug>.npz``."""
-    folder = site / "data" / "maps"
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(folder / f"{slug}.npz", **arrays)
+    """Write one image's maps file."""
+    path = site / urls.maps_file(slug)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
 
 
 def write_data(gallery: Gallery, site: Path) -> None:
-    """Write ``data/manifest.json`` and ``data/codes.npy`` (the maps are written as they are
-    made, :func:`write_maps`)."""
-    data = site / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    (data / "manifest.json").write_text(json.dumps(manifest(gallery), indent=1, ensure_ascii=False))
-    np.save(data / "codes.npy", np.ascontiguousarray(gallery.codes, np.float32))
+    """Write the manifest and the codes (the maps are written as they are made, :func:`write_maps`)."""
+    (site / urls.DATA).mkdir(parents=True, exist_ok=True)
+    (site / urls.MANIFEST).write_text(json.dumps(manifest(gallery), indent=1, ensure_ascii=False))
+    np.save(site / urls.CODES, np.ascontiguousarray(gallery.codes, np.float32))

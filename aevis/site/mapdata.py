@@ -1,37 +1,23 @@
-"""The interactive map's data: every image's place, colours and neighbours, plus thumbnail
-sprite sheets, written next to the page so it works from ``file://`` (no fetch, no network).
+"""The interactive map's data: every image's place, colours and neighbours, written next to the
+page as a script so it works from ``file://`` (no fetch, no network).
 
-:func:`gather_map_data` computes (k-means clusters included); :func:`write_map_assets` writes
-``assets/map-data.js`` (``window.AEVIS_MAP = {...};``) and ``media/sprites-<k>.png``;
-``templates/map.html`` and ``templates/map.js`` draw them on one canvas.
+:func:`gather_map_data` collects what the build computed (the k-means clusters included);
+:func:`write_map_script` writes the data script (:data:`aevis.site.urls.MAP_DATA`,
+``window.AEVIS_MAP = {...};``). ``templates/map.html`` and ``templates/map.js`` draw it on one
+canvas from the thumbnail sprite sheets (:func:`aevis.site.pictures.write_sprite_sheets`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-from PIL import Image
 
-from aevis.draw import render
-from aevis.latent.clusters import kmeans_clusters
-
-MAP_SCRIPT = "assets/map-data.js"
-"""The data file, relative to the site root."""
-SPRITE_CELL = 32
-"""Side of one thumbnail in a sprite sheet, in pixels."""
-SHEET_MAX = 64
-"""Most thumbnails per row and per column of one sheet (64 × 32 = 2,048 pixels)."""
-CLUSTERS = 8
-"""k of the k-means colouring (fewer for sets with fewer images)."""
-PREVIEW_PATTERN = "media/{slug}/input.png"
-"""Full-size picture of an image, relative to the site root, shown when zoomed in and on hover."""
-_LABEL_COLOURS = "tab10"
-_MANY_LABEL_COLOURS = "tab20"
+from aevis.draw import colour
+from aevis.draw.sheets import SHEET_MAX, SPRITE_CELL, sprite_layout
+from aevis.site import aims, urls
 
 
 @dataclass(frozen=True)
@@ -44,6 +30,11 @@ class MapQuality:
     label_agreement_codes: float | None
     label_agreement_map: float | None
     label_agreement_chance: float | None
+
+    @property
+    def trustworthy(self) -> bool | None:
+        """Whether the map meets its aim (:data:`aevis.site.aims.TRUSTWORTHINESS`); None unmeasured."""
+        return None if self.trustworthiness is None else self.trustworthiness >= aims.TRUSTWORTHINESS
 
 
 @dataclass(frozen=True)
@@ -79,8 +70,9 @@ class MapData:
     """Sprite-sheet paths relative to the site root; thumbnail i is number i % per_sheet of sheet i // per_sheet."""
     mosaic: str | None = None
     """The mosaic PNG relative to the site root, linked from the page; None links none."""
-    preview: str = PREVIEW_PATTERN
-    script: str = MAP_SCRIPT
+    preview: str = urls.THUMBNAIL_PATTERN
+    """Full-size picture of an image, ``{slug}`` left to fill in, shown when zoomed in and on hover."""
+    script: str = urls.MAP_DATA
     sprite_cell: int = SPRITE_CELL
 
     @property
@@ -92,36 +84,30 @@ class MapData:
         return self.sheet_columns * SHEET_MAX
 
 
-def sprite_layout(count: int) -> tuple[int, int]:
-    """(columns per sheet, number of sheets) for ``count`` thumbnails."""
-    columns = int(min(SHEET_MAX, max(1, math.ceil(math.sqrt(count)))))
-    return columns, max(1, math.ceil(count / (columns * SHEET_MAX)))
-
-
-def gather_map_data(names, slugs, hrefs, positions, codes, errors, neighbours, labels=None,
-                    quality: dict | None = None, seed: int = 0, clusters: int = CLUSTERS,
-                    mosaic: str | None = "mosaic.png", preview: str = PREVIEW_PATTERN) -> MapData:
-    """Collect the map's data and cluster the codes.
+def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours, labels=None,
+                    quality: dict | None = None, mosaic: str | None = urls.MOSAIC,
+                    preview: str = urls.THUMBNAIL_PATTERN) -> MapData:
+    """Collect the map's data.
 
     Args:
         names, slugs: N image names and slugs, manifest order.
-        hrefs: N page paths relative to the site root (``images/<slug>.html``) or None.
+        hrefs: N page paths relative to the site root (:func:`aevis.site.urls.image_page`) or None.
         positions: float32 (N, 2) map positions in [0, 1].
-        codes: float32 (N, D) codes, clustered here with k-means (seeded, cosine geometry).
+        clusters: int (N,) each image's cluster, numbered from 0
+            (:func:`aevis.latent.clusters.kmeans_clusters`).
         errors: float (N,) per-image reconstruction error (e.g. the mean of its error map).
         neighbours: int (N, k) nearest-neighbour indices.
         labels: N labels or None.
         quality: the dict of :func:`aevis.latent.quality.map_quality`, or None to show none.
-        seed: k-means seed.
-        clusters: k of k-means (at most N).
         mosaic: the mosaic PNG the page links to (the build writes it), or None.
         preview: pattern of each image's full-size picture, ``{slug}`` replaced.
     """
     count = len(names)
-    lengths = {len(slugs), len(hrefs), len(positions), len(codes), len(errors), len(neighbours)}
+    lengths = {len(slugs), len(hrefs), len(positions), len(clusters), len(errors), len(neighbours)}
     if lengths != {count} or (labels is not None and len(labels) != count):
         raise ValueError(f"Expected {count} entries in every map input, got lengths {sorted(lengths)}.")
-    cluster_ids, cluster_count = kmeans_clusters(codes, clusters, seed)
+    cluster_ids = np.asarray(clusters, np.int64).reshape(count)
+    cluster_count = int(cluster_ids.max()) + 1 if count else 0
     colourings = [Colouring("none", "nothing (plain thumbnails)")]
     if labels is not None:
         colourings.append(Colouring("label", "label"))
@@ -141,7 +127,7 @@ def gather_map_data(names, slugs, hrefs, positions, codes, errors, neighbours, l
         quality=MapQuality(**{field: quality[field] for field in MapQuality.__dataclass_fields__}) if quality else None,
         colourings=tuple(colourings),
         sheet_columns=columns,
-        sprite_sheets=tuple(f"media/sprites-{number}.png" for number in range(sheets)),
+        sprite_sheets=tuple(urls.sprite_sheet(number) for number in range(sheets)),
         mosaic=mosaic,
         preview=preview,
     )
@@ -150,7 +136,7 @@ def gather_map_data(names, slugs, hrefs, positions, codes, errors, neighbours, l
 def map_payload(data: MapData) -> dict:
     """The JSON object assigned to ``window.AEVIS_MAP``: settings, colours and one row per image."""
     label_names = sorted(set(data.labels)) if data.labels is not None else []
-    palette = _palette(len(label_names))
+    palette = colour.palette(len(label_names))
     low, high = float(data.errors.min()), float(np.percentile(data.errors, 99))
     points = []
     for index in range(data.count):
@@ -176,51 +162,21 @@ def map_payload(data: MapData) -> dict:
         "preview": data.preview,
         "labels": label_names,
         "labelColours": [palette[number % len(palette)] for number in range(len(label_names))],
-        "clusterColours": _palette(data.cluster_count),
+        "clusterColours": colour.palette(data.cluster_count),
         "errorRange": [low, high if high > low else low + 1e-9],
-        "errorRamp": [_hex(colour) for colour in render.colourise(np.linspace(0, 1, 9)[None, :], 0, 1)[0]],
+        "errorRamp": colour.error_ramp(),
         "points": points,
     }
 
 
-def _palette(count: int) -> list[str]:
-    name = _LABEL_COLOURS if count <= 10 else _MANY_LABEL_COLOURS
-    colours = matplotlib.colormaps[name].colors
-    return [_hex(colour) for colour in colours]
-
-
-def _hex(colour) -> str:
-    return "#" + "".join(f"{round(float(channel) * 255):02x}" for channel in colour[:3])
-
-
-def write_map_assets(site: Path, data: MapData, thumbnails: np.ndarray) -> list[Path]:
-    """Write ``assets/map-data.js`` and ``media/sprites-<k>.png`` under ``site``; return the paths.
-
-    ``thumbnails`` are the N images (N, H, W, C) in [0, 1], manifest order; each is shrunk to a
-    :data:`SPRITE_CELL`-pixel square (box filter) in the sheets.
-    """
-    site = Path(site)
-    if len(thumbnails) != data.count:
-        raise ValueError(f"Expected {data.count} thumbnails, one per image on the map, got {len(thumbnails)}.")
-    written = []
-    (site / "media").mkdir(parents=True, exist_ok=True)
-    cell, columns, per_sheet = data.sprite_cell, data.sheet_columns, data.per_sheet
-    for number, relative in enumerate(data.sprite_sheets):
-        chunk = thumbnails[number * per_sheet : (number + 1) * per_sheet]
-        rows = math.ceil(len(chunk) / columns)
-        sheet = Image.new("RGBA", (columns * cell, rows * cell), (0, 0, 0, 0))
-        for position, thumbnail in enumerate(chunk):
-            row, column = divmod(position, columns)
-            tile = render.to_pil(thumbnail).convert("RGB").resize((cell, cell), Image.Resampling.BOX)
-            sheet.paste(tile, (column * cell, row * cell))
-        sheet.save(site / relative)
-        written.append(site / relative)
-    (site / "assets").mkdir(parents=True, exist_ok=True)
-    script = site / data.script
+def write_map_script(site: Path, data: MapData) -> Path:
+    """Write the map's data script under ``site``; return its path. (The sprite sheets it
+    points to are pictures: :func:`aevis.site.pictures.write_sprite_sheets`.)"""
+    script = Path(site) / data.script
+    script.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(map_payload(data), separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     script.write_text(f"window.AEVIS_MAP = {text};\n", encoding="utf-8")
-    written.append(script)
-    return written
+    return script
 
 
 def read_map_script(path: Path) -> dict:

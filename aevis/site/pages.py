@@ -1,32 +1,25 @@
-"""Where pages get their numbers: the gathered :class:`~aevis.gallery.Gallery` becomes plain
-page models, pictures and HTML.
+"""Where pages get their numbers: the gathered :class:`~aevis.gallery.Gallery` becomes one frozen
+page model per page.
 
-Templates receive frozen dataclasses and only loop and branch; every path and number shown is
-worked out here. All links are relative, so the site works from ``file://`` and any host.
+Templates receive these dataclasses and only loop and branch; every path (:mod:`aevis.site.urls`),
+size, aim (:mod:`aevis.site.aims`) and number shown is worked out here. All links are relative
+to the site root, so the site works from ``file://`` and any host.
 """
 
 from __future__ import annotations
 
-import math
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
-import jinja2
 import numpy as np
 
 from aevis import __version__
-from aevis.draw import pictures, render
-from aevis.site import mapdata
-from aevis.network.activations import conv_layers, outline_box
-from aevis.store.cache import ResultCache, array_hash, lazy, make_key
+from aevis.draw import animations, charts
+from aevis.draw.colour import GRID_NORMALISATION, NORMALISATION_WORDS
+from aevis.draw.pixels import Size
+from aevis.gallery import Gallery
+from aevis.network.activations import STRONGEST, conv_layers, outline_box
+from aevis.site import aims, mapdata, urls
 from aevis.site.words import METHOD_WORDS, MethodWords, target_words
-from aevis.network.insides import gif
-from aevis.site.export import page_href
-from aevis.gallery import ExplainedChunk, Explanations, Gallery
-
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
-STATIC_FILES = ("style.css", "gallery.js", "favicon.svg", "map.js", "map.css")
 
 
 @dataclass(frozen=True)
@@ -65,12 +58,16 @@ class ImageInside:
     """The "inside the network" part of an image page."""
 
     strip_png: str
+    strip_channels: int
+    """Channels the strip shows of each layer."""
     grids: tuple[ActivationGrid, ...]
     normalisation: str
     """How the grids' colours are scaled, in words."""
     morph_gif: str | None
     morph_with: Link | None
+    morph_size: Size | None
     sweep_gif: str | None
+    sweep_size: Size | None
 
 
 @dataclass(frozen=True)
@@ -122,12 +119,13 @@ class ModelPage:
     parameters: int
     layers: tuple[LayerRow, ...]
     loss_png: str | None
+    loss_size: Size | None
     final_loss: float | None
 
 
 @dataclass(frozen=True)
 class FaithfulnessRow:
-    """One method's faithfulness figures and whether each meets its aim."""
+    """One method's faithfulness figures and whether each meets its aim (:mod:`aevis.site.aims`)."""
 
     words: MethodWords
     deletion_auc: float
@@ -142,11 +140,11 @@ class FaithfulnessRow:
 
     @property
     def randomization_ok(self) -> bool:
-        return self.randomization_spearman < 0.5
+        return self.randomization_spearman < aims.RANDOMIZATION
 
     @property
     def object_ok(self) -> bool | None:
-        return None if self.object_share is None else self.object_share >= 2 * self.mask_share
+        return None if self.object_share is None else self.object_share >= aims.OBJECT_SHARE * self.mask_share
 
 
 @dataclass(frozen=True)
@@ -164,10 +162,15 @@ class ReadingPage:
     methods: tuple[MethodWords, ...]
     example: ImagePage | None
     rows: tuple[FaithfulnessRow, ...]
+    checks: int
+    """How many faithfulness checks there are (and panels the chart has)."""
     chart_png: str | None
+    chart_size: Size | None
     sample: int
     cascade_method: MethodWords | None
     cascade: tuple[CascadeTile, ...]
+    randomization_aim: float = aims.RANDOMIZATION
+    object_share_aim: float = aims.OBJECT_SHARE
 
 
 @dataclass(frozen=True)
@@ -202,26 +205,23 @@ class SiteSummary:
     version: str = __version__
 
 
-def media(slug: str, kind: str) -> str:
-    """Path of one of an image's pictures, relative to the site root."""
-    return f"media/{slug}/{kind}.png"
+def _dimensions(sizes) -> str:
+    """A shape in words: ``32 × 32 × 3``."""
+    return " × ".join(str(size) for size in sizes)
 
 
-def legend(signed: bool) -> str:
-    """Path of the overlay colour legend."""
-    return f"media/legend-{'signed' if signed else 'unsigned'}.png"
+def _href(gallery: Gallery, index: int) -> str | None:
+    """Image ``index``'s page, or None where it has none."""
+    return urls.image_page(gallery.slugs[index]) if gallery.with_page[index] else None
 
 
-def _pair_pictures(slug: str, rank: int) -> tuple[str, str]:
-    return media(slug, f"pair-{rank}-here"), media(slug, f"pair-{rank}-there")
+def _link(gallery: Gallery, index: int) -> Link:
+    return Link(gallery.imageset.names[index], urls.thumbnail(gallery.slugs[index]), _href(gallery, index))
 
 
 def gather_pages(gallery: Gallery) -> list[ImagePage]:
     """One page model per image that has a page, in manifest order."""
-    links = [
-        Link(name, media(slug, "input"), page_href(slug) if has_page else None)
-        for name, slug, has_page in zip(gallery.imageset.names, gallery.slugs, gallery.with_page)
-    ]
+    links = [_link(gallery, index) for index in range(len(gallery))]
     listed_by: list[list[int]] = [[] for _ in gallery.slugs]
     for index, neighbours in enumerate(gallery.neighbour_indices):
         for other in neighbours:
@@ -237,14 +237,14 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
         neighbours = tuple(
             Link(
                 links[other].name, links[other].thumbnail, links[other].href, float(similarity),
-                *(_pair_pictures(slug, rank) if has_pairs else (None, None)),
+                *(urls.pair_maps(slug, rank) if has_pairs else (None, None)),
             )
             for rank, (other, similarity) in enumerate(
                 zip(gallery.neighbour_indices[index], gallery.neighbour_similarities[index])
             )
         )
         heatmaps = tuple(
-            Heatmap(METHOD_WORDS[method], media(slug, method), legend(METHOD_WORDS[method].signed))
+            Heatmap(METHOD_WORDS[method], urls.media(slug, method), urls.overlay_legend(METHOD_WORDS[method].signed))
             for method in methods
         )
         pages.append(ImagePage(
@@ -252,13 +252,13 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             name=gallery.imageset.names[index],
             source=gallery.imageset.sources[index],
             label=gallery.imageset.labels[index] if gallery.imageset.labels else None,
-            href=page_href(slug),
-            input_png=media(slug, "input"),
-            reconstruction_png=media(slug, "reconstruction"),
-            error_png=media(slug, "error"),
+            href=urls.image_page(slug),
+            input_png=urls.thumbnail(slug),
+            reconstruction_png=urls.media(slug, "reconstruction"),
+            error_png=urls.media(slug, "error"),
             error_mean=float(gallery.maps["reconstruction_error"][index].mean()),
             heatmaps=heatmaps,
-            collage_png=media(slug, "collage") if methods else None,
+            collage_png=urls.media(slug, "collage") if methods else None,
             pair_title=METHOD_WORDS[explanations.pair_method].title if has_pairs else None,
             neighbours=neighbours,
             listed_by=tuple(links[other] for other in listed_by[index]),
@@ -275,32 +275,34 @@ def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | No
     if gallery.insides is None:
         return None
     grids = tuple(
-        ActivationGrid(layer.name, layer.part, layer.channels, media(slug, f"act-{layer.name}"))
+        ActivationGrid(layer.name, layer.part, layer.channels, urls.media(slug, f"act-{layer.name}"))
         for layer in layers
     )
     has_morph = gallery.ae.decoder is not None and nearest is not None
     has_sweep = gallery.explanations is not None and "occlusion" in gallery.explanations.methods
     return ImageInside(
-        strip_png=media(slug, "strip"),
+        strip_png=urls.media(slug, "strip"),
+        strip_channels=STRONGEST,
         grids=grids,
-        normalisation=pictures.NORMALISATION_WORDS[pictures.GRID_NORMALISATION],
-        morph_gif=gif(media, slug, "morph") if has_morph else None,
+        normalisation=NORMALISATION_WORDS[GRID_NORMALISATION],
+        morph_gif=urls.animation(slug, "morph") if has_morph else None,
         morph_with=nearest if has_morph else None,
-        sweep_gif=gif(media, slug, "sweep") if has_sweep else None,
+        morph_size=animations.morph_size() if has_morph else None,
+        sweep_gif=urls.animation(slug, "sweep") if has_sweep else None,
+        sweep_size=animations.sweep_size() if has_sweep else None,
     )
 
 
 def gather_map(gallery: Gallery) -> mapdata.MapData:
     """The interactive map's data: every image's place, colours and neighbours."""
     return mapdata.gather_map_data(
-        gallery.imageset.names, gallery.slugs,
-        [page_href(slug) if has_page else None for slug, has_page in zip(gallery.slugs, gallery.with_page)],
-        gallery.positions, np.nan_to_num(gallery.codes),
+        gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
+        gallery.positions,
+        gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
         np.nan_to_num(gallery.maps["reconstruction_error"].mean(axis=(1, 2))),
         gallery.neighbour_indices, labels=gallery.imageset.labels,
         quality=gallery.insides.map_quality if gallery.insides else None,
-        seed=int(gallery.parameters.get("seed", 0)),
-        mosaic="mosaic.png" if gallery.insides else None,
+        mosaic=urls.MOSAIC if gallery.insides else None,
     )
 
 
@@ -333,18 +335,13 @@ class LayerPage:
     rows: tuple[ChannelRow, ...]
 
 
-def layer_href(name: str) -> str:
-    return f"layers/{name}.html"
-
-
 def gather_layers(gallery: Gallery) -> list[LayerPage]:
     """A channel gallery per encoder convolution and for the bottleneck."""
     insides = gallery.insides
     if insides is None:
         return []
     height, width = gallery.ae.input_spec.height, gallery.ae.input_spec.width
-    features = {int(channel): f"media/features/channel-{int(channel)}.png" for channel in insides.feature_channels}
-    names, slugs, with_page = gallery.imageset.names, gallery.slugs, gallery.with_page
+    features = {int(channel): urls.feature(channel) for channel in insides.feature_channels}
     pages = []
     for layer in insides.layers:
         ranking = insides.rankings[layer.name]
@@ -356,12 +353,11 @@ def gather_layers(gallery: Gallery) -> list[LayerPage]:
                 if ranking.cells is not None and layer.scale is not None:
                     top, left, bottom, right = outline_box(ranking.cells[channel, rank], layer, (height, width))
                     box = (100 * left / width, 100 * top / height, 100 * (right - left) / width, 100 * (bottom - top) / height)
-                link = Link(names[index], media(slugs[index], "input"), page_href(slugs[index]) if with_page[index] else None)
-                tiles.append(GalleryTile(link, float(ranking.values[channel, rank]), box))
+                tiles.append(GalleryTile(_link(gallery, index), float(ranking.values[channel, rank]), box))
             feature = features.get(channel) if layer.part == "bottleneck" else None
             rows.append(ChannelRow(channel, tuple(tiles), feature))
-        shape = " × ".join(map(str, layer.map_shape)) if layer.map_shape else f"{layer.channels} units"
-        pages.append(LayerPage(layer.name, layer.part, layer.kind, layer_href(layer.name), shape, tuple(rows)))
+        shape = _dimensions(layer.map_shape) if layer.map_shape else f"{layer.channels} units"
+        pages.append(LayerPage(layer.name, layer.part, layer.kind, urls.layer_page(layer.name), shape, tuple(rows)))
     return pages
 
 
@@ -375,7 +371,7 @@ def gather_model(gallery: Gallery) -> ModelPage:
         rows.append(LayerRow(
             layer.name,
             type(layer).__name__,
-            " × ".join(str(size) for size in shape) or "—",
+            _dimensions(shape) or "—",
             int(layer.count_params()),
             layer.name == gallery.ae.bottleneck,
         ))
@@ -385,13 +381,14 @@ def gather_model(gallery: Gallery) -> ModelPage:
         sha256=gallery.model_info.sha256,
         bottleneck=gallery.ae.bottleneck,
         bottleneck_reason=gallery.ae.bottleneck_reason,
-        input_shape=f"{spec.height} × {spec.width} × {spec.channels}",
+        input_shape=_dimensions((spec.height, spec.width, spec.channels)),
         input_scale=spec.scales.describe(),
         scales_reason=gallery.ae.scales_reason,
         code_size=gallery.ae.code_size,
         parameters=int(model.count_params()),
         layers=tuple(rows),
-        loss_png="media/loss.png" if losses else None,
+        loss_png=urls.LOSS_CURVE if losses else None,
+        loss_size=charts.loss_curve_size() if losses else None,
         final_loss=losses[-1] if losses else None,
     )
 
@@ -400,7 +397,7 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
     """The reading guide: method words, a worked example, the faithfulness figures."""
     explanations = gallery.explanations
     if explanations is None:
-        return ReadingPage("", (), None, (), None, 0, None, ())
+        return ReadingPage("", (), None, (), 0, None, None, 0, None, ())
     rows = tuple(
         FaithfulnessRow(
             METHOD_WORDS[method], figures["deletion_auc"], figures["random_deletion_auc"],
@@ -413,8 +410,8 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
     if explanations.cascade_image is not None:
         slug = gallery.slugs[explanations.cascade_image]
         example = next(page for page in pages if page.slug == slug)
-        cascade = (CascadeTile("trained network", media(slug, explanations.cascade_method), None),) + tuple(
-            CascadeTile(f"randomised down to {step.layer}", f"media/cascade-{depth}.png", step.spearman)
+        cascade = (CascadeTile("trained network", urls.media(slug, explanations.cascade_method), None),) + tuple(
+            CascadeTile(f"randomised down to {step.layer}", urls.cascade(depth), step.spearman)
             for depth, step in enumerate(explanations.cascade)
         )
     return ReadingPage(
@@ -422,34 +419,13 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
         methods=tuple(METHOD_WORDS[method] for method in explanations.methods),
         example=example or (pages[0] if pages else None),
         rows=rows,
-        chart_png="media/faithfulness.png" if rows else None,
+        checks=charts.faithfulness_panels(explanations.faithfulness),
+        chart_png=urls.FAITHFULNESS_CHART if rows else None,
+        chart_size=charts.faithfulness_chart_size(explanations.faithfulness) if rows else None,
         sample=sample,
         cascade_method=METHOD_WORDS[explanations.cascade_method] if explanations.cascade_method else None,
         cascade=cascade,
     )
-
-
-def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
-    """The faithfulness chart and the randomization strip."""
-    explanations = gallery.explanations
-    if explanations is None:
-        return
-    if explanations.faithfulness:
-        titles = {method: METHOD_WORDS[method].title for method in explanations.faithfulness}
-        cache.picture(
-            make_key("faithfulness chart", explanations.faithfulness, titles), site / "media" / "faithfulness.png",
-            lambda path: render.faithfulness_chart(explanations.faithfulness, titles, path),
-        )
-    if explanations.cascade:
-        index = explanations.cascade_image
-        image = gallery.imageset.images[index]
-        signed = METHOD_WORDS[explanations.cascade_method].signed
-        for depth, step in enumerate(explanations.cascade):
-            cache.picture(
-                make_key("overlay", gallery.image_keys[index], array_hash(step.maps[0]), signed),
-                site / "media" / f"cascade-{depth}.png",
-                lambda path, step=step: render.save_png(render.overlay(image, step.maps[0], signed), path),
-            )
 
 
 def summarise(gallery: Gallery, title: str) -> SiteSummary:
@@ -461,7 +437,7 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         pages=int(gallery.with_page.sum()),
         rejected=len(gallery.imageset.rejected),
         code_size=gallery.ae.code_size,
-        input_shape=f"{spec.height} × {spec.width} × {spec.channels}",
+        input_shape=_dimensions((spec.height, spec.width, spec.channels)),
         labels=len(set(labels)) if labels else 0,
         flagged=len(gallery.flags),
     )
@@ -470,159 +446,8 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
 def gather_report(gallery: Gallery) -> ReportPage:
     """The build report page."""
     flagged = tuple(
-        FlaggedImage(
-            Link(gallery.imageset.names[index], media(gallery.slugs[index], "input"),
-                 page_href(gallery.slugs[index]) if gallery.with_page[index] else None),
-            gallery.imageset.sources[index],
-            problems,
-        )
+        FlaggedImage(_link(gallery, index), gallery.imageset.sources[index], problems)
         for index, problems in gallery.flags.items()
     )
     parameters = tuple((name, "—" if value is None else str(value)) for name, value in gallery.parameters.items())
     return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters)
-
-
-def error_scale(errors: np.ndarray) -> float:
-    """The top of the error pictures' colour scale: one scale for the whole set, so pages
-    compare (black = perfect, yellow = the 99th-percentile error over all pixels of all images).
-
-    Rounded up to two significant figures: every error picture is drawn on this scale, and a
-    rebuild after one image changed should find them all in the cache, which it does unless
-    that image moves the set's percentile across a rounding step.
-    """
-    top = render.robust_upper(errors)
-    step = 10.0 ** (math.floor(math.log10(top)) - 1)
-    return float(f"{math.ceil(top / step - 1e-9) * step:.2g}")
-
-
-def write_set_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
-    """The colour legends and the training curve."""
-    (site / "media").mkdir(parents=True, exist_ok=True)
-    cache.picture(make_key("error legend"), site / "media" / "error-legend.png", render.legend_strip)
-    for signed in (False, True):
-        cache.picture(
-            make_key("overlay legend", signed), site / legend(signed),
-            lambda path, signed=signed: render.overlay_legend_strip(path, signed),
-        )
-    losses = gallery.model_info.losses
-    if losses:
-        cache.picture(make_key("loss curve", losses), site / "media" / "loss.png",
-                      lambda path: render.loss_curve(losses, path))
-
-
-def write_thumbnails(gallery: Gallery, site: Path, cache: ResultCache, rows) -> None:
-    """The input picture (also its thumbnail) of images ``rows``."""
-    for index in rows:
-        folder = site / "media" / gallery.slugs[index]
-        folder.mkdir(parents=True, exist_ok=True)
-        image = gallery.imageset.images[index]
-        cache.picture(make_key("input", gallery.image_keys[index]), folder / "input.png",
-                      lambda path, image=image: render.save_png(image, path))
-
-
-def write_page_pictures(gallery: Gallery, site: Path, cache: ResultCache, chunk: ExplainedChunk,
-                        error_top: float, reconstructions) -> None:
-    """The rest of the story for a chunk of paged images: reconstruction, error, heat-map
-    overlays, the shareable collage and the neighbour pair maps.
-
-    ``reconstructions()`` gives the chunk's reconstructions, computed when first asked for:
-    with every picture in the cache, never.
-    """
-    errors = gallery.maps["reconstruction_error"]
-    for row, index in enumerate(chunk.rows):
-        folder = site / "media" / gallery.slugs[index]
-        folder.mkdir(parents=True, exist_ok=True)
-        identity = (gallery.model_key, gallery.image_keys[index])
-        error = lazy(lambda index=index: render.colourise(errors[index], 0.0, error_top))
-        cache.picture(make_key("reconstruction", *identity), folder / "reconstruction.png",
-                      lambda path, row=row: render.save_png(reconstructions()[row], path))
-        cache.picture(make_key("error", *identity, error_top), folder / "error.png",
-                      lambda path, error=error: render.save_png(error(), path))
-        if gallery.explanations:
-            _write_explanation_pictures(gallery, cache, chunk, row, folder, error_top, error, reconstructions)
-
-
-def _write_explanation_pictures(gallery: Gallery, cache: ResultCache, chunk: ExplainedChunk, row: int,
-                                folder: Path, error_top: float, error, reconstructions) -> None:
-    """One image's heat-map overlays, its shareable collage, and its neighbour pair maps."""
-    explanations = gallery.explanations
-    index = int(chunk.rows[row])
-    image = gallery.imageset.images[index]
-    overlays, parts = [], []
-    for method in explanations.methods:
-        words = METHOD_WORDS[method]
-        picture = lazy(lambda method=method, signed=words.signed: render.overlay(image, chunk.maps[method][row], signed))
-        cache.picture(make_key("overlay", chunk.map_keys[method][row], words.signed), folder / f"{method}.png",
-                      lambda path, picture=picture: render.save_png(picture(), path))
-        overlays.append((words.title, picture))
-        parts.append((words.title, chunk.map_keys[method][row], words.signed))
-
-    def collage(path: Path) -> None:
-        tiles = [("input", image), ("rebuilt", reconstructions()[row]), ("rebuild error", error())]
-        render.collage(tiles + [(title, picture()) for title, picture in overlays]).save(path)
-
-    cache.picture(
-        make_key("collage", gallery.model_key, gallery.image_keys[index], error_top, parts), folder / "collage.png",
-        collage,
-    )
-    if chunk.pair_maps is not None:
-        signed = METHOD_WORDS[explanations.pair_method].signed
-        for rank, other in enumerate(gallery.neighbour_indices[index]):
-            for side, (subject, name) in enumerate(((index, "here"), (other, "there"))):
-                subject_image = gallery.imageset.images[subject]
-                cache.picture(
-                    make_key("overlay", chunk.pair_keys[row][rank][side], signed), folder / f"pair-{rank}-{name}.png",
-                    lambda path, picture=subject_image, values=chunk.pair_maps[row, rank, side]: render.save_png(
-                        render.overlay(picture, values, signed), path),
-                )
-
-
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["percent"] = lambda value: f"{value * 100:.0f}%"
-    environment.filters["thousands"] = lambda value: f"{value:,}"
-    environment.filters["decimals"] = lambda value, places=3: (
-        "n/a" if value is None or value != value else f"{value:.{places}f}"
-    )
-    return environment
-
-
-def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> None:
-    """Render every HTML page and copy the static files."""
-    environment = _environment()
-    summary = summarise(gallery, title)
-    pages = gather_pages(gallery)
-
-    def emit(template: str, path: str, **context) -> None:
-        depth = path.count("/")
-        html = environment.get_template(template).render(
-            root="../" * depth, site=summary, current=path, **context
-        )
-        (site / path).parent.mkdir(parents=True, exist_ok=True)
-        (site / path).write_text(html, encoding="utf-8")
-
-    (site / "assets").mkdir(exist_ok=True)
-    for name in STATIC_FILES:
-        shutil.copyfile(TEMPLATES / name, site / "assets" / name)
-    layers = gather_layers(gallery)
-    emit("index.html", "index.html", pages=pages, mosaic="mosaic.png" if gallery.insides else None)
-    map_data = gather_map(gallery)
-    mapdata.write_map_assets(site, map_data, gallery.imageset.images)
-    emit("map.html", "map.html", map=map_data)
-    emit("model.html", "model.html", model=gather_model(gallery), layers=layers)
-    for layer in layers:
-        emit("layer.html", layer.href, layer=layer, layers=layers)
-    sample = int(gallery.parameters.get("faithfulness_sample", 0))
-    emit("reading.html", "reading.html", guide=gather_reading(gallery, pages, min(sample, len(pages))))
-    emit("report.html", "report.html", report=gather_report(gallery))
-    for page in pages:
-        emit("image.html", page.href, page=page)
-        if on_progress:
-            on_progress(1)
-

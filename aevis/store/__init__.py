@@ -1,0 +1,3 @@
+"""Where a build's numbers come from: the content-addressed cache, and the results that ask it
+before computing anything.
+"""

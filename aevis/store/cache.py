@@ -171,6 +171,11 @@ class ResultCache:
                 raise
         _link_or_copy(stored, target)
 
+    def has_picture(self, key: str, suffix: str) -> bool:
+        """Whether :meth:`picture` would find ``key`` (a ``suffix`` file) without drawing; always
+        False without a cache folder, where every picture is drawn."""
+        return self.root is not None and self._path("pictures", None, key, suffix).is_file()
+
     def _count(self, kind: str, hit: bool) -> None:
         with self._counting:
             (self.hits if hit else self.misses)[kind] += 1

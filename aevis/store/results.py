@@ -17,14 +17,15 @@ import numpy as np
 
 from aevis import faithfulness
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
+from aevis.latent import mosaic, quality
+from aevis.latent.clusters import CLUSTERS, kmeans_clusters
 from aevis.latent.map import TSNE_LIBRARY, tsne_map
 from aevis.latent.neighbours import nearest_neighbours
-from aevis.latent import mosaic, quality
-from aevis.network import activations, featurevis
-from aevis.store.cache import ResultCache, array_hash, make_key
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
+from aevis.network import activations, featurevis, morphs
+from aevis.store.cache import ResultCache, array_hash, make_key
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +132,17 @@ class Results:
         (a page's pictures need them, and those pictures are cached themselves)."""
         return self.ae.reconstruct(self.images[rows], self.batch_size)
 
+    def feature_maps(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Every convolution's and the code's activations for images ``rows`` (see
+        :func:`aevis.network.activations.feature_maps`): computed, never stored."""
+        return activations.feature_maps(self.ae, self.images[rows])
+
+    def morph_frames(self, rows: np.ndarray, partners: np.ndarray) -> np.ndarray:
+        """Decoded frames from each image's code to its partner's (see
+        :func:`aevis.network.morphs.morphs`): computed, never stored."""
+        codes = self._need_encoded().codes
+        return morphs.morphs(self.ae, codes[rows], codes[partners])
+
     def maps(self, rows: np.ndarray, method: str, target: str, options: dict,
              reference_rows: np.ndarray | None = None, kind: str | None = None) -> tuple[np.ndarray, list[str]]:
         """Heat-maps of images ``rows`` by ``method``, float32 (n, H, W), and their keys.
@@ -229,6 +241,17 @@ class Results:
             entry = {"cells": cells, "shape": np.array([columns, rows])}
             self.cache.put_arrays("mosaic", key, entry)
         return entry["cells"], int(entry["shape"][0]), int(entry["shape"][1])
+
+    def clusters(self, codes: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
+        """:func:`aevis.latent.clusters.kmeans_clusters` of ``codes`` (k = :data:`CLUSTERS`),
+        keyed by the codes and the seed."""
+        key = make_key("clusters", array_hash(codes), CLUSTERS, seed)
+        entry = self.cache.arrays("clusters", key)
+        if entry is None:
+            ids, count = kmeans_clusters(codes, CLUSTERS, seed)
+            entry = {"ids": ids, "count": np.array(count)}
+            self.cache.put_arrays("clusters", key, entry)
+        return entry["ids"], int(entry["count"])
 
     def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int) -> dict:
         """:func:`aevis.latent.quality.map_quality`, keyed by codes, positions, labels and seed."""

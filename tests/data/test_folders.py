@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.errors import AevisError
 from aevis.data.folders import find_image_files, load_image, read_image_folder
 from aevis.data.imageset import unique_slugs
+from aevis.errors import AevisError
 
 SHAPE = (8, 8, 3)
 RED = (200, 30, 40)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from aevis.draw import pictures
+from aevis.draw import sheets
 from aevis.latent.mosaic import grid_cells, grid_shape
 
 
@@ -51,7 +51,7 @@ def test_optimal_assignment_is_never_worse_than_the_fallback():
 def test_mosaic_picture_puts_each_thumbnail_in_its_cell():
     thumbnails = np.zeros((3, 4, 4, 3), np.float32)
     thumbnails[1, ..., 0] = 1.0  # the red one
-    picture = np.asarray(pictures.mosaic_picture(thumbnails, np.array([0, 3, 1]), columns=2, rows=2, cell=16))
+    picture = np.asarray(sheets.mosaic_picture(thumbnails, np.array([0, 3, 1]), columns=2, rows=2, cell=16))
     assert picture.shape == (32, 32, 3)
     np.testing.assert_array_equal(picture[20, 20], [255, 0, 0])  # cell 3: row 1, column 1
     np.testing.assert_array_equal(picture[4, 20], [0, 0, 0])  # cell 1 holds thumbnail 2

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
-import inspect
-
-from aevis.methods import explain
-from aevis.methods import METHODS, TARGET_METHODS
+from aevis.methods import METHODS, TARGET_METHODS, explain
 from aevis.methods.integrated_gradients import make_baseline
 from aevis.methods.occlusion import occlusion_geometry
 from aevis.methods.registry import REGISTRY

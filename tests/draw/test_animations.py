@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.draw import pictures
-from aevis.network import featurevis, morphs
+from aevis.draw import animations
 from aevis.model import wrap_autoencoder
+from aevis.network import featurevis, morphs
 from tests import models
 
 
@@ -33,8 +33,9 @@ def test_morph_ends_are_the_two_reconstructions(seed_ae):
 def test_morph_gif_has_the_stated_frames_and_size(tmp_path, seed_ae):
     images = models.random_images(2, 16, seed=7)
     frames = morphs.morphs(seed_ae, seed_ae.encode(images[:1]), seed_ae.encode(images[1:]))[0]
-    count, size = pictures.morph_gif(images[0], frames, images[1], tmp_path / "morph.gif")
+    count, size = animations.morph_gif(images[0], frames, images[1], tmp_path / "morph.gif")
     assert (count, size) == (2 * morphs.MORPH_STEPS - 2, (312, 118))
+    assert animations.morph_size() == size  # the size the page states
     with Image.open(tmp_path / "morph.gif") as gif:
         assert (gif.n_frames, gif.size) == (26, (312, 118))
         assert gif.info["loop"] == 0
@@ -43,8 +44,9 @@ def test_morph_gif_has_the_stated_frames_and_size(tmp_path, seed_ae):
 def test_sweep_gif_has_the_stated_frames_and_size(tmp_path):
     image = models.random_images(1, 16, seed=8)[0]
     heat = np.random.default_rng(9).normal(size=(16, 16)).astype(np.float32)
-    count, size = pictures.sweep_gif(image, heat, patch=2, stride=1, path=tmp_path / "sweep.gif")
-    assert (count, size) == (pictures.SWEEP_FRAMES, (274, 140))
+    count, size = animations.sweep_gif(image, heat, patch=2, stride=1, path=tmp_path / "sweep.gif")
+    assert (count, size) == (animations.SWEEP_FRAMES, (274, 140))
+    assert animations.sweep_size() == size  # the size the page states
     with Image.open(tmp_path / "sweep.gif") as gif:
         assert (gif.n_frames, gif.size) == (24, (274, 140))
         gif.seek(gif.n_frames - 1)

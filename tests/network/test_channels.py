@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from aevis.model import wrap_autoencoder
 from aevis.network import activations
 from aevis.network.channels import ChannelRanking, top_images
-from aevis.model import wrap_autoencoder
 from tests import models
 
 

@@ -136,8 +136,8 @@ def test_layers_inside_a_nested_model_can_be_named_by_name_or_path():
 
 
 def test_inner_layers_are_seen_by_the_strip_galleries_and_randomization():
+    from aevis.faithfulness.randomization import encoder_layers_top_down
     from aevis.network import activations
-    from aevis.faithfulness.checks import encoder_layers_top_down
 
     ae = wrap_autoencoder(user_models.nested_encoder_decoder())
     parts = {layer.name: layer.part for layer in activations.strip_layers(ae)}

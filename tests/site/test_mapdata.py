@@ -7,10 +7,14 @@ import pytest
 from PIL import Image
 
 from aevis import __version__
-from aevis.site import mapdata
+from aevis.draw import sheets
+from aevis.latent.clusters import kmeans_clusters
 from aevis.latent.neighbours import nearest_neighbours
 from aevis.latent.quality import map_quality
-from aevis.site.pages import _environment
+from aevis.site import mapdata
+from aevis.site.html import _environment
+from aevis.site.pictures import write_sprite_sheets
+from aevis.store.cache import ResultCache
 
 
 def _clusters(per_cluster=30, seed=0):
@@ -33,15 +37,19 @@ def _gathered(count=None, with_labels=True):
     hrefs = [f"images/image-{number}.html" if number % 2 == 0 else None for number in range(count)]
     neighbours, _ = nearest_neighbours(codes, 6)
     quality = map_quality(codes, positions, labels if with_labels else None)
-    data = mapdata.gather_map_data(names, slugs, hrefs, positions, codes, np.linspace(0, 1, count), neighbours,
-                                   labels=labels if with_labels else None, quality=quality, clusters=4)
+    clusters, _ = kmeans_clusters(codes, 4, seed=0)
+    data = mapdata.gather_map_data(names, slugs, hrefs, positions, clusters, np.linspace(0, 1, count), neighbours,
+                                   labels=labels if with_labels else None, quality=quality)
     return data, names
 
 
 def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
     data, names = _gathered()
     thumbnails = np.random.default_rng(1).random((len(names), 16, 16, 3)).astype(np.float32)
-    written = mapdata.write_map_assets(tmp_path, data, thumbnails)
+    cache = ResultCache(None)
+    write_sprite_sheets(thumbnails, [str(number) for number in range(len(names))], tmp_path, cache)
+    script = mapdata.write_map_script(tmp_path, data)
+    assert script == tmp_path / "assets" / "map-data.js"
     payload = mapdata.read_map_script(tmp_path / "assets" / "map-data.js")
     points = payload["points"]
     assert [point["name"] for point in points] == names  # every image, once, in manifest order
@@ -61,13 +69,15 @@ def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
     row, column = divmod(index % payload["perSheet"], columns)
     tile = sheet[row * cell : (row + 1) * cell, column * cell : (column + 1) * cell]
     assert abs(tile.mean() - thumbnails[index].mean()) < 0.01
-    assert len(written) == len(payload["sheets"]) + 1
+    assert cache.misses["picture"] == len(payload["sheets"])
+    assert sorted(path.name for path in (tmp_path / "media").iterdir()) == [
+        f"sprites-{number}.png" for number in range(len(payload["sheets"]))]
 
 
 def test_sprite_sheets_stay_within_2048_pixels():
-    assert mapdata.sprite_layout(10_000) == (64, 3)
-    assert mapdata.sprite_layout(320) == (18, 1)
-    assert mapdata.SHEET_MAX * mapdata.SPRITE_CELL <= 2048
+    assert sheets.sprite_layout(10_000) == (64, 3)
+    assert sheets.sprite_layout(320) == (18, 1)
+    assert sheets.SHEET_MAX * sheets.SPRITE_CELL <= 2048
 
 
 def test_map_quality_on_separated_clusters():

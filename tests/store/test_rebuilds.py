@@ -12,11 +12,12 @@ import pytest
 from PIL import Image
 
 import aevis.build as build_module
-from aevis.site import pages as site_module
 from aevis.build import build
-from aevis.store.cache import ResultCache, make_key
 from aevis.config import BuildConfig
+from aevis.draw import colour
 from aevis.model import Autoencoder
+from aevis.site import html, pictures
+from aevis.store.cache import ResultCache, make_key
 from tests.conftest import TINY_BUILD
 from tests.models import tiny_seed
 
@@ -78,7 +79,7 @@ def test_unchanged_rebuild_computes_nothing_and_gives_the_same_site(tiny_site, t
     for computation in ("aevis.store.results.explain", "aevis.network.activations.feature_maps", "aevis.store.results.tsne_map",
                         "aevis.store.results.nearest_neighbours", "aevis.network.featurevis.visualize", "aevis.network.morphs.morphs",
                         "aevis.faithfulness.faithfulness", "aevis.store.results.randomization_cascade",
-                        "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality", "aevis.draw.render.overlay"):
+                        "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality", "aevis.draw.colour.overlay"):
         monkeypatch.setattr(computation, _must_not_run)
     monkeypatch.setattr(Autoencoder, "encode", _must_not_run)
     monkeypatch.setattr(Autoencoder, "reconstruct", _must_not_run)
@@ -124,10 +125,10 @@ def test_changing_one_option_recomputes_only_that_methods_maps(tiny_site, tmp_pa
 def test_template_change_renders_pages_again_and_computes_nothing(tiny_site, tmp_path, monkeypatch):
     config, _ = tiny_site
     templates = tmp_path / "templates"
-    shutil.copytree(site_module.TEMPLATES, templates)
+    shutil.copytree(html.TEMPLATES, templates)
     page = templates / "image.html"
     page.write_text(page.read_text().replace("{% block main %}", "{% block main %}\n<p>A new line.</p>", 1))
-    monkeypatch.setattr(site_module, "TEMPLATES", templates)
+    monkeypatch.setattr(html, "TEMPLATES", templates)
     out = tmp_path / "restyled"
     cache = _build(BuildConfig(out=out, cache_dir=config.cache_dir, **TINY_BUILD))
     assert sum(cache.misses.values()) == 0
@@ -203,12 +204,12 @@ def test_changing_one_image_recomputes_that_image_only(model_file, tmp_path):
 
 def test_error_scale_survives_a_small_change_in_one_image():
     errors = np.linspace(0.0, 0.01234, 100 * 64).reshape(100, 8, 8)  # 99th percentile 0.012217…
-    assert site_module.error_scale(errors) == 0.013  # rounded up, so nothing is clipped
+    assert pictures.error_scale(errors) == 0.013  # rounded up, so nothing is clipped
     changed = errors.copy()
     changed[-1] *= 1.02  # the worst image a little worse: the percentile moves, the scale does not
-    assert site_module.render.robust_upper(changed) != site_module.render.robust_upper(errors)
-    assert site_module.error_scale(changed) == 0.013
-    assert site_module.error_scale(np.full((2, 4, 4), 250.0)) == 250.0
+    assert colour.robust_upper(changed) != colour.robust_upper(errors)
+    assert pictures.error_scale(changed) == 0.013
+    assert pictures.error_scale(np.full((2, 4, 4), 250.0)) == 250.0
 
 
 def test_cache_keys_follow_content_and_pictures_are_never_rewritten(tmp_path):

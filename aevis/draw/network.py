@@ -1,0 +1,168 @@
+"""Pictures of the inside of the network: activation grids, the layer strip, channel-gallery
+tiles and feature visualizations.
+
+Arrays in, Pillow images out; nothing here runs the model. Tile sizes are the constants below.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from aevis.draw.colour import (
+    ACTIVATION_COLOURMAP,
+    GRID_NORMALISATION,
+    colour_activations,
+    colourise,
+)
+from aevis.draw.pixels import BACKGROUND, GAP, INK, OUTLINE, font, square
+from aevis.network.activations import STRONGEST, LayerInfo, strongest_channels
+
+GRID_CELL = 48
+"""Smallest side, in pixels, of one channel's tile in an activation grid (maps are enlarged by
+a whole factor to reach it, pixels kept sharp)."""
+STRIP_TILE = 56
+"""Side, in pixels, of each picture in the layer strip."""
+STRIP_ARROW = 18
+"""Width, in pixels, of the space between two columns of the layer strip, where its arrow is."""
+
+
+def activation_grid(maps: np.ndarray, title: str, normalisation: str = GRID_NORMALISATION) -> Image.Image:
+    """Every channel of one image's (h, w, C) feature map, numbered, under a title.
+
+    ⌈√C⌉ columns; each map enlarged by a whole factor to at least :data:`GRID_CELL` pixels
+    (maps over twice that are shrunk to it). See :data:`aevis.draw.colour.NORMALISATION_WORDS`
+    for the colours.
+    """
+    maps = np.asarray(maps, np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f"Expected one image's (height, width, channels) map, got shape {maps.shape}.")
+    height, width, count = maps.shape
+    factor = max(1, math.ceil(GRID_CELL / max(height, width)))
+    shrink = max(height, width) > 2 * GRID_CELL
+    cell_w, cell_h = (GRID_CELL, GRID_CELL) if shrink else (width * factor, height * factor)
+    columns = math.ceil(math.sqrt(count))
+    tiles = np.round(colour_activations(maps, normalisation) * 255).astype(np.uint8)  # (C, h, w, 3)
+    if shrink:
+        tiles = np.stack([np.asarray(Image.fromarray(tile).resize((cell_w, cell_h), Image.Resampling.BOX))
+                          for tile in tiles])
+    else:
+        tiles = tiles.repeat(factor, axis=1).repeat(factor, axis=2)
+    sheet = np.array(_grid_frame(count, columns, cell_w, cell_h, title))
+    for channel in range(count):
+        left, top = _grid_origin(channel, columns, cell_w, cell_h)
+        sheet[top : top + cell_h, left : left + cell_w] = tiles[channel]
+    return Image.fromarray(sheet)
+
+
+_GRID_GAP, _GRID_LABEL, _GRID_TITLE = 3, 13, 24
+
+
+def _grid_origin(channel: int, columns: int, cell_w: int, cell_h: int) -> tuple[int, int]:
+    row, column = divmod(channel, columns)
+    return _GRID_GAP + column * (cell_w + _GRID_GAP), _GRID_TITLE + row * (cell_h + _GRID_LABEL + _GRID_GAP)
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_frame(count: int, columns: int, cell_w: int, cell_h: int, title: str) -> Image.Image:
+    """The white sheet with the title and channel numbers: the same for every image of a layer."""
+    rows = math.ceil(count / columns)
+    size = (columns * (cell_w + _GRID_GAP) + _GRID_GAP, _GRID_TITLE + rows * (cell_h + _GRID_LABEL + _GRID_GAP))
+    frame = Image.new("RGB", size, BACKGROUND)
+    draw = ImageDraw.Draw(frame)
+    draw.text((_GRID_GAP, _GRID_TITLE // 2), title, fill=INK, font=font(13), anchor="lm")
+    small = font(10)
+    for channel in range(count):
+        left, top = _grid_origin(channel, columns, cell_w, cell_h)
+        draw.text((left + cell_w / 2, top + cell_h + _GRID_LABEL / 2), str(channel), fill=INK, font=small, anchor="mm")
+    return frame
+
+
+def layer_strip(image: np.ndarray, reconstruction: np.ndarray, layers: list[LayerInfo],
+                maps: dict[str, np.ndarray], strongest: int = STRONGEST) -> Image.Image:
+    """The journey of one image: input → each layer's strongest channels → reconstruction.
+
+    Args:
+        image, reconstruction: (H, W, C) in [0, 1].
+        layers: the layers in model order (encoder, bottleneck, decoder), e.g.
+            ``conv_layers(ae)`` with the bottleneck put in its place.
+        maps: layer name -> this image's (h, w, channels) map, or (units,) for a flat layer.
+        strongest: channels per layer, highest mean activation first (each on its own scale).
+
+    A flat (Dense) bottleneck is drawn as its units laid out in a square, one colour per unit.
+    """
+    columns: list[tuple[str, list[Image.Image]]] = [("input", [square(image, STRIP_TILE)])]
+    for layer in layers:
+        values = np.asarray(maps[layer.name], np.float32)
+        if values.ndim == 3:
+            picked = strongest_channels(values, strongest)
+            coloured = colour_activations(values[..., picked], "channel")
+            tiles = [square(tile, STRIP_TILE) for tile in coloured]
+            caption = f"{layer.name}\n{values.shape[0]}x{values.shape[1]}x{values.shape[2]}"
+        else:
+            flat = values.reshape(-1)
+            side = math.ceil(math.sqrt(flat.size))
+            grid = np.full(side * side, np.nan, np.float32)
+            grid[: flat.size] = flat
+            low, high = float(np.nanmin(grid)), float(np.nanmax(grid))
+            rgb = colourise(np.nan_to_num(grid, nan=low).reshape(side, side), low, high, ACTIVATION_COLOURMAP)
+            tiles = [square(rgb, STRIP_TILE)]
+            caption = f"{layer.name}\n{flat.size} units"
+        if layer.part == "bottleneck":
+            caption = "code: " + caption
+        columns.append((caption, tiles))
+    columns.append(("reconstruction", [square(reconstruction, STRIP_TILE)]))
+
+    arrow = STRIP_ARROW
+    label_h = 30
+    tallest = max(len(tiles) for _, tiles in columns)
+    width = len(columns) * STRIP_TILE + (len(columns) - 1) * arrow + 2 * GAP
+    height = tallest * (STRIP_TILE + 3) + label_h + 2 * GAP
+    sheet = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    caption_font = font(10)
+    middle = GAP + (tallest * (STRIP_TILE + 3)) / 2
+    for number, (caption, tiles) in enumerate(columns):
+        left = GAP + number * (STRIP_TILE + arrow)
+        top = GAP + (tallest - len(tiles)) * (STRIP_TILE + 3) / 2
+        for tile in tiles:
+            sheet.paste(tile, (left, int(top)))
+            top += STRIP_TILE + 3
+        draw.multiline_text((left + STRIP_TILE / 2, GAP + tallest * (STRIP_TILE + 3) + label_h / 2), caption,
+                            fill=INK, font=caption_font, anchor="mm", align="center")
+        if number + 1 < len(columns):
+            _arrow(draw, left + STRIP_TILE + 3, left + STRIP_TILE + arrow - 3, middle)
+    return sheet
+
+
+def _arrow(draw: ImageDraw.ImageDraw, start: float, end: float, y: float) -> None:
+    """A small right-pointing arrow (the default font has no arrow glyph)."""
+    draw.line((start, y, end - 4, y), fill=INK, width=2)
+    draw.polygon(((end - 5, y - 4), (end, y), (end - 5, y + 4)), fill=INK)
+
+
+def channel_tile(image: np.ndarray, box: tuple[int, int, int, int] | None, size: int = 96) -> Image.Image:
+    """An image enlarged to ``size`` pixels with its most-activating region outlined (yellow on black).
+
+    ``box`` is (top, left, bottom, right) in input pixels, bottom/right exclusive, as
+    :func:`aevis.network.activations.outline_box` gives it; None draws no box.
+    """
+    picture = square(image, size)
+    if box is not None:
+        height, width = image.shape[:2]
+        top, left, bottom, right = box
+        sy, sx = size / height, size / width
+        draw = ImageDraw.Draw(picture)
+        x0, y0, x1, y1 = left * sx, top * sy, right * sx - 1, bottom * sy - 1
+        # Black, yellow (2 px), black: readable on light and dark images alike.
+        draw.rectangle((x0, y0, x1, y1), outline=(0, 0, 0), width=4)
+        draw.rectangle((x0 + 1, y0 + 1, x1 - 1, y1 - 1), outline=OUTLINE, width=2)
+    return picture
+
+
+def feature_picture(image: np.ndarray, size: int = 128) -> Image.Image:
+    """A feature-visualization image enlarged to ``size`` pixels (smoothly: it has no true pixels)."""
+    return square(image, size, Image.Resampling.BICUBIC)
