@@ -115,7 +115,8 @@ def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder,
         stages.log(f"Reused the trained model from the cache ({trained.path}).")
     ae = load_autoencoder(trained.path, bottleneck=config.bottleneck, input_scale="0-1")
     ae = ae.with_scales(PixelScales(), "the seed autoencoder is trained here on them")
-    source = f"the seed autoencoder, trained here for {config.epochs} epochs on these images"
+    epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
+    source = f"the seed autoencoder, trained here for {epochs} on these images"
     return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
 
 

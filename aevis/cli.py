@@ -8,6 +8,7 @@ from pathlib import Path
 
 from aevis.config import BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
 from aevis.methods.registry import REGISTRY, TARGET_METHODS, TARGET_NAMES
+from aevis.site import urls
 
 
 def parser() -> argparse.ArgumentParser:
@@ -121,14 +122,14 @@ def report_summary(gallery, out: Path, shown: int = 10) -> str:
     imageset = gallery.imageset
     lines = [
         f"\nBuilt {len(gallery)} images ({int(gallery.with_page.sum())} with pages) into {out}/ "
-        f"— open {out}/index.html",
+        f"— open {out / urls.INDEX}",
     ]
     if imageset.rejected:
         lines.append(f"Skipped {len(imageset.rejected)} file(s):")
         lines += [f"  {reject.path}: {reject.reason}" for reject in imageset.rejected[:shown]]
         if len(imageset.rejected) > shown:
-            lines.append(f"  … and {len(imageset.rejected) - shown} more (see {out}/report.html)")
+            lines.append(f"  … and {len(imageset.rejected) - shown} more (see {out / urls.REPORT})")
     if gallery.flags:
-        lines.append(f"Flagged {len(gallery.flags)} image(s) with NaN or infinite values (see {out}/report.html).")
+        lines.append(f"Flagged {len(gallery.flags)} image(s) with NaN or infinite values (see {out / urls.REPORT}).")
     lines += [f"Warning: {warning}" for warning in gallery.warnings]
     return "\n".join(lines)

@@ -32,6 +32,12 @@ def quadrant_ae():
     return wrap_autoencoder(models.top_left_reader())
 
 
+@pytest.fixture(scope="session")
+def colour_ae():
+    """8x8x3; channel k of 'colour' and of the code 'encoded' (2x2 max-pooled) is colour k's
+    brightness, and the reconstruction is the code upsampled: every result is known on paper."""
+    return wrap_autoencoder(models.colour_channels())
+
 
 TINY_BUILD = dict(count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
 """A whole gallery build in a few seconds: 12 shapes of 16x16, a toy seed model, one epoch."""

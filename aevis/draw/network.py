@@ -1,5 +1,5 @@
-"""Pictures of the inside of the network: activation grids, the layer strip, channel-gallery
-tiles and feature visualizations.
+"""Pictures of the inside of the network: activation grids, the layer strip and feature
+visualizations.
 
 Arrays in, Pillow images out; nothing here runs the model. Tile sizes are the constants below.
 """
@@ -18,7 +18,7 @@ from aevis.draw.colour import (
     colour_activations,
     colourise,
 )
-from aevis.draw.pixels import BACKGROUND, GAP, INK, OUTLINE, font, square
+from aevis.draw.pixels import BACKGROUND, GAP, INK, font, square
 from aevis.network.activations import STRONGEST, LayerInfo, strongest_channels
 
 GRID_CELL = 48
@@ -142,25 +142,6 @@ def _arrow(draw: ImageDraw.ImageDraw, start: float, end: float, y: float) -> Non
     """A small right-pointing arrow (the default font has no arrow glyph)."""
     draw.line((start, y, end - 4, y), fill=INK, width=2)
     draw.polygon(((end - 5, y - 4), (end, y), (end - 5, y + 4)), fill=INK)
-
-
-def channel_tile(image: np.ndarray, box: tuple[int, int, int, int] | None, size: int = 96) -> Image.Image:
-    """An image enlarged to ``size`` pixels with its most-activating region outlined (yellow on black).
-
-    ``box`` is (top, left, bottom, right) in input pixels, bottom/right exclusive, as
-    :func:`aevis.network.activations.outline_box` gives it; None draws no box.
-    """
-    picture = square(image, size)
-    if box is not None:
-        height, width = image.shape[:2]
-        top, left, bottom, right = box
-        sy, sx = size / height, size / width
-        draw = ImageDraw.Draw(picture)
-        x0, y0, x1, y1 = left * sx, top * sy, right * sx - 1, bottom * sy - 1
-        # Black, yellow (2 px), black: readable on light and dark images alike.
-        draw.rectangle((x0, y0, x1, y1), outline=(0, 0, 0), width=4)
-        draw.rectangle((x0 + 1, y0 + 1, x1 - 1, y1 - 1), outline=OUTLINE, width=2)
-    return picture
 
 
 def feature_picture(image: np.ndarray, size: int = 128) -> Image.Image:

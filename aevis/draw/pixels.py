@@ -53,5 +53,6 @@ def save_png(image: np.ndarray, path: Path) -> None:
 
 def write_png(picture: Image.Image, path: Path) -> None:
     """Save a drawn picture as a 256-colour PNG: grids and strips hold a colour map and grey
-    text, so nothing visible is lost, and it writes twice as fast at a third of the size."""
+    text, which 256 colours render within a few levels (white may come out as 254), and it
+    writes twice as fast at a third of the size."""
     picture.quantize(256, method=Image.Quantize.FASTOCTREE).save(path)

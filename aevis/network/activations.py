@@ -3,8 +3,10 @@ channel fires most.
 
 All convolutions (``Conv2D`` and ``Conv2DTranspose``) of the whole autoencoder are read in one
 pass of one compiled multi-output model, encoder and decoder alike, since they share one graph.
-Work in chunks: :func:`feature_maps` holds every layer for the images it is given only, and
-:func:`channel_rankings` streams over any number of images keeping just the winners.
+Work in chunks: :func:`feature_maps` holds every layer for the images it is given only; what a
+channel gallery needs of each image is boiled down to :func:`channel_means` and
+:func:`argmax_cells` (kept per image by :meth:`aevis.store.results.Results.encode`, ranked by
+:func:`aevis.network.insides.rank_channels`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import keras
 import numpy as np
 
 from aevis import backend
-from aevis.network.channels import ChannelRanking
 
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 STRONGEST = 3
@@ -198,24 +199,3 @@ def strongest_channels(maps: np.ndarray, count: int = STRONGEST) -> np.ndarray:
     means = np.asarray(maps, np.float32).reshape(-1, maps.shape[-1]).mean(axis=0)
     return np.argsort(-means, kind="stable")[:count]
 
-
-def channel_rankings(ae, images: np.ndarray, k: int = 8, batch_size: int = 32,
-                     on_progress=None) -> dict[str, ChannelRanking]:
-    """For every gallery layer (:func:`gallery_layers`), each channel's ``k`` top images.
-
-    Streams over ``images`` ``batch_size`` at a time and keeps only the winners, so memory
-    does not grow with the number of images. Images are ranked by mean activation; ties go to
-    the lower index. The returned rankings carry each winner's strongest cell (for
-    :func:`outline_box`); flat (Dense) bottlenecks have no cells.
-    """
-    layers = gallery_layers(ae)
-    rankings = {layer.name: ChannelRanking(layer.channels, k) for layer in layers}
-    for start in range(0, len(images), batch_size):
-        chunk = images[start : start + batch_size]
-        maps = feature_maps(ae, chunk, layers, batch_size)
-        for layer in layers:
-            values = maps[layer.name]
-            rankings[layer.name].add(channel_means(values), start, argmax_cells(values))
-        if on_progress:
-            on_progress(len(chunk))
-    return rankings

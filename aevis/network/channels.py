@@ -1,8 +1,7 @@
 """Which images make each channel fire most: the "dataset examples" of a channel gallery.
 
-Pure NumPy. :func:`top_images` ranks a whole (N, channels) matrix at once;
-:class:`ChannelRanking` does the same chunk by chunk, so the set never has to fit in memory,
-and gives the same answer whatever the chunk size.
+Pure NumPy. :class:`ChannelRanking` ranks (N, channels) values chunk by chunk, so the set never
+has to fit in memory, and gives the same answer whatever the chunk size.
 """
 
 from __future__ import annotations
@@ -11,22 +10,6 @@ import numpy as np
 
 TOP_IMAGES = 8
 """Images shown per channel."""
-
-
-def top_images(values: np.ndarray, k: int = TOP_IMAGES) -> tuple[np.ndarray, np.ndarray]:
-    """Each channel's ``k`` highest-valued images.
-
-    Args:
-        values: (N, channels), e.g. each image's mean activation per channel.
-        k: images per channel; fewer when there are fewer images.
-
-    Returns:
-        ``(indices, values)``, both (channels, min(k, N)), highest first; ties go to the lower
-        image index.
-    """
-    ranking = ChannelRanking(np.shape(values)[1], k)
-    ranking.add(values, 0)
-    return ranking.indices, ranking.values
 
 
 class ChannelRanking:

@@ -70,15 +70,6 @@ def visualize(ae, channels, steps: int = VIS_STEPS, seed: int = 0, step_size: fl
     return images
 
 
-def channel_response(ae, images: np.ndarray, channels) -> np.ndarray:
-    """float32 (K,): mean activation of ``channels[k]`` for ``images[k]`` (to check the ascent worked)."""
-    selector = np.eye(_code_channels(ae), dtype=np.float32)[np.asarray(channels, np.int64)]
-    spec, encoder = ae.input_spec, ae.encoder
-    code = backend.to_numpy(encoder(spec.to_model(np.asarray(images, np.float32)), training=False))
-    per_channel = code.reshape(len(code), -1, code.shape[-1]).mean(axis=1) if code.ndim > 2 else code
-    return (per_channel * selector).sum(axis=1).astype(np.float32)
-
-
 def _code_channels(ae) -> int:
     return int(ae.encoder.output.shape[-1])
 

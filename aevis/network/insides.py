@@ -13,10 +13,7 @@ import numpy as np
 from aevis.latent.neighbours import finite_codes
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis
-from aevis.network.channels import ChannelRanking
-
-GALLERY_SIZE = 8
-"""Images shown per channel in a channel gallery."""
+from aevis.network.channels import TOP_IMAGES, ChannelRanking
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +39,7 @@ class Insides:
     cluster_count: int
 
 
-def rank_channels(encoded, k: int = GALLERY_SIZE, chunk: int = 1024) -> dict[str, ChannelRanking]:
+def rank_channels(encoded, k: int = TOP_IMAGES, chunk: int = 1024) -> dict[str, ChannelRanking]:
     """Each gallery layer's channels' top ``k`` images, from every image's channel means
     (:class:`aevis.store.results.Encoded`), merged ``chunk`` images at a time."""
     rankings = {}

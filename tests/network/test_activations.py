@@ -3,9 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from PIL import Image
 
-from aevis.draw import network
 from aevis.model import wrap_autoencoder
 from aevis.network import activations
 from tests import models
@@ -61,32 +59,3 @@ def test_unknown_layer_is_named_in_the_error(seed_ae):
     with pytest.raises(ValueError, match="'nope'"):
         activations.feature_maps(seed_ae, models.random_images(1, 16), ["nope"])
 
-
-def test_activation_grid_numbers_every_channel_and_states_its_size():
-    maps = np.random.default_rng(0).random((8, 8, 10)).astype(np.float32)
-    grid = network.activation_grid(maps, "conv · 10 channels", normalisation="channel")
-    columns, rows, cell = 4, 3, 48  # ⌈√10⌉ columns, 8-px maps enlarged 6x
-    assert grid.size == (columns * (cell + 3) + 3, 24 + rows * (cell + 13 + 3))
-    with pytest.raises(ValueError, match="normalisation"):
-        network.activation_grid(maps, "x", normalisation="global")
-
-
-def test_layer_strip_runs_from_input_to_reconstruction(seed_ae):
-    images = models.random_images(1, 16, seed=5)
-    maps = activations.feature_maps(seed_ae, images)
-    layers = activations.strip_layers(seed_ae)
-    assert [layer.name for layer in layers][3:6] == ["conv_3_e", "encoded", "conv_0_d"]
-    strip = network.layer_strip(images[0], seed_ae.reconstruct(images)[0], layers,
-                                 {name: value[0] for name, value in maps.items()})
-    columns = len(layers) + 2
-    assert strip.width == columns * network.STRIP_TILE + (columns - 1) * 18 + 12
-
-
-def test_channel_tile_outlines_the_box_where_it_was_asked():
-    image = np.full((8, 8, 3), 0.5, np.float32)
-    tile = np.asarray(network.channel_tile(image, (4, 2, 6, 4), size=96))
-    yellow = np.all(tile == (255, 214, 10), axis=-1)
-    rows, cols = np.nonzero(yellow)
-    # The box spans pixels 4..5 and 2..3 of 8: 48..71 and 24..47 of 96; the yellow line is inset by 1.
-    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (49, 70, 25, 46)
-    assert isinstance(network.channel_tile(image, None), Image.Image)

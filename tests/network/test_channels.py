@@ -1,18 +1,15 @@
-"""Channel-gallery ranking: exact top images for a model whose channels are known colours."""
+"""Channel-gallery ranking: exact top images for a model whose channels are known colours,
+ranked the way the build ranks them (per-image channel means from ``Results.encode``, merged by
+``rank_channels``)."""
 
 import numpy as np
 import pytest
 
-from aevis.model import wrap_autoencoder
 from aevis.network import activations
-from aevis.network.channels import ChannelRanking, top_images
-from tests import models
-
-
-@pytest.fixture(scope="module")
-def colour_ae():
-    """8x8x3; channel k of 'colour' and of the code 'encoded' is colour k's brightness."""
-    return wrap_autoencoder(models.colour_channels())
+from aevis.network.channels import ChannelRanking
+from aevis.network.insides import rank_channels
+from aevis.store.cache import ResultCache
+from aevis.store.results import Results
 
 
 def _flat_colours(colours):
@@ -20,11 +17,18 @@ def _flat_colours(colours):
     return np.broadcast_to(np.asarray(colours, np.float32)[:, None, None, :], (len(colours), 8, 8, 3)).copy()
 
 
-def test_top_images_ranks_by_value_and_breaks_ties_to_the_lower_index():
+def _ranked(ae, images, k, batch_size=32, chunk=1024):
+    """The build's path: every image encoded once (no cache), then each layer's channels ranked."""
+    return rank_channels(Results(ae, images, ResultCache(None), batch_size).encode(), k=k, chunk=chunk)
+
+
+def test_ranking_orders_by_value_and_breaks_ties_to_the_lower_index():
     values = np.array([[1.0, 5.0], [3.0, 5.0], [3.0, 0.0], [2.0, 7.0]], np.float32)
-    indices, top = top_images(values, k=3)
-    np.testing.assert_array_equal(indices, [[1, 2, 3], [3, 0, 1]])
-    np.testing.assert_array_equal(top, [[3.0, 3.0, 2.0], [7.0, 5.0, 5.0]])
+    ranking = ChannelRanking(2, k=3)
+    ranking.add(values, 0)
+    np.testing.assert_array_equal(ranking.indices, [[1, 2, 3], [3, 0, 1]])
+    np.testing.assert_array_equal(ranking.values, [[3.0, 3.0, 2.0], [7.0, 5.0, 5.0]])
+    assert ranking.cells is None
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 40])
@@ -56,7 +60,9 @@ def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(col
     images = _flat_colours(colours)
     layers = activations.gallery_layers(colour_ae)
     assert [(layer.name, layer.part) for layer in layers] == [("colour", "encoder"), ("encoded", "bottleneck")]
-    rankings = activations.channel_rankings(colour_ae, images, k=8, batch_size=5)
+    # Encoded 5 at a time, merged 5 at a time: the chunks must not change the winners.
+    rankings = _ranked(colour_ae, images, k=8, batch_size=5, chunk=5)
+    assert set(rankings) == {"colour", "encoded"}
     for name in ("colour", "encoded"):
         for channel in range(3):
             expected = np.argsort(-colours[:, channel], kind="stable")[:8]
@@ -67,7 +73,7 @@ def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(col
 def test_outline_box_surrounds_the_one_bright_spot(colour_ae):
     image = np.zeros((1, 8, 8, 3), np.float32)
     image[0, 5, 2, 1] = 1.0  # one green pixel at row 5, column 2
-    rankings = activations.channel_rankings(colour_ae, image, k=1)
+    rankings = _ranked(colour_ae, image, k=1)
     for layer in activations.gallery_layers(colour_ae):
         cell = rankings[layer.name].cells[1, 0]
         top, left, bottom, right = activations.outline_box(cell, layer, (8, 8))

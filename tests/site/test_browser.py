@@ -11,7 +11,11 @@ import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pytest
+from PIL import Image
+
+from aevis.site import urls
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -92,6 +96,24 @@ class PageWatch:
                }))"""
         )
 
+    def unloaded_pictures(self) -> list[str]:
+        """The address of every picture on the page that did not load (it has no natural width)."""
+        return self.page.evaluate(
+            "() => [...document.images].filter(img => !(img.naturalWidth > 0)).map(img => img.src)"
+        )
+
+    def drawn_at(self, selector: str) -> list[tuple[str | None, tuple[int, int, int, int]]]:
+        """(src as written, (left, top, right, bottom) on the whole page) of every element the
+        selector finds: where a full-page screenshot shows it."""
+        return [(src, tuple(box)) for src, box in self.page.evaluate(
+            """selector => [...document.querySelectorAll(selector)].map(element => {
+                   const r = element.getBoundingClientRect();
+                   return [element.getAttribute("src"), [r.left + scrollX, r.top + scrollY, r.right + scrollX,
+                                                         r.bottom + scrollY].map(Math.round)];
+               })""",
+            selector,
+        )]
+
     def close(self) -> None:
         self.context.close()
 
@@ -108,9 +130,7 @@ def test_every_page_loads_cleanly_with_all_pictures_and_links(browser, base_url,
     try:
         for relative in _site_pages(tiny_site):
             watch.open(base_url + relative)
-            broken = watch.page.evaluate(
-                "() => [...document.images].filter(img => !(img.naturalWidth > 0)).map(img => img.src)"
-            )
+            broken = watch.unloaded_pictures()
             assert broken == [], f"{relative}: pictures that did not load: {broken}"
             for href in watch.page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)"):
                 parsed = urlparse(href)
@@ -190,17 +210,55 @@ def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(browser, tiny_si
         watch.close()
 
 
+def _shows_picture(shot: np.ndarray, box: tuple[int, int, int, int], picture: Path) -> None:
+    """The screenshot shows ``picture`` where the page put it: the file's colours, pixel for pixel
+    (the file scaled to the box), so a varied picture is not a blank patch of the page."""
+    left, top, right, bottom = box
+    shown = shot[top:bottom, left:right].astype(np.int16)
+    assert shown.shape[0] > 20 and shown.shape[1] > 20, f"{picture.name} is drawn at {box}"
+    with Image.open(picture) as stored:
+        expected = np.asarray(stored.convert("RGB").resize(shown.shape[1::-1], Image.Resampling.BILINEAR))
+    if expected.reshape(-1, 3).std(axis=0).max() > 8:
+        assert shown.reshape(-1, 3).std(axis=0).max() > 8, f"{picture.name}: a flat patch where the picture should be"
+    difference = np.abs(shown - expected).mean()
+    assert difference < 10, f"{picture.name}: the screenshot differs from the file by {difference:.1f} levels"
+
+
 def test_screenshots_for_the_record(browser, tiny_site):
-    """Index, one image page and the map, saved as test artifacts (and the README picture)."""
-    site = tiny_site[0].out
+    """Index, one image page and the map, saved as test artifacts (and the README picture), and
+    each checked for what it is for: the mosaic and thumbnails on the index, the image with its
+    reconstruction, error and heat-maps on the image page, thumbnails on the map's canvas."""
+    config, gallery = tiny_site
+    site, slug = config.out, gallery.slugs[0]
+    image_page = urls.image_page(slug)
+    shown_pictures = {
+        "index": [urls.MOSAIC, *(urls.thumbnail(other) for other in gallery.slugs)],
+        "image": [urls.thumbnail(slug), urls.media(slug, "reconstruction"), urls.media(slug, "error"),
+                  *(urls.media(slug, method) for method in gallery.explanations.methods)],
+        "map": [],
+    }
     ARTIFACTS.mkdir(exist_ok=True)
     watch = PageWatch(browser, width=1100, height=900)
     try:
-        for name, relative in [("index", "index.html"), ("image", f"images/{tiny_site[1].slugs[0]}.html"),
-                               ("map", "map.html")]:
+        for name, relative in [("index", urls.INDEX), ("image", image_page), ("map", urls.MAP)]:
             watch.open((site / relative).resolve().as_uri())
+            assert watch.unloaded_pictures() == [], name
             path = ARTIFACTS / f"{name}.png"
             watch.page.screenshot(path=str(path), full_page=True)
-            assert path.stat().st_size > 10_000
+            with Image.open(path) as screenshot:
+                shot = np.asarray(screenshot.convert("RGB"))
+            drawn = dict(watch.drawn_at("img"))
+            root = urls.root_of(relative)
+            for picture in shown_pictures[name]:
+                assert root + picture in drawn, f"{name}: {picture} is not on the page"
+                _shows_picture(shot, drawn[root + picture], site / picture)
+            assert watch.problems == [], f"{name}: {watch.problems}"
+        # The map's canvas (the page last shot) holds the thumbnails: thousands of colours on
+        # its plain background, where a blank canvas has one and dots a handful.
+        [(_, (left, top, right, bottom))] = watch.drawn_at(".map-canvas")
+        canvas = shot[top:bottom, left:right].reshape(-1, 3)
+        colours, counts = np.unique(canvas, axis=0, return_counts=True)
+        assert len(colours) > 1000, f"the map canvas shows only {len(colours)} colours"
+        assert 1 - counts.max() / counts.sum() > 0.02, "the map canvas is nearly all background"
     finally:
         watch.close()
