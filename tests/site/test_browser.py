@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from aevis.site import urls
+from tests.conftest import TINY_BUILD
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -114,8 +115,58 @@ class PageWatch:
             selector,
         )]
 
+    def wider_than_the_screen(self) -> list[str]:
+        """Open every <details>, then name each element or run of text drawn past the window's
+        right edge (beyond what a scrolling or clipping box around it hides) and by how many
+        pixels; only the outermost of nested offenders."""
+        return self.page.evaluate(_WIDER_THAN_THE_SCREEN)
+
     def close(self) -> None:
         self.context.close()
+
+
+_WIDER_THAN_THE_SCREEN = """() => {
+    for (const details of document.querySelectorAll("details")) details.open = true;
+    const screen = window.innerWidth;
+    // The right edge as drawn: a box with overflow other than visible (a table wrapper that
+    // scrolls by itself) hides what sticks out of it, so only its own edge counts.
+    const drawnRight = (box, parent) => {
+        let right = box.right + scrollX;
+        for (; parent && parent !== document.body; parent = parent.parentElement) {
+            if (getComputedStyle(parent).overflowX !== "visible") {
+                right = Math.min(right, parent.getBoundingClientRect().right + scrollX);
+            }
+        }
+        return right;
+    };
+    const name = element => element.tagName.toLowerCase() + [...element.classList].map(c => "." + c).join("");
+    const wide = new Set();
+    const found = [];
+    for (const element of document.body.querySelectorAll("*")) {
+        const box = element.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;  // not drawn (display: none, hidden)
+        const past = drawnRight(box, element.parentElement) - screen;
+        if (past > 0.5) {
+            wide.add(element);
+            if (!wide.has(element.parentElement)) {
+                found.push(`${name(element)} "${element.textContent.trim().slice(0, 40)}" by ${Math.round(past)}px`);
+            }
+        }
+    }
+    const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let text = texts.nextNode(); text; text = texts.nextNode()) {
+        if (!text.textContent.trim() || wide.has(text.parentElement)) continue;
+        const range = document.createRange();
+        range.selectNodeContents(text);
+        const box = range.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;
+        const past = drawnRight(box, text.parentElement) - screen;
+        if (past > 0.5) {
+            found.push(`text in ${name(text.parentElement)} "${text.textContent.trim().slice(0, 40)}" by ${Math.round(past)}px`);
+        }
+    }
+    return found;
+}"""
 
 
 def _site_pages(tiny_site) -> list[str]:
@@ -196,18 +247,63 @@ def test_map_data_lists_every_image_of_the_manifest_once(tiny_site):
     assert len(set(slugs)) == len(slugs)
 
 
-@pytest.mark.parametrize("relative", ["index.html", "map.html", "model.html", "reading.html", "first image"])
-def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(browser, tiny_site, relative):
-    site = tiny_site[0].out
-    if relative == "first image":
-        relative = f"images/{tiny_site[1].slugs[0]}.html"
+LONG_NAMES = (
+    "holiday_photo_of_the_lighthouse_at_the_end_of_the_pier_taken_just_before_sunset_2023_08_14_IMG_0042.png",
+    "AVeryLongFileNameWithoutAnySpacesOrBreaksWhatsoeverThatJustKeepsGoingAndGoingAndGoingForever.png",
+    "a long file name with spaces in it that describes the picture in far more words than anyone needs.png",
+    "another-extremely-long-hyphenated-file-name-that-goes-on-and-on-and-on-for-many-characters-indeed.png",
+    "x" * 120 + ".png",
+)
+"""File names of 96 to 124 characters, most without a space: on image pages they fill the
+heading, the prev/next links, the neighbour chips and the morph's caption."""
+
+
+@pytest.fixture(scope="module")
+def long_name_site(tmp_path_factory) -> Path:
+    """A tiny site built from a folder (itself with a long name) of pictures with LONG_NAMES, plus
+    an unreadable file with a long name for the report: a few seconds, like ``tiny_site``."""
+    from aevis.build import build
+    from aevis.config import BuildConfig
+
+    root = tmp_path_factory.mktemp("long-names")
+    folder = root / "images" / ("a_folder_whose_name_is_long_too_" + "z" * 60)
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in LONG_NAMES:
+        Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(folder / name)
+    (folder / ("not_a_picture_although_its_name_says_so_" + "y" * 80 + ".png")).write_text("text")
+    config = BuildConfig(out=root / "site", cache_dir=root / "cache", images=root / "images", **TINY_BUILD)
+    gallery = build(config)
+    assert sorted(gallery.imageset.names) == sorted(LONG_NAMES)
+    return config.out
+
+
+@pytest.mark.parametrize("which", ["tiny site", "long names"])
+def test_pages_fit_a_360_pixel_phone_without_sideways_scrolling(browser, tiny_site, which, request):
+    """Every page, with every <details> open: the document does not scroll sideways, and no
+    element or text is drawn past the right edge (a table may scroll inside its own wrapper)."""
+    if which == "tiny site":
+        site = tiny_site[0].out
+        expected = {"index.html", "map.html", "model.html", "reading.html", f"images/{tiny_site[1].slugs[0]}.html"}
+    else:
+        site = request.getfixturevalue("long_name_site")
+        expected = {"index.html", "map.html", "model.html", "reading.html", "report.html"}
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+    assert expected <= set(pages)
+    if which == "long names":
+        assert sum(page.startswith("images/") for page in pages) == len(LONG_NAMES)
     watch = PageWatch(browser, width=360, height=740)
+    wider = {}
     try:
-        watch.open((site / relative).resolve().as_uri())
-        overflow = watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{relative} is {overflow}px wider than a 360px screen"
+        for relative in pages:
+            watch.open((site / relative).resolve().as_uri())
+            drawn_past = watch.wider_than_the_screen()
+            overflow = watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0 or drawn_past:
+                wider[relative] = [f"the page is {overflow}px wider than a 360px screen", *drawn_past]
     finally:
         watch.close()
+    assert not wider, "\n".join(f"{page}: {'; '.join(found)}" for page, found in wider.items())
 
 
 def _shows_picture(shot: np.ndarray, box: tuple[int, int, int, int], picture: Path) -> None:
