@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aevis.config import BUILTIN_DATASETS, INPUT_SCALES, BuildConfig
 from aevis.methods.registry import REGISTRY, TARGET_METHODS, TARGET_NAMES
+from aevis.quiet import native_chatter_filtered
 from aevis.site import urls
 
 
@@ -77,6 +81,8 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)")
     site.add_argument("--zip", action="store_true", help="also write the site as <out>.zip, ready to send")
     site.add_argument("--quiet", action="store_true", help="no progress bars")
+    site.add_argument("--verbose", action="store_true",
+                      help="also show TensorFlow's own log lines, which aevis otherwise keeps off the terminal")
     return p
 
 
@@ -88,18 +94,35 @@ def config_from_arguments(argv: list[str] | None = None) -> BuildConfig:
     values["filters"] = tuple(values["filters"])
     values["methods"] = tuple(values["methods"])
     try:
+        values["build_time"] = _source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
         return BuildConfig(**values)
     except ValueError as error:
         p.error(str(error))
 
 
+def _source_date_epoch(value: str | None) -> datetime | None:
+    """``SOURCE_DATE_EPOCH`` (https://reproducible-builds.org/specs/source-date-epoch/), whole
+    seconds since 1970 UTC, as a time; None where it is unset or empty."""
+    if not value:
+        return None
+    try:
+        if not (value.isascii() and value.isdigit()):
+            raise ValueError
+        return datetime.fromtimestamp(int(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, got {value!r}.") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a build from the command line; return the exit status."""
     config = config_from_arguments(argv)
+    with contextlib.nullcontext() if config.verbose else native_chatter_filtered():
+        return _run(config)
 
-    from aevis.build import (
-        build,  # imports TensorFlow: after argument errors, which are instant
-    )
+
+def _run(config: BuildConfig) -> int:
+    # Imports TensorFlow: after argument errors, which are instant, and inside the log filter.
+    from aevis.build import build
     from aevis.errors import AevisError
     from aevis.progress import Stages
 

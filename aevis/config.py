@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 # Method names, their options and the target grammar are the registry's; it loads no TensorFlow.
@@ -62,6 +63,9 @@ class BuildConfig:
     """Give full pages to this many images, spread over the map; None gives every image one."""
     seed: int = 0
     """Seed for data generation, training, SmoothGrad noise, and t-SNE."""
+    build_time: datetime | None = None
+    """The time the build records (the manifest's ``built_at``, the zip's dates), from
+    ``SOURCE_DATE_EPOCH``, so builds of the same inputs are identical to the byte; None: the clock."""
     target: str = DEFAULT_TARGET
     """What the heat-maps explain: 'self', 'neighbour', 'channel:K' or 'reconstruction'."""
     methods: tuple[str, ...] = TARGET_METHODS
@@ -97,6 +101,8 @@ class BuildConfig:
     """Also write ``<out>.zip`` (the whole site, ready to send)."""
     quiet: bool = False
     """Hide progress bars (stage timings are still printed)."""
+    verbose: bool = False
+    """Show TensorFlow's native log lines too (aevis keeps its harmless chatter off the terminal)."""
 
     def __post_init__(self) -> None:
         if self.dataset not in BUILTIN_DATASETS:
@@ -144,6 +150,8 @@ class BuildConfig:
                 record[key] = str(value)
             elif isinstance(value, tuple):
                 record[key] = list(value)
-        for private in ("out", "cache_dir", "cache", "quiet", "zip"):
+            elif isinstance(value, datetime):
+                record[key] = value.isoformat(timespec="seconds")
+        for private in ("out", "cache_dir", "cache", "quiet", "verbose", "zip"):
             record.pop(private)
         return record

@@ -218,9 +218,8 @@ def choose_scales(ae: Autoencoder, input_scale: str, images: np.ndarray | None =
 
 
 def _probe_images(spec: InputSpec) -> np.ndarray:
-    from aevis.data.builtin import (
-        make_shapes,  # built-in images: only when no images are given
-    )
+    # Imported here: the built-in images are needed only when no images are given.
+    from aevis.data.builtin import make_shapes
     from aevis.data.folders import to_channels
 
     shapes = make_shapes(32, spec.height, seed=0).images

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +111,8 @@ def train_seed(
 
     keras.utils.set_random_seed(seed)
     model = build_seed_autoencoder(tuple(images.shape[1:]), tuple(filters))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    # Named, or a second model in one process saves as "adam_1" and its file differs.
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, name="adam"), loss="binary_crossentropy")
     callbacks = [_EpochProgress(on_batch)] if on_batch else []
     history = model.fit(_ShuffledBatches(images, batch_size, seed), epochs=epochs, verbose=0, callbacks=callbacks)
     losses = [float(value) for value in history.history["loss"]]
@@ -119,6 +122,27 @@ def train_seed(
     with tempfile.TemporaryDirectory(dir=model_path.parent) as scratch:
         scratch_model = Path(scratch) / model_path.name
         model.save(scratch_model)
+        _make_steady(scratch_model)
         os.replace(scratch_model, model_path)
     losses_path.write_text(json.dumps(losses))
     return TrainedModel(model_path, losses, cached=False)
+
+
+def _make_steady(path: Path) -> None:
+    """Rewrite a saved ``.keras`` archive so the same weights give the same bytes (and SHA-256):
+    Keras stamps the time of saving (``metadata.json``'s ``date_saved``, the weights entry's
+    date) and numbers shared objects by their memory address (``config.json``)."""
+    with zipfile.ZipFile(path) as saved:
+        entries = [(entry.filename, saved.read(entry)) for entry in saved.infolist()]
+    numbers: dict[bytes, int] = {}
+
+    def renumber(match: re.Match) -> bytes:  # in order of appearance, so links between objects hold
+        return b'"shared_object_id": %d' % numbers.setdefault(match.group(1), len(numbers) + 1)
+
+    with zipfile.ZipFile(path, "w") as steady:
+        for name, data in entries:
+            if name == "metadata.json":
+                data = json.dumps({key: value for key, value in json.loads(data).items() if key != "date_saved"}).encode()
+            elif name == "config.json":
+                data = re.sub(rb'"shared_object_id": (\d+)', renumber, data)
+            steady.writestr(zipfile.ZipInfo(name), data)  # dated 1980-01-01, stored as Keras stores

@@ -3,7 +3,7 @@
 
 Everything a script needs to reuse a gallery's numbers, in manifest order:
 
-* ``manifest.json``: versions, model, build parameters and one record per image;
+* ``manifest.json``: the software versions, model, build parameters and one record per image;
 * ``codes.npy``: float32 (N, D), row i is image i's flattened bottleneck code;
 * ``maps/<slug>.npz``: one float32 (H, W) array per visualization, at the model's input size.
 """
@@ -11,7 +11,10 @@ Everything a script needs to reuse a gallery's numbers, in manifest order:
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+import platform
+from datetime import UTC, datetime
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +25,47 @@ from aevis.site import urls
 
 MANIFEST_VERSION = 1
 
+SOFTWARE = {
+    "python": "Python",
+    "tensorflow": "TensorFlow",
+    "keras": "Keras",
+    "numpy": "NumPy",
+    "scikit-learn": "scikit-learn",
+    "opentsne": "openTSNE",
+    "aevis": "aevis",
+}
+"""The software whose versions made the numbers: the manifest's key, the name shown."""
+
+
+@cache
+def versions() -> dict[str, str | None]:
+    """The version of each package in :data:`SOFTWARE` as installed (None where it is not)."""
+    found = {"python": platform.python_version(), "aevis": __version__}
+    for name in SOFTWARE.keys() - found.keys():
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return {name: found[name] for name in SOFTWARE}
+
+
+def built_at(gallery: Gallery) -> str:
+    """The build time recorded: the one the build was given (``SOURCE_DATE_EPOCH``), else now."""
+    given = gallery.parameters.get("build_time")
+    return given or datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def recorded_build_time(site: Path) -> datetime:
+    """The ``built_at`` time of the site's manifest."""
+    return datetime.fromisoformat(json.loads((site / urls.MANIFEST).read_text())["built_at"])
+
 
 def manifest(gallery: Gallery) -> dict:
-    """The manifest as JSON-ready data (the ``built_at`` field is the only one that varies)."""
+    """The manifest as JSON-ready data.
+
+    ``built_at`` is the only field that varies between builds of the same inputs, and only when
+    the build was given no time (``BuildConfig.build_time``, from ``SOURCE_DATE_EPOCH``).
+    """
     spec = gallery.ae.input_spec
     explanations = gallery.explanations
     imageset = gallery.imageset
@@ -49,7 +90,8 @@ def manifest(gallery: Gallery) -> dict:
     return {
         "manifest_version": MANIFEST_VERSION,
         "aevis_version": __version__,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": built_at(gallery),
+        "versions": versions(),
         "model": {
             "source": gallery.model_info.source,
             "sha256": gallery.model_info.sha256,

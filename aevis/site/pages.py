@@ -19,6 +19,7 @@ from aevis.draw.pixels import Size
 from aevis.gallery import Gallery
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
+from aevis.site.export import SOFTWARE, versions
 from aevis.site.words import METHOD_WORDS, MethodWords, target_words
 
 
@@ -182,12 +183,14 @@ class FlaggedImage:
 
 @dataclass(frozen=True)
 class ReportPage:
-    """What happened in the build: skipped files, flagged images, warnings."""
+    """What happened in the build: skipped files, flagged images, warnings, and what made it."""
 
     rejected: tuple  # of aevis.data.imageset.Reject
     flagged: tuple[FlaggedImage, ...]
     warnings: tuple[str, ...]
     parameters: tuple[tuple[str, str], ...]
+    versions: tuple[tuple[str, str], ...]
+    """(software, version) of the software that made the numbers, as the manifest records them."""
 
 
 @dataclass(frozen=True)
@@ -450,4 +453,5 @@ def gather_report(gallery: Gallery) -> ReportPage:
         for index, problems in gallery.flags.items()
     )
     parameters = tuple((name, "—" if value is None else str(value)) for name, value in gallery.parameters.items())
-    return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters)
+    software = tuple((SOFTWARE[name], version or "not installed") for name, version in versions().items())
+    return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters, software)

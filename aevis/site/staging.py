@@ -12,11 +12,14 @@ import ctypes
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aevis.errors import AevisError
+from aevis.site.export import recorded_build_time
 
 MARKER = ".aevis-site"
 
@@ -59,15 +62,47 @@ def staged_site(out: Path) -> Iterator[Path]:
 def zip_site(out: Path) -> Path:
     """Pack the site folder into ``<out>.zip`` beside it, ready to send; return its path.
 
-    The archive holds one top folder named like the site, so it unpacks tidily. It is
-    written under a temporary name and renamed, so a half-written zip never exists.
+    The archive holds one top folder named like the site, so it unpacks tidily. The same site
+    gives the same zip to the byte: entries in name order, each dated with the build time the
+    manifest records, readable by all whatever the files' own modes. It is written under a
+    temporary name and renamed, so a half-written zip never exists.
     """
     out = Path(out)
     target = out.with_name(f"{out.name}.zip")
+    date_time = _zip_date(recorded_build_time(out))
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.zip-") as scratch:
-        archive = shutil.make_archive(str(Path(scratch) / out.name), "zip", root_dir=out.parent, base_dir=out.name)
+        archive = Path(scratch) / target.name
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as packed:
+            for path in [out, *sorted(out.rglob("*"))]:
+                name = path.relative_to(out.parent).as_posix()
+                if path.is_dir():
+                    packed.writestr(_entry(f"{name}/", date_time), b"")
+                    continue
+                entry = _entry(name, date_time)
+                entry.file_size = path.stat().st_size  # lets zipfile choose ZIP64 for a huge file
+                with path.open("rb") as source, packed.open(entry, "w") as sink:
+                    shutil.copyfileobj(source, sink)
         os.replace(archive, target)
     return target
+
+
+_ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # a zip can date nothing earlier
+
+
+def _zip_date(when: datetime) -> tuple[int, int, int, int, int, int]:
+    """``when`` in UTC as a zip entry's date and time (no earlier than 1980)."""
+    return max(when, _ZIP_EPOCH).astimezone(UTC).timetuple()[:6]
+
+
+def _entry(name: str, date_time: tuple) -> zipfile.ZipInfo:
+    """A zip entry (a folder where ``name`` ends in /), the same whatever system makes it."""
+    folder = name.endswith("/")
+    entry = zipfile.ZipInfo(name, date_time)
+    entry.create_system = 3  # Unix, so the modes below mean the same wherever the zip is made
+    # Folders rwxr-xr-x (plus MS-DOS's folder bit), files rw-r--r--.
+    entry.external_attr = (0o040755 << 16 | 0x10) if folder else 0o100644 << 16
+    entry.compress_type = zipfile.ZIP_STORED if folder else zipfile.ZIP_DEFLATED
+    return entry
 
 
 def _remove_leftovers(out: Path) -> None:

@@ -1,0 +1,60 @@
+"""A quiet terminal: TensorFlow's native chatter is filtered out of a build, real errors are not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aevis.quiet import is_chatter, native_chatter_filtered
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+NOISE = ("I0000", "W0000", "E0000", "oneDNN", "cuInit", "UserWarning", "absl::InitializeLog")
+
+
+@pytest.mark.parametrize("line, chatter", [
+    (b"I0000 00:00:1795950555.885559   24794 port.cc:153] oneDNN custom operations are on.\n", True),
+    (b"W0000 00:00:1795950555.885559   24794 cpu_feature_guard.cc:227] This TensorFlow binary\n", True),
+    (b"E0000 00:00:1795950559.563178   24794 cuda_platform.cc:52] failed call to cuInit: INTERNAL\n", True),
+    (b"E0000 00:00:1795950561.143704   24794 util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512.\n",
+     True),
+    (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n", True),
+    (b"E0000 00:00:1795950561.143704   24794 bfc_allocator.cc:485] Allocator ran out of memory\n", False),
+    (b"F0000 00:00:1795950561.143704   24794 check.cc:10] Check failed: shape\n", False),
+    (b"Segmentation fault\n", False),
+    (b"aevis: Expected a Keras model file\n", False),
+])
+def test_only_harmless_native_lines_are_chatter(line, chatter):
+    assert is_chatter(line) is chatter
+
+
+def test_the_filter_drops_chatter_and_passes_real_errors(capfd):
+    import os
+
+    with native_chatter_filtered():
+        os.write(2, b"I0000 00:00:1795950555.885559   24794 port.cc:153] oneDNN custom operations are on.\n")
+        os.write(2, b"E0000 00:00:1795950561.143704   24794 bfc_allocator.cc:485] Allocator ran out of memory\n")
+        print("from Python", file=sys.stderr)
+    assert capfd.readouterr().err == (
+        "from Python\nE0000 00:00:1795950561.143704   24794 bfc_allocator.cc:485] Allocator ran out of memory\n"
+    )
+
+
+def _build(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(REPOSITORY / "generate.py"), "--count", "6", "--image-size", "16",
+               "--filters", "4", "4", "8", "8", "--epochs", "1", "--batch-size", "8", "--neighbours", "2",
+               "--faithfulness-sample", "2", "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"),
+               "--quiet", *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+def test_a_build_prints_no_tensorflow_chatter_and_verbose_shows_it(tmp_path):
+    quiet = _build(tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    lines = (quiet.stdout + quiet.stderr).splitlines()
+    assert not [line for line in lines if any(noise in line for noise in NOISE)]
+    assert any(line.startswith("Code layer:") for line in lines) and any("Built 6 images" in line for line in lines)
+    verbose = _build(tmp_path, "--verbose")
+    assert verbose.returncode == 0 and "I0000" in verbose.stderr
