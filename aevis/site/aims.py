@@ -1,0 +1,16 @@
+"""What the pages call good: the aim each figure is judged by.
+
+Pages say "yes" or "not clearly" next to a figure by these numbers and state them in their
+words; the faithfulness chart draws the randomization aim as a line. Nowhere else is an aim
+written down.
+"""
+
+RANDOMIZATION = 0.5
+"""A map whose rank correlation with its randomised network's map is below this depends on what
+the network learned (:mod:`aevis.faithfulness.randomization`)."""
+OBJECT_SHARE = 2
+"""A map on target puts at least this many times the object's share of the image on the
+object (:mod:`aevis.faithfulness.object_share`)."""
+TRUSTWORTHINESS = 0.9
+"""A map at least this trustworthy keeps code-space neighbours together
+(:func:`aevis.latent.quality.map_quality`)."""

@@ -1,0 +1,89 @@
+"""How the pages become HTML: the Jinja environment and its filters, and writing every page
+and static file of the site.
+
+Every template gets ``root`` (the way back to the site root), ``site`` (the
+:class:`~aevis.site.pages.SiteSummary`), ``current`` (its own path) and ``urls``
+(:mod:`aevis.site.urls`), plus its page model from :mod:`aevis.site.pages`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path, PurePosixPath
+
+import jinja2
+
+from aevis.faithfulness import sample_positions
+from aevis.gallery import Gallery
+from aevis.site import mapdata, urls
+from aevis.site.pages import (
+    gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
+)
+
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+_SPELLED = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_TIMES = {1: "once", 2: "twice"}
+
+
+def _spelled(count: int) -> str:
+    """A count in words, as prose writes it: ``three``, but ``12``."""
+    return _SPELLED[count] if 0 <= count < len(_SPELLED) else f"{count:,}"
+
+
+def _times(factor: float) -> str:
+    """A factor in words: ``twice``, ``three times``."""
+    if factor != int(factor):
+        return f"{factor:g} times"
+    return _TIMES.get(int(factor)) or f"{_spelled(int(factor))} times"
+
+
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["percent"] = lambda value: f"{value * 100:.0f}%"
+    environment.filters["thousands"] = lambda value: f"{value:,}"
+    environment.filters["decimals"] = lambda value, places=3: (
+        "n/a" if value is None or value != value else f"{value:.{places}f}"
+    )
+    environment.filters["spelled"] = _spelled
+    environment.filters["times"] = _times
+    environment.globals["urls"] = urls
+    return environment
+
+
+def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> None:
+    """Render every HTML page and copy the static files."""
+    environment = _environment()
+    summary = summarise(gallery, title)
+    pages = gather_pages(gallery)
+
+    def emit(template: str, path: str, **context) -> None:
+        html = environment.get_template(template).render(
+            root=urls.root_of(path), site=summary, current=path, **context
+        )
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(html, encoding="utf-8")
+
+    (site / urls.ASSETS).mkdir(exist_ok=True)
+    for path in urls.STATIC_FILES:
+        shutil.copyfile(TEMPLATES / PurePosixPath(path).name, site / path)
+    layers = gather_layers(gallery)
+    emit("index.html", urls.INDEX, pages=pages, mosaic=urls.MOSAIC if gallery.insides else None)
+    map_data = gather_map(gallery)
+    mapdata.write_map_script(site, map_data)
+    emit("map.html", urls.MAP, map=map_data)
+    emit("model.html", urls.MODEL, model=gather_model(gallery), layers=layers)
+    for layer in layers:
+        emit("layer.html", layer.href, layer=layer, layers=layers)
+    sample = len(sample_positions(len(pages), int(gallery.parameters.get("faithfulness_sample", 0))))
+    emit("reading.html", urls.READING, guide=gather_reading(gallery, pages, sample))
+    emit("report.html", urls.REPORT, report=gather_report(gallery))
+    for page in pages:
+        emit("image.html", page.href, page=page)
+        if on_progress:
+            on_progress(1)

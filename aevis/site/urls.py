@@ -1,0 +1,122 @@
+"""Where every file of the site lives: the one owner of every path in it.
+
+Each path is relative to the site root, with forward slashes. A writer saves a file at
+``site / path``; a page links to it as ``root + path``, where ``root`` leads from the page back
+to the site root (:func:`root_of`). Nothing else in aevis spells out a path in the site, and
+templates receive every path from Python (this module is ``urls`` in every template).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+# ---------------------------------------------------------------------------------- pages
+INDEX = "index.html"
+MAP = "map.html"
+MODEL = "model.html"
+READING = "reading.html"
+REPORT = "report.html"
+
+
+def image_page(slug: str) -> str:
+    """An image's own page."""
+    return f"images/{slug}.html"
+
+
+def layer_page(name: str) -> str:
+    """A layer's channel gallery."""
+    return f"layers/{name}.html"
+
+
+def root_of(page: str) -> str:
+    """The prefix of links on ``page`` back to the site root: ``"../"`` per folder it is in."""
+    return "../" * page.count("/")
+
+
+# ---------------------------------------------------------------------------------- assets
+ASSETS = "assets"
+STYLE_SHEET = f"{ASSETS}/style.css"
+FAVICON = f"{ASSETS}/favicon.svg"
+GALLERY_SCRIPT = f"{ASSETS}/gallery.js"
+MAP_SCRIPT = f"{ASSETS}/map.js"
+MAP_STYLE_SHEET = f"{ASSETS}/map.css"
+STATIC_FILES = (STYLE_SHEET, GALLERY_SCRIPT, FAVICON, MAP_SCRIPT, MAP_STYLE_SHEET)
+"""Copied unchanged from ``templates/``, where each has the same file name."""
+MAP_DATA = f"{ASSETS}/map-data.js"
+"""The map's data: a script (``window.AEVIS_MAP = {...};``), not JSON, so ``file://`` works."""
+
+# ---------------------------------------------------------------------------------- pictures
+MEDIA = "media"
+MOSAIC = "mosaic.png"
+"""Every image in one picture, laid out like the map (the index page's hero)."""
+ERROR_LEGEND = f"{MEDIA}/error-legend.png"
+LOSS_CURVE = f"{MEDIA}/loss.png"
+FAITHFULNESS_CHART = f"{MEDIA}/faithfulness.png"
+
+
+def image_folder(slug: str) -> str:
+    """The folder of one image's pictures."""
+    return f"{MEDIA}/{slug}"
+
+
+def media(slug: str, name: str) -> str:
+    """One of an image's pictures, ``name`` being what it shows (``input``, a method, ``strip``...)."""
+    return f"{image_folder(slug)}/{name}.png"
+
+
+def animation(slug: str, name: str) -> str:
+    """One of an image's animations (``morph``, ``sweep``), beside its pictures."""
+    return f"{image_folder(slug)}/{name}.gif"
+
+
+def thumbnail(slug: str) -> str:
+    """An image as the network receives it, which is also its thumbnail everywhere."""
+    return media(slug, "input")
+
+
+THUMBNAIL_PATTERN = thumbnail("{slug}")
+""":func:`thumbnail` with ``{slug}`` left for the map's script to fill in."""
+
+
+def pair_maps(slug: str, rank: int) -> tuple[str, str]:
+    """The pair maps of an image and its ``rank``-th neighbour: (what in this image resembles
+    the neighbour, what in the neighbour resembles this image)."""
+    return media(slug, f"pair-{rank}-here"), media(slug, f"pair-{rank}-there")
+
+
+def overlay_legend(signed: bool) -> str:
+    """The colour legend of the heat-map overlays, signed or not."""
+    return f"{MEDIA}/legend-{'signed' if signed else 'unsigned'}.png"
+
+
+def cascade(depth: int) -> str:
+    """The randomization example's map with the network scrambled down to layer ``depth``."""
+    return f"{MEDIA}/cascade-{depth}.png"
+
+
+def feature(channel: int) -> str:
+    """What code channel ``channel`` wants to see (its feature visualization)."""
+    return f"{MEDIA}/features/channel-{int(channel)}.png"
+
+
+def sprite_sheet(number: int) -> str:
+    """The map's thumbnail sheet ``number``."""
+    return f"{MEDIA}/sprites-{number}.png"
+
+
+# ---------------------------------------------------------------------------------- data
+DATA = "data"
+MANIFEST = f"{DATA}/manifest.json"
+CODES = f"{DATA}/codes.npy"
+MAPS_PATTERN = f"{DATA}/maps/{{slug}}.npz"
+"""One image's maps file, ``{slug}`` left to fill in (as the manifest tells scripts)."""
+
+
+def maps_file(slug: str) -> str:
+    """One image's maps, a ``.npz`` of float32 (H, W) arrays."""
+    return MAPS_PATTERN.format(slug=slug)
+
+
+def in_data(path: str) -> str:
+    """A data file's path relative to the data folder, as the manifest names it."""
+    return PurePosixPath(path).relative_to(DATA).as_posix()
