@@ -105,6 +105,9 @@ def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder,
 
     shape = (config.image_size, config.image_size, 3)
     imageset = _images(config, shape, stages)
+    if imageset.grayscale:  # a grey set trains a grey network: no colour casts in its rebuilds
+        imageset = imageset.in_one_channel()
+        stages.log("The images are grayscale, so the seed autoencoder takes one channel.")
     steps = training_steps(len(imageset), config.epochs, config.batch_size)
     with stages.stage("Training the autoencoder", total=steps) as advance:
         trained = train_seed(

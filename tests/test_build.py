@@ -257,3 +257,24 @@ def test_command_line_errors_are_one_sentence_and_exit_2(tmp_path, capsys):
 def test_command_line_fills_the_config():
     config = config_from_arguments(["--dataset", "digits", "--pages", "7", "--filters", "8", "8", "16", "16"])
     assert config.dataset == "digits" and config.pages == 7 and config.filters == (8, 8, 16, 16)
+
+
+@pytest.mark.parametrize("colours", ["grey", "colour"])
+def test_grey_images_train_a_one_channel_seed_and_stay_grey(tmp_path, colours):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for number in range(6):
+        level = rng.integers(0, 256, (16, 16), dtype=np.uint8)
+        pixels = np.stack([level, level, level], axis=-1)  # grey, saved as RGB as phones do
+        if colours == "colour":
+            pixels[..., 0] = 255 - level
+        Image.fromarray(pixels).save(folder / f"photo-{number}.png")
+    out = tmp_path / "site"
+    build(BuildConfig(out=out, images=folder, cache_dir=tmp_path / "cache", **{**TINY, "count": 6}))
+    manifest = json.loads((out / "data" / "manifest.json").read_text())
+    grey = colours == "grey"
+    assert manifest["model"]["input"]["channels"] == (1 if grey else 3)
+    slug = manifest["images"][0]["slug"]
+    with Image.open(out / "media" / slug / "reconstruction.png") as rebuilt:
+        assert rebuilt.mode == ("L" if grey else "RGB")  # a grey rebuild has no colour to cast

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -41,6 +42,17 @@ class ImageSet:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    @property
+    def grayscale(self) -> bool:
+        """Whether every image is grey: one channel, or every channel equal to the first (to
+        within half a level of 8-bit colour, as a grey picture saved in colour is)."""
+        images = self.images
+        return images.shape[-1] == 1 or bool(np.all(np.abs(images - images[..., :1]) <= 0.5 / 255))
+
+    def in_one_channel(self) -> ImageSet:
+        """The same set with grey images as one channel (the first)."""
+        return dataclasses.replace(self, images=np.ascontiguousarray(self.images[..., :1]))
 
     def content_hash(self) -> str:
         """SHA-256 of the pixels and the sources, the cache key of anything trained on them."""

@@ -44,6 +44,8 @@ class Heatmap:
     words: MethodWords
     png: str
     legend_png: str
+    failures: tuple[str, ...] = ()
+    """The faithfulness checks this method failed on this model, each in a plain sentence."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class ImagePage:
     error_png: str
     error_mean: float
     heatmaps: tuple[Heatmap, ...]
+    """Most faithful first where the faithfulness checks ran (see :attr:`FaithfulnessRow.standing`)."""
+    ranked: bool
+    """Whether the heat-maps are in order of measured faithfulness."""
     collage_png: str | None
     pair_title: str | None
     """Name of the method that drew the pair maps on the neighbour cards."""
@@ -146,6 +151,49 @@ class FaithfulnessRow:
     @property
     def object_ok(self) -> bool | None:
         return None if self.object_share is None else self.object_share >= aims.OBJECT_SHARE * self.mask_share
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """Each failed check in a sentence a layman can read beside the picture; an undefined
+        (NaN) figure fails nothing."""
+        failed = []
+        if self.deletion_auc == self.deletion_auc and not self.deletion_ok:
+            failed.append(
+                "Not shown to be faithful here: greying out the pixels this map ranks highest changed the "
+                f"code no faster than greying out pixels at random (deletion area {self.deletion_auc:.3f} "
+                f"against {self.random_deletion_auc:.3f})."
+            )
+        if self.randomization_spearman == self.randomization_spearman and not self.randomization_ok:
+            failed.append(
+                "Take with care: this map looks much the same when the network's learned weights are "
+                f"replaced by random ones (rank correlation {self.randomization_spearman:.2f}, aim below "
+                f"{aims.RANDOMIZATION:g}), so it shows more of the image than of what the network learned."
+            )
+        if self.object_ok is False:
+            failed.append(
+                f"Take with care: it puts {self.object_share:.0%} of its weight on the object, which covers "
+                f"{self.mask_share:.0%} of the image; a map on target puts at least {aims.OBJECT_SHARE:g} "
+                "times that share there."
+            )
+        return tuple(failed)
+
+    @property
+    def standing(self) -> tuple[int, float]:
+        """How the method ranks, best first: fewest failed checks, then the lowest deletion area
+        relative to random (how much faster than chance its order finds what matters)."""
+        relative = self.deletion_auc / self.random_deletion_auc if self.random_deletion_auc else float("nan")
+        return len(self.failures), relative if relative == relative else float("inf")
+
+
+def faithfulness_rows(explanations) -> dict[str, FaithfulnessRow]:
+    """Each checked method's :class:`FaithfulnessRow`, in the order the checks ran."""
+    return {
+        method: FaithfulnessRow(
+            METHOD_WORDS[method], figures["deletion_auc"], figures["random_deletion_auc"],
+            figures["randomization_spearman"], figures.get("object_share"), figures.get("mask_share"),
+        )
+        for method, figures in explanations.faithfulness.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -232,6 +280,9 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
     paged = gallery.paged
     explanations = gallery.explanations
     methods = list(explanations.methods) if explanations else []
+    checked = faithfulness_rows(explanations) if explanations else {}
+    # The most faithful first: a layman reads the first picture as the answer.
+    methods.sort(key=lambda method: checked[method].standing if method in checked else (0, float("inf")))
     has_pairs = explanations is not None and explanations.pair_method is not None
     layers = conv_layers(gallery.ae) if gallery.insides is not None else ()
     pages = []
@@ -247,7 +298,8 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             )
         )
         heatmaps = tuple(
-            Heatmap(METHOD_WORDS[method], urls.media(slug, method), urls.overlay_legend(METHOD_WORDS[method].signed))
+            Heatmap(METHOD_WORDS[method], urls.media(slug, method), urls.overlay_legend(METHOD_WORDS[method].signed),
+                    checked[method].failures if method in checked else ())
             for method in methods
         )
         pages.append(ImagePage(
@@ -261,6 +313,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             error_png=urls.media(slug, "error"),
             error_mean=float(gallery.maps["reconstruction_error"][index].mean()),
             heatmaps=heatmaps,
+            ranked=bool(checked),
             collage_png=urls.media(slug, "collage") if methods else None,
             pair_title=METHOD_WORDS[explanations.pair_method].title if has_pairs else None,
             neighbours=neighbours,
@@ -401,13 +454,7 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
     explanations = gallery.explanations
     if explanations is None:
         return ReadingPage("", (), None, (), 0, None, None, 0, None, ())
-    rows = tuple(
-        FaithfulnessRow(
-            METHOD_WORDS[method], figures["deletion_auc"], figures["random_deletion_auc"],
-            figures["randomization_spearman"], figures.get("object_share"), figures.get("mask_share"),
-        )
-        for method, figures in explanations.faithfulness.items()
-    )
+    rows = tuple(faithfulness_rows(explanations).values())
     cascade = ()
     example = None
     if explanations.cascade_image is not None:

@@ -64,7 +64,8 @@ def test_image_pages_chain_and_show_every_method_with_its_own_legend(built):
         assert (page.previous.name if page.previous else None) == (names[position - 1] if position else None)
         assert (page.next.name if page.next else None) == (names[position + 1] if position + 1 < len(names) else None)
         methods = gallery.explanations.methods
-        assert [heatmap.words for heatmap in page.heatmaps] == [METHOD_WORDS[method] for method in methods]
+        assert page.ranked  # the checks ran, so the most faithful method comes first
+        assert [heatmap.words for heatmap in page.heatmaps] == [METHOD_WORDS[method] for method in _by_faithfulness(gallery)]
         signed = {heatmap.words.title for heatmap in page.heatmaps if heatmap.legend_png == urls.overlay_legend(True)}
         assert signed == {"Integrated Gradients", "Occlusion"}  # the two methods with signed maps
         assert len({heatmap.png for heatmap in page.heatmaps}) == len(methods)
@@ -76,6 +77,55 @@ def test_image_pages_chain_and_show_every_method_with_its_own_legend(built):
             for layer in conv_layers(gallery.ae)
         ]
         assert inside.morph_with == page.neighbours[0]  # the morph runs to the nearest neighbour
+
+
+def _by_faithfulness(gallery) -> list[str]:
+    """The build's methods, fewest failed checks first, then by deletion area over random's."""
+    figures = gallery.explanations.faithfulness
+
+    def failed(row) -> int:
+        misses = [row["deletion_auc"] >= row["random_deletion_auc"], row["randomization_spearman"] >= 0.5]
+        if row.get("object_share") is not None:
+            misses.append(row["object_share"] < 2 * row["mask_share"])
+        return sum(misses)
+
+    return sorted(gallery.explanations.methods, key=lambda method: (
+        failed(figures[method]), figures[method]["deletion_auc"] / figures[method]["random_deletion_auc"]))
+
+
+def test_a_method_that_failed_a_check_comes_last_and_says_so_in_words(built):
+    _, gallery, _ = built
+    figures = {method: {"deletion_auc": 0.2, "random_deletion_auc": 0.4, "randomization_spearman": 0.1,
+                        "object_share": 0.6, "mask_share": 0.2} for method in gallery.explanations.methods}
+    figures["saliency"]["deletion_auc"] = 0.1  # the most faithful: half the area of the others
+    figures["integrated_gradients"].update(deletion_auc=0.45, randomization_spearman=0.91)  # fails two checks
+    figures["gradcam"]["object_share"] = 0.3  # fails one: 0.3 is less than twice the object's 0.2
+    figures["occlusion"]["deletion_auc"] = float("nan")  # undefined: fails nothing, ranks after the defined
+    checked = dataclasses.replace(gallery, explanations=dataclasses.replace(gallery.explanations, faithfulness=figures))
+    page = pages.gather_pages(checked)[0]
+    assert [heatmap.words.title for heatmap in page.heatmaps] == [
+        "Saliency", "SmoothGrad", "Occlusion", "Grad-CAM", "Integrated Gradients"]
+    failures = {heatmap.words.title: heatmap.failures for heatmap in page.heatmaps}
+    assert failures["Saliency"] == failures["SmoothGrad"] == failures["Occlusion"] == ()
+    assert failures["Grad-CAM"] == (
+        "Take with care: it puts 30% of its weight on the object, which covers 20% of the image; a map on "
+        "target puts at least 2 times that share there.",)
+    assert failures["Integrated Gradients"] == (
+        "Not shown to be faithful here: greying out the pixels this map ranks highest changed the code no faster "
+        "than greying out pixels at random (deletion area 0.450 against 0.400).",
+        "Take with care: this map looks much the same when the network's learned weights are replaced by random "
+        "ones (rank correlation 0.91, aim below 0.5), so it shows more of the image than of what the network "
+        "learned.",
+    )
+    summary = pages.summarise(checked, "t")
+    html = _environment().get_template("image.html").render(root="../", site=summary, current=page.href, page=page)
+    assert "the most faithful first" in html
+    assert html.index("Saliency heat-map") < html.index("Integrated Gradients heat-map")
+    assert html.count('class="unfaithful"') == 3
+    unchecked = dataclasses.replace(gallery, explanations=dataclasses.replace(gallery.explanations, faithfulness={}))
+    plain = pages.gather_pages(unchecked)[0]
+    assert not plain.ranked and [heatmap.words.title for heatmap in plain.heatmaps] == [
+        METHOD_WORDS[method].title for method in gallery.explanations.methods]
 
 
 def test_model_page_lists_every_layer_with_its_shape_and_marks_the_bottleneck(built):
