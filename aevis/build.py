@@ -16,9 +16,8 @@ import numpy as np
 
 from aevis.config import BuildConfig
 from aevis.data import builtin, folders
-from aevis.data.imageset import ImageSet, unique_slugs
+from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
 from aevis.errors import AevisError
-from aevis.faithfulness import sample_positions
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.map import spread_sample
 from aevis.latent.neighbours import finite_codes

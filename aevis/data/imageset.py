@@ -62,6 +62,15 @@ class ImageSet:
         return digest.hexdigest()
 
 
+def sample_positions(count: int, sample: int) -> np.ndarray:
+    """The one rule for which images a check runs on (the faithfulness checks, the pixel-range
+    detection): up to ``sample`` indices of ``range(count)``, evenly spread (all of them when
+    ``count <= sample``)."""
+    if count <= sample:
+        return np.arange(count)
+    return np.unique(np.round(np.linspace(0, count - 1, sample)).astype(int))
+
+
 def unique_slugs(sources: list[str]) -> list[str]:
     """URL- and file-safe, unique, readable names: ``Cats/Tom & Jerry.JPG`` -> ``cats-tom-jerry-jpg``.
 

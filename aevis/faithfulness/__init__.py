@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aevis.data.imageset import sample_positions
 from aevis.faithfulness.deletion import (
     deletion_auc,
     deletion_curve,
@@ -103,14 +104,6 @@ def faithfulness(
             row["object_share"], row["mask_share"] = object_share(maps, masks)
         figures[method] = row
     return figures
-
-
-def sample_positions(count: int, sample: int) -> np.ndarray:
-    """The one rule for which images the checks use: up to ``sample`` indices of
-    ``range(count)``, evenly spread (all of them when ``count <= sample``)."""
-    if count <= sample:
-        return np.arange(count)
-    return np.unique(np.round(np.linspace(0, count - 1, sample)).astype(int))
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aevis.data.imageset import sample_positions
+
 SCALES = {"0-1": (0.0, 1.0), "0-255": (0.0, 255.0), "-1-1": (-1.0, 2.0)}
 """Scale name to (offset, factor): model value = offset + factor × [0, 1] value."""
 
@@ -115,8 +117,7 @@ def detect_scales(reconstruct, images: np.ndarray) -> ScaleDetection:
         nothing about the range, and [0, 1] is kept.
     """
     images = np.asarray(images, np.float32)
-    chosen = np.unique(np.linspace(0, len(images) - 1, min(len(images), DETECTION_SAMPLE)).round().astype(int))
-    sample = images[chosen]
+    sample = images[sample_positions(len(images), DETECTION_SAMPLE)]
     errors = {}
     for input_scale in SCALES:
         raw = np.asarray(reconstruct(PixelScales(input_scale).to_model(sample)), np.float64)

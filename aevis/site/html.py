@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 import jinja2
 
-from aevis.faithfulness import sample_positions
+from aevis.data.imageset import sample_positions
 from aevis.gallery import Gallery
 from aevis.site import mapdata, urls
 from aevis.site.pages import (
