@@ -81,7 +81,7 @@ class BuildConfig:
     steps: int | None = None
     """Integrated Gradients: steps along the path."""
     baseline: str | None = None
-    """Integrated Gradients: 'black', 'blurred' or 'mean'."""
+    """Integrated Gradients: 'grey', 'black', 'blurred' or 'mean'."""
     layer: str | None = None
     """Grad-CAM: the layer to explain."""
     patch: int | None = None

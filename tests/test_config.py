@@ -59,7 +59,7 @@ def test_command_line_errors_name_the_target_and_the_option(capsys):
     )
     assert _error_of(capsys, ["--colour-map", "hot"]) == "aevis: error: unrecognized arguments: --colour-map hot"
     assert _error_of(capsys, ["--baseline", "white"]) == (
-        "aevis: error: argument --baseline: invalid choice: 'white' (choose from 'black', 'blurred', 'mean')"
+        "aevis: error: argument --baseline: invalid choice: 'white' (choose from 'grey', 'black', 'blurred', 'mean')"
     )
     with pytest.raises(TypeError, match="colour_map"):
         BuildConfig(colour_map="hot")
@@ -95,7 +95,7 @@ def test_help_lists_every_option_with_its_default():
         "--samples SAMPLES SmoothGrad: noisy copies per image (default 20)",
         "--noise NOISE SmoothGrad: noise as a fraction of the pixel range (default 0.15)",
         "--steps STEPS Integrated Gradients: steps along the path (default 32)",
-        "--baseline {black,blurred,mean} Integrated Gradients: the starting image (default black)",
+        "--baseline {grey,black,blurred,mean} Integrated Gradients: the starting image (default grey)",
         "--layer LAYER Grad-CAM: the layer to explain, by name or path such as encoder/conv2d "
         "(default: the last encoder convolution)",
         "--patch PATCH Occlusion: patch side in pixels (default: an eighth of the image)",

@@ -72,7 +72,7 @@ REGISTRY = {
         )),
         Method("integrated_gradients", "Integrated Gradients", options=(
             Option("steps", "steps along the path", 32),
-            Option("baseline", "the starting image", "black", str, choices=("black", "blurred", "mean")),
+            Option("baseline", "the starting image", "grey", str, choices=("grey", "black", "blurred", "mean")),
         )),
         Method("gradcam", "Grad-CAM", options=(
             Option("layer", "the layer to explain, by name or path such as encoder/conv2d", None, str,

@@ -50,12 +50,13 @@ METHOD_WORDS = {
     ),
     "integrated_gradients": MethodWords(
         title="Integrated Gradients",
-        caption="How much each pixel adds to the code, compared with a black image.",
+        caption="How much each pixel adds to the code, compared with a plain grey image.",
         explanation=(
-            "The image is faded in from black in small steps, and each pixel is credited with how "
-            "much it moved the code along the way. The credits add up to the whole difference "
-            "between the image and a black one. Red pixels push the code towards this image's "
-            "code, blue pixels push against it."
+            "The image is faded in from plain mid-grey (or the starting image chosen with "
+            "--baseline) in small steps, and each pixel is credited with how much it moved the "
+            "code along the way. The credits add up to the whole difference between the image and "
+            "the starting one. Red pixels push the code towards this image's code, blue pixels "
+            "push against it."
         ),
         low="works against", high="adds to it", signed=True,
         reference="Sundararajan, Taly & Yan (2017), Axiomatic Attribution for Deep Networks",

@@ -58,7 +58,7 @@ BAD_OPTIONS = [
     ("smoothgrad", {"noise": -0.1}, "noise"),
     ("smoothgrad", {"samples": 2.5}, "samples"),
     ("integrated_gradients", {"steps": 0}, "steps"),
-    ("integrated_gradients", {"baseline": "white"}, "black, blurred, mean"),
+    ("integrated_gradients", {"baseline": "white"}, "grey, black, blurred, mean"),
     ("gradcam", {"layer": "no_such_layer"}, "conv_3_e"),
     ("gradcam", {"layer": "decoded"}, "spatial layer of the encoder"),
     ("occlusion", {"patch": 0}, "patch"),
@@ -126,7 +126,7 @@ def test_methods_take_their_defaults_from_the_registry():
             if option.default is not None:  # the docstring states it too
                 assert str(option.default) in METHODS[name].__doc__, (name, option.name)
     assert REGISTRY["smoothgrad"].defaults == {"samples": 20, "noise": 0.15}
-    assert REGISTRY["integrated_gradients"].defaults == {"steps": 32, "baseline": "black"}
+    assert REGISTRY["integrated_gradients"].defaults == {"steps": 32, "baseline": "grey"}
     assert REGISTRY["occlusion"].defaults == {"patch": None, "stride": None, "fill": 0.5}
 
 
@@ -185,7 +185,7 @@ def test_smoothgrad_is_reproducible_and_seeded(seed_ae):
 # ------------------------------------------------------------------ integrated gradients
 
 
-@pytest.mark.parametrize("baseline", ["black", "blurred", "mean"])
+@pytest.mark.parametrize("baseline", ["grey", "black", "blurred", "mean"])
 def test_integrated_gradients_are_complete(smooth_ae, baseline):
     images = random_images(3, 8, seed=4)
     maps = explain(smooth_ae, images, "integrated_gradients", steps=32, baseline=baseline)
@@ -198,19 +198,22 @@ def test_integrated_gradients_are_complete_through_max_pooling(seed_ae):
     # Max-pooling makes the gradient jump along the path; from black the path is long
     # enough for 32 midpoints to stay within 1 %.
     images = random_images(3, 16, seed=4)
-    maps = explain(seed_ae, images, "integrated_gradients", steps=32)
+    maps = explain(seed_ae, images, "integrated_gradients", steps=32, baseline="black")
     change = _self_target(seed_ae, images, images) - _self_target(seed_ae, images, np.zeros_like(images))
     np.testing.assert_allclose(maps.sum(axis=(1, 2)), change, rtol=1e-2)
 
 
 def test_integrated_gradients_of_a_linear_code(linear_ae):
     images = random_images(2, 4, channels=1)
-    maps = explain(linear_ae, images, "integrated_gradients", steps=3)
+    maps = explain(linear_ae, images, "integrated_gradients", steps=3, baseline="black")
     np.testing.assert_allclose(maps, images[..., 0] * np.asarray(LINEAR_WEIGHTS), rtol=1e-6)
+    maps = explain(linear_ae, images, "integrated_gradients", steps=3)  # from grey, the default
+    np.testing.assert_allclose(maps, (images[..., 0] - 0.5) * np.asarray(LINEAR_WEIGHTS), rtol=1e-5, atol=1e-7)
 
 
 def test_baselines():
     images = random_images(2, 16)
+    assert (make_baseline(images, "grey") == 0.5).all()
     mean = make_baseline(images, "mean")
     np.testing.assert_allclose(mean[:, 5, 7], images.mean(axis=(1, 2)), rtol=1e-6)
     blurred = make_baseline(images, "blurred")
