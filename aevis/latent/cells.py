@@ -1,0 +1,191 @@
+"""Why two codes are similar, exactly: the cosine similarity of two spatial codes, cell by cell.
+
+A convolutional code is a grid: h × w cells of c numbers each, the bottleneck's output before it
+is flattened. The cosine similarity of two such codes a and b is a sum over the cells,
+
+    cos(a, b) = Σ_{y,x} a[y,x]·b[y,x] / (‖a‖ ‖b‖),
+
+so the share of cell (y, x), a[y,x]·b[y,x] / (‖a‖ ‖b‖), is exact: the shares add up to the
+similarity, with no gradients and no approximation. A share is negative where the two codes
+point different ways in that cell. The grids of two images are aligned in space (cell (y, x)
+of either code is computed from the same part of its image), so one grid of shares can be laid
+over both images (:func:`cells_to_pixels`).
+
+A Dense (flat) code has no grid and no cells: :func:`code_grid` is None for it. A 1 × 1 grid has
+one cell, whose share is the whole similarity: exact, but it cannot say where.
+
+Pure NumPy; the codes are the gallery's flattened float32 (N, D) rows (row-major, as Keras
+flattens them, so D = h·w·c with the channels last).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from aevis.latent.neighbours import finite_codes
+
+_BLOCK = 1024  # pairs computed at once: a block's products hold _BLOCK × D float64 values
+
+RECORD_DECIMALS = 6
+"""Decimals the manifest rounds the similarities, and so the cells, to."""
+SUM_TOLERANCE = 1e-5
+"""How far the rounded cells of a pair may sum from its recorded similarity."""
+_MOST_DECIMALS = 12
+
+
+def code_grid(ae) -> tuple[int, int, int] | None:
+    """The (h, w, c) grid of ``ae``'s code (its bottleneck's output shape), or None when the
+    code is flat (a Dense bottleneck, or anything that is not one map of channels)."""
+    return grid_of(tuple(ae.encoder.output.shape[1:]))
+
+
+def grid_of(shape: tuple) -> tuple[int, int, int] | None:
+    """(h, w, c) for a code layer's output shape (without the batch axis), None unless it is
+    a fixed-size map of channels."""
+    if len(shape) != 3 or any(size is None for size in shape):
+        return None
+    return tuple(int(size) for size in shape)
+
+
+def shows_places(grid: tuple[int, int, int] | None) -> bool:
+    """Whether a cell map can say *where* two codes agree: a grid of more than one cell."""
+    return grid is not None and grid[0] * grid[1] > 1
+
+
+def pair_cells(first: np.ndarray, second: np.ndarray, grid: tuple[int, int, int]) -> np.ndarray:
+    """Each cell's exact share of the cosine similarity of ``first[i]`` and ``second[i]``.
+
+    Args:
+        first, second: flattened codes, (M, D) each, D = h·w·c.
+        grid: (h, w, c), see :func:`code_grid`.
+
+    Returns:
+        float64 (M, h, w); row i sums to cos(first[i], second[i]) up to float64 rounding. A
+        pair with an all-zero code has similarity 0 (as :func:`~aevis.latent.neighbours.nearest_neighbours`
+        counts it) and all-zero cells. A code with NaN or infinite values gives NaN cells:
+        clean codes first (:func:`~aevis.latent.neighbours.finite_codes`) to match the
+        recorded neighbours.
+    """
+    height, width, channels = _check_grid(grid)
+    first, second = np.asarray(first), np.asarray(second)
+    size = height * width * channels
+    for name, codes in (("first", first), ("second", second)):
+        if codes.ndim != 2 or codes.shape[1] != size:
+            raise ValueError(f"Expected {name} codes of shape (M, {size}) for a {height}×{width}×{channels} grid, "
+                             f"got {codes.shape}.")
+    if len(first) != len(second):
+        raise ValueError(f"Expected as many second codes as first ({len(first)}), got {len(second)}.")
+    cells = np.empty((len(first), height, width), np.float64)
+    for start in range(0, len(first), _BLOCK):
+        a = first[start : start + _BLOCK].astype(np.float64)
+        b = second[start : start + _BLOCK].astype(np.float64)
+        products = (a * b).reshape(len(a), height * width, channels).sum(axis=2)
+        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+        with np.errstate(invalid="ignore"):
+            shares = np.divide(products, norms[:, None], out=np.zeros_like(products), where=norms[:, None] > 0)
+        shares[~np.isfinite(norms)] = np.nan
+        cells[start : start + _BLOCK] = shares.reshape(len(a), height, width)
+    return cells
+
+
+def cell_contributions(codes: np.ndarray, neighbours: np.ndarray, grid: tuple[int, int, int],
+                       rows: np.ndarray | None = None) -> np.ndarray:
+    """The cell shares of every image against each of its neighbours, all pairs at once.
+
+    Args:
+        codes: flattened codes of the whole set, (N, D).
+        neighbours: int (n, k), row p the indices (into ``codes``) of image p's neighbours.
+        grid: (h, w, c) of the code.
+        rows: int (n,), the indices of the images whose neighbours these are; None: 0 … n-1
+            (``neighbours`` is then the whole set's (N, k) table).
+
+    Returns:
+        float64 (n, k, h, w): [p, j] is the grid of shares of cos(code of p, code of its j-th
+        neighbour), which sums to that similarity.
+    """
+    neighbours = np.asarray(neighbours, np.int64)
+    if neighbours.ndim != 2:
+        raise ValueError(f"Expected neighbours of shape (n, k), got {neighbours.shape}.")
+    count, k = neighbours.shape
+    rows = np.arange(count) if rows is None else np.asarray(rows, np.int64)
+    if rows.shape != (count,):
+        raise ValueError(f"Expected one row index per row of neighbours ({count}), got {rows.shape}.")
+    codes = np.asarray(codes)
+    cells = pair_cells(codes[np.repeat(rows, k)], codes[neighbours.reshape(-1)], grid)
+    return cells.reshape(count, k, *cells.shape[1:])
+
+
+def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
+                    grid: tuple[int, int, int]) -> np.ndarray:
+    """The cells of images ``rows`` against each of their neighbours, as the gallery records them.
+
+    Args:
+        codes: the whole set's flattened codes (N, D), as encoded (NaN and infinite values
+            are set to 0 here, as :func:`~aevis.latent.neighbours.finite_codes` does for the
+            neighbour search); only the codes of ``rows`` and their neighbours are read.
+        neighbours: int (N, k), the whole set's neighbour table.
+        rows: int (n,), the images wanted.
+        grid: (h, w, c) of the code.
+
+    Returns:
+        float64 (n, k, h, w), as :func:`cell_contributions`.
+    """
+    rows = np.asarray(rows, np.int64)
+    wanted = np.asarray(neighbours, np.int64)[rows]
+    needed = np.unique(np.concatenate([rows, wanted.reshape(-1)]))
+    codes = finite_codes(np.asarray(codes)[needed])
+    return cell_contributions(codes, np.searchsorted(needed, wanted), grid, np.searchsorted(needed, rows))
+
+
+def cells_to_pixels(cells: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Cell grids (..., h, w) laid over an image of ``height`` × ``width`` pixels.
+
+    Pixel (y, x) lies in cell (⌊y·h/H⌋, ⌊x·w/W⌋), the block of the image the cell was computed
+    from; it carries that cell's share divided by the cell's pixel count, so each pixel map
+    still sums to the similarity. float32 (..., H, W).
+    """
+    cells = np.asarray(cells, np.float64)
+    cell_rows = np.arange(height) * cells.shape[-2] // height
+    cell_columns = np.arange(width) * cells.shape[-1] // width
+    per_row = np.bincount(cell_rows, minlength=cells.shape[-2])
+    per_column = np.bincount(cell_columns, minlength=cells.shape[-1])
+    area = np.outer(per_row, per_column)
+    if (area == 0).any():
+        raise ValueError(f"Expected an image at least as large as the {cells.shape[-2]}×{cells.shape[-1]} grid, "
+                         f"got {height}×{width}.")
+    spread = cells / area
+    return spread[..., cell_rows[:, None], cell_columns[None, :]].astype(np.float32)
+
+
+def recorded_cells(cells: np.ndarray, similarity: float, decimals: int = RECORD_DECIMALS) -> list[list[float]]:
+    """One pair's cells as the manifest records them: nested lists h × w, rounded to
+    ``decimals`` like the similarities, with more decimals where that rounding would make
+    them sum further than :data:`SUM_TOLERANCE` from ``round(similarity, decimals)``.
+
+    An undefined (NaN or infinite) share is recorded as None (JSON null).
+    """
+    cells = np.asarray(cells, np.float64)
+    target = round(float(similarity), decimals)
+    if not np.isfinite(cells).all():
+        return [[_plain(value) if math.isfinite(value) else None for value in row] for row in cells.tolist()]
+    places = decimals
+    while True:
+        rounded = np.round(cells, places)
+        if abs(float(rounded.sum()) - target) <= SUM_TOLERANCE or places >= _MOST_DECIMALS:
+            break
+        places += 1
+    if places >= _MOST_DECIMALS and abs(float(rounded.sum()) - target) > SUM_TOLERANCE:
+        rounded = cells  # the unrounded shares themselves: as close as the numbers go
+    return [[_plain(value) for value in row] for row in rounded.tolist()]
+
+
+def _plain(value: float) -> float:
+    return 0.0 if value == 0 else float(value)  # no "-0.0" in the manifest
+
+
+def _check_grid(grid) -> tuple[int, int, int]:
+    if grid is None or len(grid) != 3 or math.prod(grid) <= 0:
+        raise ValueError(f"Expected a code grid (h, w, c) of positive sizes, got {grid!r}.")
+    return tuple(int(size) for size in grid)
