@@ -19,6 +19,8 @@ from aevis.data import builtin, folders
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
 from aevis.errors import AevisError
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
+from aevis.latent.cells import code_grid, shows_places
+from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import spread_sample
 from aevis.latent.neighbours import finite_codes
 from aevis.model import (
@@ -32,7 +34,7 @@ from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
 from aevis.progress import Stages
-from aevis.site import html, network_pictures, pictures
+from aevis.site import html, network_pictures, pictures, set_pages
 from aevis.site.export import maps_of, write_data, write_maps
 from aevis.site.pictures import PictureInputs
 from aevis.site.staging import check_target, staged_site, zip_site
@@ -53,14 +55,14 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     """
     stages = stages or Stages(quiet=config.quiet)
     check_target(Path(config.out))  # fail before the slow part, not after
+    other = _other_model(config, stages) if config.compare is not None else None  # so is a bad --compare
     ae, imageset, model_info = _model_and_images(config, stages)
-    stages.log(f"Code layer: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
-    stages.log(f"Pixel values: {ae.input_spec.scales.describe()} ({ae.scales_reason}).")
-    if ae.rebuild_warning:
-        stages.log(f"Warning: {ae.rebuild_warning}")
+    _log_model(ae, stages)
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded = _gather(config, ae, imageset, model_info, results, stages)
+    if other is not None:
+        gallery = dataclasses.replace(gallery, comparison=_compare(config, gallery, other, cache, stages))
     with stages.stage("Looking inside the network"):
         insides = gather_insides(
             ae, encoded, gallery.positions, imageset.labels, config.seed, results,
@@ -76,6 +78,8 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             pictures.write_sprite_sheets(imageset.images, gallery.image_keys, staging, cache)
             network_pictures.write_set_pictures(gallery.insides, imageset.images, gallery.image_keys, staging, cache)
             pictures.write_reading_pictures(gallery, staging, cache)
+            set_pages.write_pictures(gallery, staging, cache)
+            pictures.write_compare_pictures(gallery, staging, cache)
             write_data(gallery, staging)
             html.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
     if cache.enabled:
@@ -120,6 +124,67 @@ def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder,
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     source = f"the seed autoencoder, trained here for {epochs} on these images"
     return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
+
+
+def _log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
+    """The code layer, the pixel range and any warning, a line each; ``which`` names the model."""
+    stages.log(f"Code layer{which}: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
+    stages.log(f"Pixel values{which}: {ae.input_spec.scales.describe()} ({ae.scales_reason}).")
+    if ae.rebuild_warning:
+        stages.log(f"Warning: {ae.rebuild_warning}")
+
+
+def _other_model(config: BuildConfig, stages: Stages) -> Autoencoder:
+    """The ``--compare`` model, loaded as ``--model`` is (its pixel range is found on the images
+    later, by :func:`_compare`). Its code layer is the one ``--bottleneck`` names where it has a
+    layer of that name (two checkpoints of one network), else its own waist."""
+
+    def load(bottleneck: str | None) -> Autoencoder:
+        return load_autoencoder(
+            config.compare, bottleneck=bottleneck, custom_objects=config.custom_objects,
+            input_scale="0-1" if config.input_scale == AUTO else config.input_scale,
+            safe_mode=not config.trust_model,
+        )
+
+    with stages.stage("Loading the model to compare"):
+        try:
+            return load(config.bottleneck)
+        except AevisError:
+            if config.bottleneck is None:
+                raise
+            return load(None)  # another network, without that layer; a broken file fails again
+
+
+def _compare(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: ResultCache,
+             stages: Stages) -> Comparison:
+    """The other model's codes, neighbours and map of the gallery's images, through the cache as
+    the first model's are, compared with the gallery's (:mod:`aevis.latent.compare`).
+
+    The images are the ones the first model reads, brought to the other's size and channels in
+    memory (:func:`aevis.data.folders.to_shape`), not read again: both models see the same
+    pictures, cropped alike.
+    """
+    images = folders.to_shape(gallery.imageset.images, other.input_spec.shape)
+    if config.input_scale == AUTO:
+        with stages.stage("Finding its pixel range"):
+            other = choose_scales(other, AUTO, images)
+    _log_model(other, stages, f" of {Path(config.compare).name}")
+    results = Results(other, images, cache, config.batch_size)
+    with stages.stage("Encoding with the other model", total=len(images)) as advance:
+        encoded = results.encode(on_progress=advance)
+    with stages.stage("Comparing the two models"):
+        usable = finite_codes(encoded.codes)
+        indices, _ = results.neighbours(usable, config.neighbours)
+        alignment = procrustes_align(gallery.positions, results.tsne(usable, config.seed))
+    comparison = Comparison(
+        source=Path(config.compare).name, sha256=other.sha256, bottleneck=other.bottleneck,
+        code_size=other.code_size, input_shape=other.input_spec.shape, neighbour_indices=indices,
+        overlap=neighbour_overlap(gallery.neighbour_indices, indices), positions=alignment.positions,
+        disparity=alignment.disparity,
+    )
+    stages.log(f"The two models share {comparison.mean_overlap:.0%} of each image's neighbours on average "
+               f"(random neighbours: {comparison.chance:.0%}).")
+    return comparison
 
 
 def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) -> ImageSet:
@@ -291,9 +356,12 @@ def _check_faithfulness(config: BuildConfig, gallery: Gallery, results: Results,
             int(neighbours[cascade_image, 0]) if by_neighbour else None,
             explanations.options[_CASCADE_METHOD], config.seed,
         )
+    cells = None  # the exact "why similar" map, where the code's grid can say where
+    if shows_places(code_grid(gallery.ae)) and neighbours.size > 0:
+        cells = results.cell_faithfulness(rows, neighbours[rows, 0], config.seed)
     return dataclasses.replace(
         explanations, faithfulness=faithfulness, cascade_method=_CASCADE_METHOD if cascade else None,
-        cascade=cascade, cascade_image=cascade_image,
+        cascade=cascade, cascade_image=cascade_image, cell_faithfulness=cells,
     )
 
 

@@ -34,6 +34,9 @@ def parser() -> argparse.ArgumentParser:
     data.add_argument("--encoder", type=Path, metavar="FILE",
                       help="instead of --model: your encoder, saved on its own (VAEs: its first output is the code)")
     data.add_argument("--decoder", type=Path, metavar="FILE", help="with --encoder: your decoder, saved on its own")
+    data.add_argument("--compare", type=Path, metavar="FILE",
+                      help="a second autoencoder, .keras or .h5, such as another checkpoint: its neighbours and map "
+                           "are compared with the first model's on compare.html")
     data.add_argument("--custom-objects", type=Path, metavar="FILE.py",
                       help="a Python file defining your model's custom layers (such as a VAE's Sampling); "
                            "aevis RUNS this file's code before loading, so only pass a file you trust")

@@ -41,6 +41,8 @@ class BuildConfig:
     """The encoder of an autoencoder saved in two files, with ``decoder`` (instead of ``model``)."""
     decoder: Path | None = None
     """The decoder that goes with ``encoder``; it reads the encoder's first output."""
+    compare: Path | None = None
+    """A second model (.keras or .h5) run on the same images; compare.html compares its neighbours and map."""
     custom_objects: Path | None = None
     """A Python file defining the model's custom layers; it is run before loading."""
     bottleneck: str | None = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aevis.data.imageset import ImageSet
+from aevis.latent.compare import Comparison
 from aevis.model import Autoencoder
 from aevis.network.insides import Insides
 
@@ -47,6 +48,10 @@ class Explanations:
     """:class:`aevis.faithfulness.randomization.CascadeStep` list for one example image (may be empty)."""
     cascade_image: int | None
     """Index (in the whole set) of the cascade's example image."""
+    cell_faithfulness: dict[str, float | None] | None = None
+    """The deletion check of the code-cell map ("why similar", :mod:`aevis.faithfulness.cells`):
+    its figures, None for those that do not apply; None when it did not run (a flat code, a
+    one-cell grid, no neighbours, or no checks)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +102,8 @@ class Gallery:
     flags: dict[int, tuple[str, ...]] = field(default_factory=dict)
     """Image index -> what went wrong numerically (NaN or infinite values) for that image."""
     warnings: list[str] = field(default_factory=list)
+    comparison: Comparison | None = None
+    """A second model's neighbours and map beside this one's (``--compare``)."""
 
     @property
     def paged(self) -> np.ndarray:

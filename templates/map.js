@@ -1,16 +1,21 @@
 // aevis similarity map: every image drawn on one canvas from thumbnail sprite sheets.
 // Data: window.AEVIS_MAP, set by assets/map-data.js (a script, not JSON, so file:// works).
 // Pan: drag. Zoom: wheel, pinch, the + / − buttons, or + / − / 0 keys. Hover: preview and
-// neighbours. Click: open the image's page. No libraries, no network.
+// neighbours. Click: open the image's page. Shift-drag, or drag with a select tool on:
+// select a rectangle or a lasso. The view lives in the address (#x=…&y=…&z=…&c=…&i=…), so a
+// copied link opens the same view. Helpers, loaded first: map-tools.js (the address, shapes,
+// CSV), map-colours.js (colourings and legends), map-selection.js (the selection panel).
+// No libraries, no network.
 (function () {
   "use strict";
 
   const data = window.AEVIS_MAP;
+  const tools = window.AevisMapTools;
   const host = document.getElementById("latent-map");
   if (!host) return;
   const note = host.querySelector(".map-hint");
-  if (!data || !Array.isArray(data.points)) {
-    if (note) note.textContent = "The map's data file (assets/map-data.js) did not load, so the map cannot be drawn.";
+  if (!data || !Array.isArray(data.points) || !tools || !window.AevisMapSelection || !window.AevisMapColours) {
+    if (note) note.textContent = "The map's data file (assets/map-data.js) or one of its scripts did not load, so the map cannot be drawn.";
     return;
   }
 
@@ -32,12 +37,14 @@
   const findInput = host.querySelector(".map-find");
   const findStatus = host.querySelector(".map-found");
   const legend = host.querySelector(".map-legend");
+  const toolButtons = [...host.querySelectorAll(".map-tool")];
+  const initial = tools.parseHash(window.location.hash);
 
   // ---- Sprites and full-size pictures -------------------------------------------------
   const cell = data.cell;
   const sheets = data.sheets.map((src) => {
     const image = new Image();
-    image.onload = () => redraw(true);
+    image.onload = () => { redraw(true); if (carded >= 0) paintPreview(carded); };
     image.onerror = () => { if (note) note.textContent = "A thumbnail sheet (" + src + ") is missing; outlines are drawn instead."; };
     image.src = root + src;
     return image;
@@ -74,60 +81,17 @@
     }
   }
 
-  // ---- Colours ------------------------------------------------------------------------
-  const labelIndex = new Map(data.labels.map((label, i) => [label, i]));
-  function mix(a, b, t) {
-    const pa = parseInt(a.slice(1), 16), pb = parseInt(b.slice(1), 16);
-    const channel = (shift) => Math.round(((pa >> shift) & 255) * (1 - t) + ((pb >> shift) & 255) * t);
-    return "rgb(" + channel(16) + "," + channel(8) + "," + channel(0) + ")";
-  }
-  function errorColour(value) {
-    const [low, high] = data.errorRange;
-    const t = Math.min(1, Math.max(0, (value - low) / (high - low))) * (data.errorRamp.length - 1);
-    const i = Math.min(Math.floor(t), data.errorRamp.length - 2);
-    return mix(data.errorRamp[i], data.errorRamp[i + 1], t - i);
-  }
-  let mode = colourSelect ? colourSelect.value : "none";
+  // ---- Colours (map-colours.js) ------------------------------------------------------
+  const palette = window.AevisMapColours(data);
+  let mode = "none";
   let colours = null;
   function setMode(next) {
-    mode = next;
-    if (mode === "label") colours = points.map((p) => p.label === null ? "#888888" : data.labelColours[labelIndex.get(p.label)]);
-    else if (mode === "cluster") colours = points.map((p) => data.clusterColours[p.cluster % data.clusterColours.length]);
-    else if (mode === "error") colours = points.map((p) => errorColour(p.error));
-    else colours = null;
-    showLegend();
+    mode = palette.has(next) ? next : "none";
+    if (colourSelect) colourSelect.value = mode;
+    colours = palette.colours(mode);
+    palette.legend(legend, mode);
     redraw(true);
-  }
-  function swatch(colour, text) {
-    const item = document.createElement("li");
-    const dot = document.createElement("span");
-    dot.className = "map-swatch";
-    dot.style.background = colour;
-    item.append(dot, document.createTextNode(text));
-    return item;
-  }
-  function showLegend() {
-    legend.replaceChildren();
-    if (mode === "label" || mode === "cluster") {
-      const list = document.createElement("ul");
-      const names = mode === "label" ? data.labels : data.clusterColours.map((_, i) => "cluster " + (i + 1));
-      const palette = mode === "label" ? data.labelColours : data.clusterColours;
-      const sizes = new Array(names.length).fill(0);
-      points.forEach((p) => { sizes[mode === "label" ? labelIndex.get(p.label) : p.cluster] += 1; });
-      const shown = Math.min(names.length, 24);
-      for (let i = 0; i < shown; i++) list.append(swatch(palette[i % palette.length], names[i] + " (" + sizes[i] + ")"));
-      if (names.length > shown) list.append(swatch("transparent", "and " + (names.length - shown) + " more"));
-      legend.append(list);
-    } else if (mode === "error") {
-      const bar = document.createElement("div");
-      bar.className = "map-ramp";
-      bar.style.background = "linear-gradient(to right, " + data.errorRamp.join(", ") + ")";
-      const low = document.createElement("span");
-      low.textContent = "rebuilt well (" + data.errorRange[0].toPrecision(2) + ")";
-      const high = document.createElement("span");
-      high.textContent = "rebuilt badly (" + data.errorRange[1].toPrecision(2) + " or more)";
-      legend.append(low, bar, high);
-    }
+    saveState();
   }
 
   // ---- View: screen = world × scale + offset (CSS pixels) -----------------------------
@@ -151,6 +115,15 @@
     hideHint();
     viewChanged();
   }
+  function showView(centre, scale) {
+    view.scale = Math.min(view.fit * 300, Math.max(view.fit * 0.5, scale));
+    view.x = width / 2 - centre[0] * view.scale;
+    view.y = height / 2 - centre[1] * view.scale;
+    view.touched = true;
+    hideHint();
+  }
+  const toWorld = ([sx, sy]) => [(sx - view.x) / view.scale, (sy - view.y) / view.scale];
+  const toScreen = (i) => [points[i].x * view.scale + view.x, points[i].y * view.scale + view.y];
   function thumbSize() {
     return Math.max(3, thumbWorld * view.scale);
   }
@@ -167,10 +140,11 @@
     }
     const scale = view.scale;
     fitView();
-    if (centre) {
-      view.scale = scale;
-      view.x = width / 2 - centre[0] * scale;
-      view.y = height / 2 - centre[1] * scale;
+    if (pendingView) { // the view the address asked for, now that the canvas has a size
+      showView(pendingView.centre, pendingView.zoom * view.fit);
+      pendingView = null;
+    } else if (centre) {
+      showView(centre, scale);
     }
     // Setting a canvas's size clears it: paint now, not on the next frame, so it never shows blank.
     if (frame) cancelAnimationFrame(frame);
@@ -192,6 +166,7 @@
     clearTimeout(settle);
     settle = setTimeout(() => redraw(true), count > 2000 ? 140 : 0);
     redraw(false);
+    saveState();
   }
   function paintBase() {
     const g = baseCtx;
@@ -239,7 +214,8 @@
                   base.width * k, base.height * k);
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const size = thumbSize();
-    const screen = (i) => [points[i].x * view.scale + view.x, points[i].y * view.scale + view.y];
+    const screen = toScreen;
+    paintSelection(size);
     for (const i of found.slice(0, 500)) {
       const [x, y] = screen(i);
       ring(x, y, size, "#ff9500", 2);
@@ -251,18 +227,19 @@
       drawThumb(ctx, found[foundAt], x - big / 2, y - big / 2, big, big > cell * 1.3);
       ring(x, y, big, "#ff3b30", 3);
     }
-    if (hovered >= 0) {
-      const [hx, hy] = screen(hovered);
+    const focus = cardIndex();
+    if (focus >= 0) {
+      const [hx, hy] = screen(focus);
       ctx.lineWidth = 1.5;
       ctx.strokeStyle = "#2f6db5";
-      for (const other of points[hovered].neighbours) {
+      for (const other of points[focus].neighbours) {
         const [nx, ny] = screen(other);
         ctx.beginPath();
         ctx.moveTo(hx, hy);
         ctx.lineTo(nx, ny);
         ctx.stroke();
       }
-      for (const other of points[hovered].neighbours) {
+      for (const other of points[focus].neighbours) {
         const [nx, ny] = screen(other);
         ring(nx, ny, size, "#2f6db5", 2);
       }
@@ -270,9 +247,43 @@
       ctx.fillStyle = "#fff";
       ctx.fillRect(hx - big / 2 - 2, hy - big / 2 - 2, big + 4, big + 4);
       ctx.imageSmoothingEnabled = big < cell;
-      drawThumb(ctx, hovered, hx - big / 2, hy - big / 2, big, big > cell * 1.3);
+      drawThumb(ctx, focus, hx - big / 2, hy - big / 2, big, big > cell * 1.3);
       ring(hx, hy, big, "#2f6db5", 2);
     }
+    if (hovered < 0) showCard(); // the pinned image's card follows it as the view moves
+  }
+  function tracePath(corners, close) {
+    ctx.beginPath();
+    corners.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    if (close) ctx.closePath();
+  }
+  function paintSelection(size) {
+    const SELECTED = "#d6336c";
+    let outline = null; // screen corners of the chosen shape or of the one being drawn
+    if (drawing) {
+      outline = drawing.kind === "rectangle" ? boxCorners(drawing.path[0], drawing.path[drawing.path.length - 1]) : drawing.path;
+    } else if (shape) {
+      const screenOf = ([x, y]) => [x * view.scale + view.x, y * view.scale + view.y];
+      outline = shape.kind === "rectangle"
+        ? boxCorners(screenOf(shape.box.slice(0, 2)), screenOf(shape.box.slice(2))) : shape.points.map(screenOf);
+    }
+    if (outline) {
+      tracePath(outline, !drawing || drawing.kind === "rectangle");
+      ctx.fillStyle = "#d6336c1a";
+      ctx.fill();
+      ctx.setLineDash([6, 4]);
+      ctx.lineWidth = 1.5;
+      ctx.strokeStyle = SELECTED;
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    for (const i of selected.slice(0, 5000)) {
+      const [x, y] = toScreen(i);
+      if (x > -size && y > -size && x < width + size && y < height + size) ring(x, y, size, SELECTED, 2);
+    }
+  }
+  function boxCorners([x0, y0], [x1, y1]) {
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
   }
 
   // ---- Finding the point under the pointer (a uniform grid over the map) ------------
@@ -297,23 +308,52 @@
     return best;
   }
 
-  // ---- Hover preview ------------------------------------------------------------------
-  let hovered = -1;
+  // ---- Hover preview and the pinned image -------------------------------------------
+  // The card shows the hovered image or, when none is hovered, the pinned one: set by the
+  // address (i=…), by Find, or by a tap on an image without a page; Escape lets it go.
+  let hovered = -1, pinned = -1, carded = -1;
+  function cardIndex() {
+    return hovered >= 0 ? hovered : pinned;
+  }
   function hover(index, sx, sy) {
     if (index === hovered) { if (index >= 0) placePreview(sx, sy); return; }
     hovered = index;
-    canvas.style.cursor = index >= 0 && points[index].href ? "pointer" : "grab";
+    setCursor(index);
+    showCard(sx, sy);
+    redraw(false);
+    saveState();
+  }
+  function pin(index) {
+    if (index === pinned) return;
+    pinned = index;
+    showCard();
+    redraw(false);
+    saveState();
+  }
+  function showCard(sx, sy) {
+    const index = cardIndex();
     if (index < 0) {
       preview.hidden = true;
-      redraw(false);
+      carded = -1;
       return;
     }
+    if (index !== carded) fillCard(index);
+    if (hovered < 0) [sx, sy] = toScreen(pinned);
+    const onScreen = sx >= 0 && sy >= 0 && sx <= width && sy <= height;
+    preview.hidden = !onScreen;
+    if (onScreen) placePreview(sx, sy);
+  }
+  function fillCard(index) {
+    carded = index;
     const p = points[index];
     previewName.textContent = p.name;
     const facts = [];
     if (p.label !== null) facts.push("label: " + p.label);
     facts.push("cluster " + (p.cluster + 1));
     facts.push("rebuild error " + p.error.toPrecision(2));
+    if (p.trust !== null && p.trust !== undefined) facts.push("map trust " + Math.round(p.trust * 100) + "%");
+    const crowd = palette.has("density") ? palette.densityRank()[index] : NaN;
+    if (!Number.isNaN(crowd)) facts.push("more crowded than " + Math.round(crowd * 100) + "% of images");
     previewFacts.textContent = facts.join(" · ");
     previewNeighbours.replaceChildren(...p.neighbours.map((other) => {
       const item = document.createElement("li");
@@ -322,9 +362,6 @@
     }));
     preview.querySelector(".map-preview-action").textContent = p.href ? "Click to open its page." : "This image has no page of its own.";
     paintPreview(index);
-    preview.hidden = false;
-    placePreview(sx, sy);
-    redraw(false);
   }
   function paintPreview(index) {
     const side = 120;
@@ -337,7 +374,7 @@
     drawThumb(previewCtx, index, 0, 0, side, true);
     const picture = full.get(index);
     if (picture && !(picture.complete && picture.naturalWidth > 0)) {
-      picture.addEventListener("load", () => { if (hovered === index) paintPreview(index); }, { once: true });
+      picture.addEventListener("load", () => { if (carded === index) paintPreview(index); }, { once: true });
     }
   }
   function placePreview(sx, sy) {
@@ -349,13 +386,18 @@
     preview.style.top = top + "px";
   }
 
-  // ---- Pointer: drag pans, two fingers pinch, a still click opens the page -------------
+  // ---- Pointer: drag pans (or selects), two fingers pinch, a still click opens the page --
   const pointers = new Map();
   let pressed = null, moved = 0, pinch = null;
+  let tool = "move"; // or "rectangle" / "lasso": what a one-finger or mouse drag does
+  let drawing = null; // the selection being drawn: {kind, path: screen points}
   const local = (event) => {
     const box = canvas.getBoundingClientRect();
     return [event.clientX - box.left, event.clientY - box.top];
   };
+  function setCursor(index) {
+    canvas.style.cursor = tool !== "move" ? "crosshair" : index >= 0 && points[index].href ? "pointer" : "grab";
+  }
   function pinchState() {
     const [a, b] = [...pointers.values()];
     return { distance: Math.hypot(a[0] - b[0], a[1] - b[1]) || 1, mid: [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2] };
@@ -363,9 +405,18 @@
   canvas.addEventListener("pointerdown", (event) => {
     try { canvas.setPointerCapture(event.pointerId); } catch (error) { /* pointer already gone */ }
     pointers.set(event.pointerId, local(event));
-    if (pointers.size === 1) { pressed = local(event); moved = 0; }
-    if (pointers.size === 2) pinch = pinchState();
-    canvas.style.cursor = "grabbing";
+    if (pointers.size === 1) {
+      pressed = local(event);
+      moved = 0;
+      const selecting = event.button === 0 && (event.shiftKey || tool !== "move");
+      drawing = selecting ? { kind: event.shiftKey ? "rectangle" : tool, path: [pressed] } : null;
+    }
+    if (pointers.size === 2) {
+      pinch = pinchState();
+      drawing = null; // a second finger pinches instead
+      redraw(false);
+    }
+    if (!drawing) canvas.style.cursor = "grabbing";
   });
   canvas.addEventListener("pointermove", (event) => {
     const here = local(event);
@@ -375,7 +426,14 @@
     }
     const before = pointers.get(event.pointerId);
     pointers.set(event.pointerId, here);
-    if (pointers.size === 1) {
+    if (pointers.size === 1 && drawing) {
+      moved += Math.abs(here[0] - before[0]) + Math.abs(here[1] - before[1]);
+      const last = drawing.path[drawing.path.length - 1];
+      if (drawing.kind === "rectangle") drawing.path[1] = here;
+      else if (Math.hypot(here[0] - last[0], here[1] - last[1]) >= 3) drawing.path.push(here);
+      if (moved > 4) hover(-1);
+      redraw(false);
+    } else if (pointers.size === 1) {
       moved += Math.abs(here[0] - before[0]) + Math.abs(here[1] - before[1]);
       if (moved > 4) {
         view.x += here[0] - before[0];
@@ -394,19 +452,33 @@
       moved = Infinity;
     }
   });
+  function finishDrawing() {
+    const path = drawing.path.map(toWorld);
+    const kind = drawing.kind;
+    drawing = null;
+    if (kind === "rectangle") setSelection(tools.rectangleShape([...path[0], ...path[path.length - 1]]));
+    else if (path.length >= 3) setSelection(tools.lassoShape(path));
+    else redraw(false);
+  }
   function release(event) {
     if (!pointers.has(event.pointerId)) return;
     pointers.delete(event.pointerId);
     if (pointers.size < 2) pinch = null;
-    if (pointers.size === 0 && pressed && moved <= 4 && event.type === "pointerup") {
+    if (pointers.size === 0 && drawing && moved > 4 && event.type === "pointerup") {
+      finishDrawing();
+    } else if (pointers.size === 0 && pressed && moved <= 4 && event.type === "pointerup") {
       const index = pointAt(...local(event));
       if (index >= 0 && points[index].href) {
         window.location.href = root + points[index].href;
       } else if (index >= 0) {
-        hover(index, ...local(event)); // touch: a tap shows the preview
+        pin(index); // touch: a tap shows the preview, and it stays
       }
     }
-    if (pointers.size === 0) { pressed = null; canvas.style.cursor = "grab"; }
+    if (pointers.size === 0) {
+      if (drawing) { drawing = null; redraw(false); }
+      pressed = null;
+      setCursor(hovered);
+    }
   }
   canvas.addEventListener("pointerup", release);
   canvas.addEventListener("pointercancel", release);
@@ -420,7 +492,10 @@
     const steps = { ArrowLeft: [40, 0], ArrowRight: [-40, 0], ArrowUp: [0, 40], ArrowDown: [0, -40] };
     if (event.key === "+" || event.key === "=") zoomAt(1.4, width / 2, height / 2);
     else if (event.key === "-" || event.key === "_") zoomAt(1 / 1.4, width / 2, height / 2);
-    else if (event.key === "0") { fitView(); viewChanged(); }
+    else if (event.key === "0") { fitView(); view.touched = false; viewChanged(); }
+    else if (event.key === "Escape" && (drawing || pinned >= 0 || shape)) {
+      if (drawing) { drawing = null; redraw(false); } else if (pinned >= 0) pin(-1); else setSelection(null);
+    }
     else if (steps[event.key]) {
       event.stopPropagation();
       view.x += steps[event.key][0];
@@ -438,12 +513,7 @@
   let found = [], foundAt = 0;
   const lowerNames = points.map((p) => p.name.toLowerCase());
   function centreOn(index) {
-    const scale = Math.max(view.scale, Math.min(view.fit * 300, 64 / thumbWorld / 1.2));
-    view.scale = scale;
-    view.x = width / 2 - points[index].x * scale;
-    view.y = height / 2 - points[index].y * scale;
-    view.touched = true;
-    hideHint();
+    showView([points[index].x, points[index].y], Math.max(view.scale, Math.min(view.fit * 300, 64 / thumbWorld / 1.2)));
     viewChanged();
   }
   function search() {
@@ -454,6 +524,7 @@
     found.sort((a, b) => (lowerNames[a] === query ? -1 : 0) - (lowerNames[b] === query ? -1 : 0) || a - b);
     findStatus.textContent = !query ? "" : found.length === 0 ? "no image by that name"
       : found.length === 1 ? "1 image" : found.length + " images — Enter for the next";
+    pin(found.length ? found[0] : -1);
     if (found.length) centreOn(found[0]); else redraw(false);
   }
   findInput.addEventListener("input", search);
@@ -462,6 +533,7 @@
       event.preventDefault();
       foundAt = (foundAt + 1) % found.length;
       findStatus.textContent = (foundAt + 1) + " of " + found.length + ": " + points[found[foundAt]].name;
+      pin(found[foundAt]);
       centreOn(found[foundAt]);
     } else if (event.key === "Escape") {
       findInput.value = "";
@@ -469,10 +541,68 @@
     }
   });
 
+  // ---- Selection: a rectangle or lasso on the map, listed in the panel below it ----------
+  let shape = null, selected = [];
+  const panel = window.AevisMapSelection(host.querySelector(".map-selection"), {
+    points, root, preview: data.preview, onClear: () => setSelection(null),
+  });
+  function setSelection(next) {
+    shape = next;
+    selected = tools.select(points, shape);
+    panel.show(selected);
+    redraw(false);
+    saveState();
+  }
+  function chooseTool(next) {
+    tool = next === tool ? "move" : next;
+    for (const button of toolButtons) button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
+    setCursor(hovered);
+  }
+  for (const button of toolButtons) button.addEventListener("click", () => chooseTool(button.dataset.tool));
+
+  // ---- The view in the address: written as it changes (at most a few times a second), -
+  // read on load and when the address's hash is edited.
+  const slugIndex = new Map(points.map((p, i) => [p.slug, i]));
+  let pendingView = null, stateTimer = 0;
+  function currentState() {
+    const focus = cardIndex();
+    return {
+      centre: view.touched && view.scale > 0 ? toWorld([width / 2, height / 2]) : null,
+      zoom: view.scale / view.fit,
+      colouring: mode === "none" ? null : mode,
+      image: focus >= 0 ? points[focus].slug : null,
+      shape,
+    };
+  }
+  function saveState() {
+    if (!stateTimer) stateTimer = setTimeout(writeState, 250);
+  }
+  function writeState() {
+    stateTimer = 0;
+    const hash = tools.formatHash(currentState());
+    if (hash === window.location.hash) return;
+    try {
+      history.replaceState(history.state, "", hash || window.location.pathname + window.location.search);
+    } catch (error) { /* a browser that refuses: the view still works, only the address stays */ }
+  }
+  function applyState(state, viewDone) {
+    if (state.centre && !viewDone) {
+      if (width > 0) showView(state.centre, state.zoom * view.fit); else pendingView = state;
+    }
+    setMode(state.colouring || "none");
+    const image = state.image !== undefined && slugIndex.has(state.image) ? slugIndex.get(state.image) : -1;
+    pin(image);
+    if (image >= 0 && !state.centre && width > 0) centreOn(image);
+    setSelection(state.shape || null);
+    viewChanged();
+  }
+
   if (colourSelect) colourSelect.addEventListener("change", () => setMode(colourSelect.value));
+  window.addEventListener("hashchange", () => applyState(tools.parseHash(window.location.hash)));
   if (window.ResizeObserver) new ResizeObserver(resize).observe(stage);
   else window.addEventListener("resize", resize);
   host.classList.add("map-ready");
-  resize();
-  setMode(mode);
+  if (initial.centre) pendingView = initial;
+  resize(); // shows the pending view once the canvas has a size
+  applyState(initial, true);
 })();

@@ -120,9 +120,9 @@ def test_every_link_and_picture_resolves_and_nothing_is_external(built):
     config, _ = built
     site = config.out
     pages = list(site.rglob("*.html"))
-    # index, map, model, reading guide, report; one page per image; a channel gallery for each
-    # of the four encoder convolutions and the code
-    assert len(pages) == 5 + 12 + 5
+    # index, map, model, reading guide, report, strangest, near-duplicates; one page per image;
+    # a channel gallery for each of the four encoder convolutions and the code
+    assert len(pages) == 7 + 12 + 5
     for page in pages:
         html = page.read_text()
         # Resources (pictures, styles, scripts) are all local; the only outside addresses

@@ -163,6 +163,26 @@ def _to_unit_float(image: Image.Image) -> np.ndarray:
     return np.clip(array / _FULL_SCALE[image.mode], 0, 1)
 
 
+def to_shape(images: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Images already read, float32 (N, H, W, C) in [0, 1], brought to another input ``shape``
+    (height, width, channels) as a file is: centre-cropped to its aspect, resized (Lanczos,
+    clipped to [0, 1]) and given its channels (:func:`to_channels`; an alpha channel is dropped
+    first). Images of that shape already are returned as they are."""
+    height, width, channels = shape
+    images = np.asarray(images, np.float32)
+    if images.shape[1:] == (height, width, channels):
+        return images
+    fitted = np.empty((len(images), height, width, channels), np.float32)
+    for index, image in enumerate(images[..., :3]):
+        planes = [
+            np.asarray(_centre_crop(Image.fromarray(np.ascontiguousarray(image[..., channel])), width / height)
+                       .resize((width, height), Image.Resampling.LANCZOS))
+            for channel in range(image.shape[-1])
+        ]
+        fitted[index] = to_channels(np.clip(np.stack(planes, axis=-1), 0, 1), channels)
+    return fitted
+
+
 def to_channels(array: np.ndarray, channels: int) -> np.ndarray:
     """(H, W) or (H, W, 3) to (H, W, channels); colour to grey uses ITU-R 601 luma."""
     if array.ndim == 2:

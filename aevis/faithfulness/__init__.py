@@ -10,6 +10,9 @@ Three checks, gathered by :func:`faithfulness`:
   model. A low Spearman rank correlation with the trained maps is what we want.
 * **Object share**: on images with object masks, the share of a map's positive mass that
   falls on the object, next to the share of the image the object covers.
+
+The code-cell map of a spatial code (the exact "why similar" of neighbour cards) has the
+deletion check alone, in :mod:`aevis.faithfulness.cells`.
 """
 
 from __future__ import annotations

@@ -37,6 +37,11 @@ class Insides:
     clusters: np.ndarray
     """int (N,): each image's k-means cluster of the codes, numbered by size, largest first."""
     cluster_count: int
+    map_trust: np.ndarray | None = None
+    """float32 (N,): share of each image's nearest codes that are also its map neighbours
+    (:func:`aevis.latent.trust.map_trust`)."""
+    density: np.ndarray | None = None
+    """float32 (N,): each image's local density in code space (:func:`aevis.latent.trust.local_density`)."""
 
 
 def rank_channels(encoded, k: int = TOP_IMAGES, chunk: int = 1024) -> dict[str, ChannelRanking]:
@@ -53,7 +58,8 @@ def rank_channels(encoded, k: int = TOP_IMAGES, chunk: int = 1024) -> dict[str, 
 
 
 def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed: int, results) -> Insides:
-    """Channel galleries, feature visualizations, the mosaic layout, k-means clusters and map quality.
+    """Channel galleries, feature visualizations, the mosaic layout, k-means clusters, map quality
+    and each image's map trust and local density.
 
     Args:
         ae: the autoencoder.
@@ -69,6 +75,7 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
     feature_pictures, feature_key = results.feature_pictures(channels, seed)
     cells, columns, rows = results.mosaic_cells(positions)
     clusters, cluster_count = results.clusters(codes, seed)
+    neighbourhoods = results.neighbourhoods(codes, positions)
     return Insides(
         rankings=rank_channels(encoded),
         layers=activations.gallery_layers(ae),
@@ -81,4 +88,6 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
         map_quality=results.map_quality(codes, positions, labels, seed),
         clusters=clusters,
         cluster_count=cluster_count,
+        map_trust=neighbourhoods["map_trust"],
+        density=neighbourhoods["density"],
     )

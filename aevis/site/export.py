@@ -3,7 +3,8 @@
 
 Everything a script needs to reuse a gallery's numbers, in manifest order:
 
-* ``manifest.json``: the software versions, model, build parameters and one record per image;
+* ``manifest.json``: the software versions, model, build parameters and one record per image
+  (with ``--compare``, each record's ``neighbour_overlap`` and the top-level ``compare`` block);
 * ``codes.npy``: float32 (N, D), row i is image i's flattened bottleneck code;
 * ``maps/<slug>.npz``: one float32 (H, W) array per visualization, at the model's input size.
 """
@@ -21,6 +22,9 @@ import numpy as np
 
 from aevis import __version__
 from aevis.gallery import ExplainedChunk, Gallery
+from aevis.latent.cells import code_grid, neighbour_cells, recorded_cells
+from aevis.latent.duplicates import find_duplicates
+from aevis.latent.strangeness import error_ranking, image_errors, recorded_error
 from aevis.site import urls
 
 MANIFEST_VERSION = 1
@@ -69,6 +73,13 @@ def manifest(gallery: Gallery) -> dict:
     spec = gallery.ae.input_spec
     explanations = gallery.explanations
     imageset = gallery.imageset
+    trust = gallery.insides.map_trust if gallery.insides else None
+    comparison = gallery.comparison
+    grid = code_grid(gallery.ae)
+    cells = _cells_by_image(gallery, grid) if grid is not None else None
+    errors = image_errors(gallery.maps["reconstruction_error"])
+    _, error_ranks = error_ranking(errors)
+    duplicates = find_duplicates(gallery.codes, gallery.neighbour_indices, gallery.neighbour_similarities)
     records = []
     for index, slug in enumerate(gallery.slugs):
         records.append({
@@ -79,6 +90,7 @@ def manifest(gallery: Gallery) -> dict:
             "label": imageset.labels[index] if imageset.labels else None,
             "x": round(float(gallery.positions[index, 0]), 6),
             "y": round(float(gallery.positions[index, 1]), 6),
+            "map_trust": _share(trust[index]) if trust is not None else None,
             "flags": list(gallery.flags.get(index, ())),
             "neighbours": [
                 {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6)}
@@ -86,7 +98,18 @@ def manifest(gallery: Gallery) -> dict:
                     gallery.neighbour_indices[index], gallery.neighbour_similarities[index]
                 )
             ],
+            "reconstruction_error": recorded_error(errors[index]),
+            "error_rank": int(error_ranks[index]),
+            "duplicates": [
+                {"slug": gallery.slugs[other], "similarity": round(similarity, 6)}
+                for other, similarity in duplicates.of_image[index]
+            ],
         })
+        if cells is not None:  # each neighbour's similarity, cell by cell (see aevis.latent.cells)
+            for neighbour, shares in zip(records[-1]["neighbours"], next(cells), strict=True):
+                neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
+        if comparison is not None:
+            records[-1]["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
     return {
         "manifest_version": MANIFEST_VERSION,
         "aevis_version": __version__,
@@ -98,6 +121,7 @@ def manifest(gallery: Gallery) -> dict:
             "bottleneck": gallery.ae.bottleneck,
             "bottleneck_reason": gallery.ae.bottleneck_reason,
             "code_size": int(gallery.codes.shape[1]),
+            "code_grid": list(grid) if grid is not None else None,
             "input": {"height": spec.height, "width": spec.width, "channels": spec.channels,
                       "scale": spec.scales.input},
             "output_scale": spec.scales.output,
@@ -116,7 +140,10 @@ def manifest(gallery: Gallery) -> dict:
         "method_options": explanations.options if explanations else {},
         "pair_method": explanations.pair_method if explanations else None,
         "faithfulness": _json_safe(explanations.faithfulness) if explanations else {},
+        "cell_faithfulness": _cell_figures(explanations),
         "map_quality": gallery.insides.map_quality if gallery.insides else None,
+        "duplicate_rule": duplicates.rule.as_record(),
+        "compare": _compare_record(comparison) if comparison is not None else None,
         "files": {"codes": urls.in_data(urls.CODES), "maps": urls.in_data(urls.MAPS_PATTERN)},
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
@@ -124,10 +151,49 @@ def manifest(gallery: Gallery) -> dict:
     }
 
 
+def _share(value) -> float | None:
+    """A share in [0, 1] for JSON: rounded, None where undefined (NaN)."""
+    return round(float(value), 4) if np.isfinite(value) else None
+
+
+def _compare_record(comparison) -> dict:
+    """The second model and how far its neighbours and map agree with the first's."""
+    height, width, channels = comparison.input_shape
+    return {
+        "source": comparison.source,
+        "sha256": comparison.sha256,
+        "bottleneck": comparison.bottleneck,
+        "code_size": comparison.code_size,
+        "input": {"height": height, "width": width, "channels": channels},
+        "k": comparison.k,
+        "mean_overlap": round(comparison.mean_overlap, 6),
+        "chance_overlap": round(comparison.chance, 6),
+        "procrustes_disparity": round(comparison.disparity, 6),
+    }
+
+
+_CELL_BLOCK = 512  # images whose cells are worked out at once
+
+
+def _cells_by_image(gallery: Gallery, grid: tuple[int, int, int]):
+    """Each image's float64 (k, h, w) cells against its neighbours, in manifest order, from the
+    codes the neighbours were found with (NaN and infinite values set to 0)."""
+    neighbours = gallery.neighbour_indices
+    for start in range(0, len(neighbours), _CELL_BLOCK):
+        rows = np.arange(start, min(start + _CELL_BLOCK, len(neighbours)))
+        yield from neighbour_cells(gallery.codes, neighbours, rows, grid)
+
+
+def _cell_figures(explanations) -> dict | None:
+    """The code-cell map's faithfulness figures for JSON (null for those that do not apply)."""
+    figures = explanations.cell_faithfulness if explanations else None
+    return None if figures is None else _json_safe({"cells": figures})["cells"]
+
+
 def _json_safe(figures: dict) -> dict:
     """NaN (an undefined figure) becomes null: JSON has no NaN."""
     return {
-        method: {name: (None if value != value else value) for name, value in row.items()}
+        method: {name: (None if value is None or value != value else value) for name, value in row.items()}
         for method, row in figures.items()
     }
 

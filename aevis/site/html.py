@@ -16,9 +16,11 @@ import jinja2
 from aevis.data.imageset import sample_positions
 from aevis.gallery import Gallery
 from aevis.site import mapdata, urls
+from aevis.site.compare_page import gather_compare
 from aevis.site.pages import (
     gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
 )
+from aevis.site.set_pages import gather_duplicates, gather_strangest
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 _SPELLED = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -83,6 +85,11 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
     sample = len(sample_positions(len(pages), int(gallery.parameters.get("faithfulness_sample", 0))))
     emit("reading.html", urls.READING, guide=gather_reading(gallery, pages, sample))
     emit("report.html", urls.REPORT, report=gather_report(gallery))
+    emit("strangest.html", urls.STRANGEST, strangest=gather_strangest(gallery))
+    emit("duplicates.html", urls.DUPLICATES, duplicates=gather_duplicates(gallery))
+    compare = gather_compare(gallery)
+    if compare is not None:
+        emit("compare.html", urls.COMPARE, compare=compare)
     for page in pages:
         emit("image.html", page.href, page=page)
         if on_progress:

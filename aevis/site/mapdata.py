@@ -5,6 +5,10 @@ page as a script so it works from ``file://`` (no fetch, no network).
 :func:`write_map_script` writes the data script (:data:`aevis.site.urls.MAP_DATA`,
 ``window.AEVIS_MAP = {...};``). ``templates/map.html`` and ``templates/map.js`` draw it on one
 canvas from the thumbnail sprite sheets (:func:`aevis.site.pictures.write_sprite_sheets`).
+
+Each "colour by" choice carries its legend's words (:func:`colourings`): reconstruction error,
+local density in code space and map trust (:mod:`aevis.latent.trust`), the k-means cluster and
+the label. Each image carries its ``source`` too, for the CSV of a selection.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 
 from aevis.draw import colour
 from aevis.draw.sheets import SHEET_MAX, SPRITE_CELL, sprite_layout
+from aevis.latent.quality import QUALITY_K
 from aevis.site import aims, urls
 
 
@@ -39,10 +44,24 @@ class MapQuality:
 
 @dataclass(frozen=True)
 class Colouring:
-    """One choice of the map's "colour by" menu."""
+    """One choice of the map's "colour by" menu, with its legend's words.
+
+    A colouring with a ``ramp`` colours by a number (the ramp's ends worded by ``low`` and
+    ``high``); one without colours by group (a swatch per label or cluster) or not at all.
+    """
 
     key: str
     title: str
+    words: str
+    """One or two plain sentences under the map: what the colours mean, bright and dark."""
+    ramp: tuple[str, ...] = ()
+    """``#rrggbb`` colours, low to high, evenly spaced."""
+    low: str = ""
+    high: str = ""
+
+
+DENSITY_COLOURMAP = "viridis"
+TRUST_COLOURMAP = "cividis"
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +82,13 @@ class MapData:
     """float32 (N,): mean squared reconstruction error of each image."""
     neighbours: np.ndarray
     """int (N, k): indices of each image's nearest neighbours in code space."""
+    sources: tuple[str, ...]
+    """Where each image came from (its path in the image folder), for the selection's CSV."""
+    map_trust: np.ndarray | None
+    """float32 (N,): share of each image's nearest codes that are its map neighbours
+    (:func:`aevis.latent.trust.map_trust`); None when not measured."""
+    density: np.ndarray | None
+    """float32 (N,): local density in code space (:func:`aevis.latent.trust.local_density`); None when not measured."""
     quality: MapQuality | None
     colourings: tuple[Colouring, ...]
     sheet_columns: int
@@ -86,7 +112,8 @@ class MapData:
 
 def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours, labels=None,
                     quality: dict | None = None, mosaic: str | None = urls.MOSAIC,
-                    preview: str = urls.THUMBNAIL_PATTERN) -> MapData:
+                    preview: str = urls.THUMBNAIL_PATTERN, sources=None, map_trust=None,
+                    density=None) -> MapData:
     """Collect the map's data.
 
     Args:
@@ -101,18 +128,20 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         quality: the dict of :func:`aevis.latent.quality.map_quality`, or None to show none.
         mosaic: the mosaic PNG the page links to (the build writes it), or None.
         preview: pattern of each image's full-size picture, ``{slug}`` replaced.
+        sources: N source paths (default: the names).
+        map_trust: float (N,) :func:`aevis.latent.trust.map_trust`, or None: no such colouring.
+        density: float (N,) :func:`aevis.latent.trust.local_density`, or None: no such colouring.
     """
     count = len(names)
-    lengths = {len(slugs), len(hrefs), len(positions), len(clusters), len(errors), len(neighbours)}
-    if lengths != {count} or (labels is not None and len(labels) != count):
+    sources = names if sources is None else sources
+    optional = [values for values in (labels, map_trust, density) if values is not None]
+    lengths = {len(slugs), len(hrefs), len(positions), len(clusters), len(errors), len(neighbours), len(sources),
+               *(len(values) for values in optional)}
+    if lengths != {count}:
         raise ValueError(f"Expected {count} entries in every map input, got lengths {sorted(lengths)}.")
     cluster_ids = np.asarray(clusters, np.int64).reshape(count)
     cluster_count = int(cluster_ids.max()) + 1 if count else 0
-    colourings = [Colouring("none", "nothing (plain thumbnails)")]
-    if labels is not None:
-        colourings.append(Colouring("label", "label"))
-    colourings += [Colouring("cluster", f"k-means cluster of the codes (k = {cluster_count})"),
-                   Colouring("error", "reconstruction error")]
+    k = quality["k"] if quality else QUALITY_K
     columns, sheets = sprite_layout(count)
     return MapData(
         names=tuple(str(name) for name in names),
@@ -124,13 +153,57 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         cluster_count=cluster_count,
         errors=np.asarray(errors, np.float32).reshape(count),
         neighbours=np.asarray(neighbours, np.int64).reshape(count, -1),
+        sources=tuple(str(source) for source in sources),
+        map_trust=None if map_trust is None else np.asarray(map_trust, np.float32).reshape(count),
+        density=None if density is None else np.asarray(density, np.float32).reshape(count),
         quality=MapQuality(**{field: quality[field] for field in MapQuality.__dataclass_fields__}) if quality else None,
-        colourings=tuple(colourings),
+        colourings=colourings(labels is not None, cluster_count, density is not None, map_trust is not None, k),
         sheet_columns=columns,
         sprite_sheets=tuple(urls.sprite_sheet(number) for number in range(sheets)),
         mosaic=mosaic,
         preview=preview,
     )
+
+
+def colourings(labelled: bool, cluster_count: int, with_density: bool, with_trust: bool,
+               k: int = QUALITY_K) -> tuple[Colouring, ...]:
+    """The "colour by" menu, each choice with the words of its legend."""
+    chosen = [Colouring("none", "nothing (plain thumbnails)", "Every image is drawn as it is, without a coloured frame.")]
+    if labelled:
+        chosen.append(Colouring(
+            "label", "label",
+            "The frame's colour is the image's label. The network never saw the labels: where one colour "
+            "gathers in one place, its codes sort the images the way the labels do."))
+    chosen.append(Colouring(
+        "cluster", f"k-means cluster of the codes (k = {cluster_count})",
+        f"The frame's colour is the group the images fall into when their codes are split into {cluster_count} "
+        "groups of alike codes (k-means). The groups are the network's own, not named by anyone; their "
+        "numbers only tell them apart."))
+    chosen.append(Colouring(
+        "error", "reconstruction error",
+        "How well the network rebuilds each image from its code: dark frames were rebuilt almost exactly, "
+        "bright ones badly — often pictures unlike most of the others.",
+        colour.error_ramp(), "rebuilt well", "rebuilt badly"))
+    if with_density:
+        chosen.append(Colouring(
+            "density", "local density (in code space)",
+            f"How crowded each image's corner of code space is: bright frames have {k} images with very alike codes "
+            "around them (a common kind of picture); dark ones are loners, unlike even their closest images. "
+            "Colours go by rank, so the brightest tenth are the most crowded tenth.",
+            _ramp(DENSITY_COLOURMAP), "loners", "crowded"))
+    if with_trust:
+        chosen.append(Colouring(
+            "trust", "map trust",
+            f"How far to trust each image's place: the share of its {k} most similar images (by code) that also "
+            f"sit among its {k} nearest on the map. Bright: the images around it on the map are its real "
+            "neighbours; dark: the map put it among strangers, so read little into what is next to it.",
+            _ramp(TRUST_COLOURMAP), f"none of {k} kept", f"all {k} kept"))
+    return tuple(chosen)
+
+
+def _ramp(colourmap: str, steps: int = 9) -> tuple[str, ...]:
+    values = colour.colourise(np.linspace(0, 1, steps, dtype=np.float32)[None, :], 0.0, 1.0, colourmap)[0]
+    return tuple(colour.hex_colour(value) for value in values)
 
 
 def map_payload(data: MapData) -> dict:
@@ -146,9 +219,12 @@ def map_payload(data: MapData) -> dict:
             "href": data.hrefs[index],
             "x": round(float(data.positions[index, 0]), 5),
             "y": round(float(data.positions[index, 1]), 5),
+            "source": data.sources[index],
             "label": data.labels[index] if data.labels is not None else None,
             "cluster": int(data.clusters[index]),
             "error": float(f"{float(data.errors[index]):.4g}"),
+            "trust": _rounded(data.map_trust, index, 3),
+            "density": _rounded(data.density, index, 4),
             "neighbours": [int(other) for other in data.neighbours[index]],
             "sprite": index,
         })
@@ -165,8 +241,20 @@ def map_payload(data: MapData) -> dict:
         "clusterColours": colour.palette(data.cluster_count),
         "errorRange": [low, high if high > low else low + 1e-9],
         "errorRamp": colour.error_ramp(),
+        "colourings": [
+            {"key": item.key, "title": item.title, "words": item.words, "ramp": list(item.ramp),
+             "low": item.low, "high": item.high}
+            for item in data.colourings
+        ],
         "points": points,
     }
+
+
+def _rounded(values: np.ndarray | None, index: int, digits: int) -> float | None:
+    """``values[index]`` to ``digits`` significant digits for JSON; None when absent or NaN."""
+    if values is None or not np.isfinite(values[index]):
+        return None
+    return float(f"{float(values[index]):.{digits}g}")
 
 
 def write_map_script(site: Path, data: MapData) -> Path:

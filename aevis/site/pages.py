@@ -16,11 +16,13 @@ from aevis import __version__
 from aevis.draw import animations, charts
 from aevis.draw.colour import GRID_NORMALISATION, NORMALISATION_WORDS
 from aevis.draw.pixels import Size
+from aevis.faithfulness.cells import CELLS, with_cells
 from aevis.gallery import Gallery
+from aevis.latent.cells import code_grid, shows_places
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
 from aevis.site.export import SOFTWARE, versions
-from aevis.site.words import METHOD_WORDS, MethodWords, target_words
+from aevis.site.words import CELL_WORDS, METHOD_WORDS, MethodWords, target_words
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class Link:
     """Heat-map of the page's image against this one's code (what it shares with this one)."""
     pair_there: str | None = None
     """Heat-map of this image against the page's image's code."""
+    cells_here: str | None = None
+    """Where the two codes agree, cell by cell, laid over the page's image (a grid code only)."""
+    cells_there: str | None = None
+    """The same cells laid over this image."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,20 @@ class Heatmap:
     legend_png: str
     failures: tuple[str, ...] = ()
     """The faithfulness checks this method failed on this model, each in a plain sentence."""
+
+
+@dataclass(frozen=True)
+class CellMaps:
+    """The "where the two codes agree" pictures of an image page's neighbour cards: the exact
+    cell shares of each similarity (:mod:`aevis.latent.cells`), shown for codes whose grid has
+    more than one cell."""
+
+    words: MethodWords
+    grid: str
+    """The code's grid of cells in words, ``4 × 4``."""
+    legend_png: str
+    failures: tuple[str, ...] = ()
+    """The faithfulness checks the cell map failed on this model, each in a plain sentence."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,9 @@ class ImagePage:
     flags: tuple[str, ...] = ()
     """Numerical problems with this image (NaN or infinite values), in words."""
     inside: ImageInside | None = None
+    cells: CellMaps | None = None
+    """Where each neighbour's code agrees with this one's (the cards' ``cells_here`` and
+    ``cells_there``); None for a flat code or a one-cell grid, whose cards show the pair maps."""
 
 
 @dataclass(frozen=True)
@@ -129,41 +152,62 @@ class ModelPage:
     final_loss: float | None
 
 
+def _measured(value) -> bool:
+    """Whether a figure was measured: not None (the check does not apply) and not NaN (undefined)."""
+    return value is not None and value == value
+
+
 @dataclass(frozen=True)
 class FaithfulnessRow:
-    """One method's faithfulness figures and whether each meets its aim (:mod:`aevis.site.aims`)."""
+    """One method's faithfulness figures and whether each meets its aim (:mod:`aevis.site.aims`).
+
+    A figure is None where its check does not apply (the code-cell map has no randomization or
+    object figures) and NaN where it is undefined; either way it fails nothing and shows as n/a.
+    """
 
     words: MethodWords
-    deletion_auc: float
-    random_deletion_auc: float
-    randomization_spearman: float
+    deletion_auc: float | None
+    random_deletion_auc: float | None
+    randomization_spearman: float | None
     object_share: float | None
     mask_share: float | None
 
     @property
+    def deletion_measured(self) -> bool:
+        return _measured(self.deletion_auc) and _measured(self.random_deletion_auc)
+
+    @property
+    def randomization_measured(self) -> bool:
+        return _measured(self.randomization_spearman)
+
+    @property
+    def object_measured(self) -> bool:
+        return _measured(self.object_share) and _measured(self.mask_share)
+
+    @property
     def deletion_ok(self) -> bool:
-        return self.deletion_auc < self.random_deletion_auc
+        return self.deletion_measured and self.deletion_auc < self.random_deletion_auc
 
     @property
     def randomization_ok(self) -> bool:
-        return self.randomization_spearman < aims.RANDOMIZATION
+        return self.randomization_measured and self.randomization_spearman < aims.RANDOMIZATION
 
     @property
     def object_ok(self) -> bool | None:
-        return None if self.object_share is None else self.object_share >= aims.OBJECT_SHARE * self.mask_share
+        return self.object_share >= aims.OBJECT_SHARE * self.mask_share if self.object_measured else None
 
     @property
     def failures(self) -> tuple[str, ...]:
-        """Each failed check in a sentence a layman can read beside the picture; an undefined
-        (NaN) figure fails nothing."""
+        """Each failed check in a sentence a layman can read beside the picture; a figure that
+        is undefined (NaN) or does not apply (None) fails nothing."""
         failed = []
-        if self.deletion_auc == self.deletion_auc and not self.deletion_ok:
+        if self.deletion_measured and not self.deletion_ok:
             failed.append(
                 "Not shown to be faithful here: greying out the pixels this map ranks highest changed the "
                 f"code no faster than greying out pixels at random (deletion area {self.deletion_auc:.3f} "
                 f"against {self.random_deletion_auc:.3f})."
             )
-        if self.randomization_spearman == self.randomization_spearman and not self.randomization_ok:
+        if self.randomization_measured and not self.randomization_ok:
             failed.append(
                 "Take with care: this map looks much the same when the network's learned weights are "
                 f"replaced by random ones (rank correlation {self.randomization_spearman:.2f}, aim below "
@@ -181,19 +225,29 @@ class FaithfulnessRow:
     def standing(self) -> tuple[int, float]:
         """How the method ranks, best first: fewest failed checks, then the lowest deletion area
         relative to random (how much faster than chance its order finds what matters)."""
-        relative = self.deletion_auc / self.random_deletion_auc if self.random_deletion_auc else float("nan")
-        return len(self.failures), relative if relative == relative else float("inf")
+        relative = float("inf")
+        if self.deletion_measured and self.random_deletion_auc:
+            relative = self.deletion_auc / self.random_deletion_auc
+        return len(self.failures), relative
 
 
 def faithfulness_rows(explanations) -> dict[str, FaithfulnessRow]:
-    """Each checked method's :class:`FaithfulnessRow`, in the order the checks ran."""
-    return {
+    """Each checked method's :class:`FaithfulnessRow`, in the order the checks ran, then the
+    code-cell map's under :data:`~aevis.faithfulness.cells.CELLS` where its check ran."""
+    rows = {
         method: FaithfulnessRow(
             METHOD_WORDS[method], figures["deletion_auc"], figures["random_deletion_auc"],
             figures["randomization_spearman"], figures.get("object_share"), figures.get("mask_share"),
         )
         for method, figures in explanations.faithfulness.items()
     }
+    cells = getattr(explanations, "cell_faithfulness", None)
+    if cells is not None:
+        rows[CELLS] = FaithfulnessRow(
+            CELL_WORDS, cells.get("deletion_auc"), cells.get("random_deletion_auc"),
+            cells.get("randomization_spearman"), cells.get("object_share"), cells.get("mask_share"),
+        )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -220,6 +274,13 @@ class ReadingPage:
     cascade: tuple[CascadeTile, ...]
     randomization_aim: float = aims.RANDOMIZATION
     object_share_aim: float = aims.OBJECT_SHARE
+    cells: MethodWords | None = None
+    """The code-cell map's words, when the build checked it (its row is the last of :attr:`rows`)."""
+
+    @property
+    def objects(self) -> bool:
+        """Whether the table has the on-the-object columns: some method was checked on masks."""
+        return any(row.object_share is not None for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -253,6 +314,8 @@ class SiteSummary:
     input_shape: str
     labels: int
     flagged: int
+    compared: bool = False
+    """Whether the site has a compare page (a second model, ``--compare``)."""
     version: str = __version__
 
 
@@ -284,6 +347,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
     # The most faithful first: a layman reads the first picture as the answer.
     methods.sort(key=lambda method: checked[method].standing if method in checked else (0, float("inf")))
     has_pairs = explanations is not None and explanations.pair_method is not None
+    cells = _cell_maps(gallery, checked.get(CELLS))
     layers = conv_layers(gallery.ae) if gallery.insides is not None else ()
     pages = []
     for position, index in enumerate(paged):
@@ -292,6 +356,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             Link(
                 links[other].name, links[other].thumbnail, links[other].href, float(similarity),
                 *(urls.pair_maps(slug, rank) if has_pairs else (None, None)),
+                *(urls.cell_maps(slug, rank) if cells else (None, None)),
             )
             for rank, (other, similarity) in enumerate(
                 zip(gallery.neighbour_indices[index], gallery.neighbour_similarities[index])
@@ -313,7 +378,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             error_png=urls.media(slug, "error"),
             error_mean=float(gallery.maps["reconstruction_error"][index].mean()),
             heatmaps=heatmaps,
-            ranked=bool(checked),
+            ranked=any(method in checked for method in methods),
             collage_png=urls.media(slug, "collage") if methods else None,
             pair_title=METHOD_WORDS[explanations.pair_method].title if has_pairs else None,
             neighbours=neighbours,
@@ -322,8 +387,18 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             next=links[paged[position + 1]] if position + 1 < len(paged) else None,
             flags=gallery.flags.get(int(index), ()),
             inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
+            cells=cells,
         ))
     return pages
+
+
+def _cell_maps(gallery: Gallery, checked: FaithfulnessRow | None) -> CellMaps | None:
+    """The neighbour cards' "where the two codes agree", when the code's grid can say where."""
+    grid = code_grid(gallery.ae)
+    if not shows_places(grid) or gallery.neighbour_indices.size == 0:
+        return None
+    return CellMaps(CELL_WORDS, _dimensions(grid[:2]), urls.overlay_legend(True),
+                    checked.failures if checked is not None else ())
 
 
 def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | None) -> ImageInside | None:
@@ -356,7 +431,9 @@ def gather_map(gallery: Gallery) -> mapdata.MapData:
         gallery.positions,
         gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
         np.nan_to_num(gallery.maps["reconstruction_error"].mean(axis=(1, 2))),
-        gallery.neighbour_indices, labels=gallery.imageset.labels,
+        gallery.neighbour_indices, labels=gallery.imageset.labels, sources=gallery.imageset.sources,
+        map_trust=gallery.insides.map_trust if gallery.insides else None,
+        density=gallery.insides.density if gallery.insides else None,
         quality=gallery.insides.map_quality if gallery.insides else None,
         mosaic=urls.MOSAIC if gallery.insides else None,
     )
@@ -455,6 +532,7 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
     if explanations is None:
         return ReadingPage("", (), None, (), 0, None, None, 0, None, ())
     rows = tuple(faithfulness_rows(explanations).values())
+    charted = with_cells(explanations.faithfulness, explanations.cell_faithfulness)
     cascade = ()
     example = None
     if explanations.cascade_image is not None:
@@ -471,10 +549,11 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
         rows=rows,
         checks=charts.faithfulness_panels(explanations.faithfulness),
         chart_png=urls.FAITHFULNESS_CHART if rows else None,
-        chart_size=charts.faithfulness_chart_size(explanations.faithfulness) if rows else None,
+        chart_size=charts.faithfulness_chart_size(charted) if rows else None,
         sample=sample,
         cascade_method=METHOD_WORDS[explanations.cascade_method] if explanations.cascade_method else None,
         cascade=cascade,
+        cells=CELL_WORDS if explanations.cell_faithfulness is not None else None,
     )
 
 
@@ -490,6 +569,7 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         input_shape=_dimensions((spec.height, spec.width, spec.channels)),
         labels=len(set(labels)) if labels else 0,
         flagged=len(gallery.flags),
+        compared=gallery.comparison is not None,
     )
 
 

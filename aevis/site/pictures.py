@@ -18,9 +18,11 @@ import numpy as np
 
 from aevis.draw import charts, colour, sheets
 from aevis.draw.pixels import save_png
+from aevis.faithfulness.cells import CELLS, with_cells
 from aevis.gallery import ExplainedChunk, Gallery
+from aevis.latent.cells import cells_to_pixels, code_grid, neighbour_cells, shows_places
 from aevis.site import aims, urls
-from aevis.site.words import METHOD_WORDS
+from aevis.site.words import CELL_WORDS, METHOD_WORDS
 from aevis.store.cache import ResultCache, array_hash, lazy, make_key
 
 
@@ -73,10 +75,12 @@ def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> 
     if explanations is None:
         return
     if explanations.faithfulness:
+        figures = with_cells(explanations.faithfulness, explanations.cell_faithfulness)
         titles = {method: METHOD_WORDS[method].title for method in explanations.faithfulness}
+        titles.update({CELLS: CELL_WORDS.title} if CELLS in figures else {})
         cache.picture(
-            make_key("faithfulness chart", explanations.faithfulness, titles), site / urls.FAITHFULNESS_CHART,
-            lambda path: charts.faithfulness_chart(explanations.faithfulness, titles, path, aims.RANDOMIZATION),
+            make_key("faithfulness chart", figures, titles), site / urls.FAITHFULNESS_CHART,
+            lambda path: charts.faithfulness_chart(figures, titles, path, aims.RANDOMIZATION),
         )
     if explanations.cascade:
         index = explanations.cascade_image
@@ -88,6 +92,22 @@ def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> 
                 site / urls.cascade(depth),
                 lambda path, step=step: save_png(colour.overlay(image, step.maps[0], signed), path),
             )
+
+
+def write_compare_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
+    """The two models' overlap chart and their aligned maps, when the build compared two."""
+    comparison = gallery.comparison
+    if comparison is None:
+        return
+    overlap, first, second = comparison.overlap, gallery.positions, comparison.positions
+    cache.picture(
+        make_key("overlap chart", array_hash(overlap), comparison.k), site / urls.OVERLAP_CHART,
+        lambda path: charts.overlap_chart(overlap, comparison.k, comparison.chance, path),
+    )
+    cache.picture(
+        make_key("aligned maps", array_hash(first), array_hash(second), array_hash(overlap)), site / urls.ALIGNED_MAPS,
+        lambda path: charts.aligned_maps(first, second, overlap, path),
+    )
 
 
 def _image_folder(site: Path, slug: str) -> None:
@@ -165,6 +185,32 @@ def page_pictures(gallery: Gallery, chunk: ExplainedChunk, error_top: float) -> 
                             lambda inputs, path, error=error: save_png(error(), path)))
         if gallery.explanations:
             jobs += _explanation_pictures(gallery, chunk, row, error_top, error)
+    return jobs + cell_pictures(gallery, chunk.rows)
+
+
+def cell_pictures(gallery: Gallery, rows: np.ndarray) -> list[Picture]:
+    """Where the codes of each of images ``rows`` and of each of its neighbours agree: the pair's
+    exact cell shares of their similarity (:mod:`aevis.latent.cells`), laid over each of the two
+    images, red where a cell adds to the similarity and blue where it takes from it. None unless
+    the code is a grid of more than one cell; drawn from the codes, so the model never runs."""
+    grid = code_grid(gallery.ae)
+    if not shows_places(grid) or gallery.neighbour_indices.size == 0:
+        return []
+    rows = np.asarray(rows, np.int64)
+    cells = neighbour_cells(gallery.codes, gallery.neighbour_indices, rows, grid)
+    height, width = gallery.ae.input_spec.height, gallery.ae.input_spec.width
+    images = gallery.imageset.images
+    jobs = []
+    for row, index in enumerate(rows):
+        slug = gallery.slugs[index]
+        for rank, other in enumerate(gallery.neighbour_indices[index]):
+            shares = cells_to_pixels(cells[row, rank], height, width)
+            for subject, path in zip((index, other), urls.cell_maps(slug, rank)):
+                jobs.append(Picture(
+                    make_key("cell overlay", gallery.image_keys[subject], array_hash(shares)), path, frozenset(),
+                    lambda inputs, path, picture=images[subject], shares=shares:
+                        save_png(colour.overlay(picture, shares, signed=True), path),
+                ))
     return jobs
 
 

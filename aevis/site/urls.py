@@ -16,6 +16,12 @@ MAP = "map.html"
 MODEL = "model.html"
 READING = "reading.html"
 REPORT = "report.html"
+STRANGEST = "strangest.html"
+"""Every image ranked by reconstruction error: the strangest and the most typical."""
+DUPLICATES = "duplicates.html"
+"""Groups of near-duplicate images."""
+COMPARE = "compare.html"
+"""Two models compared (only with ``--compare``)."""
 
 
 def image_page(slug: str) -> str:
@@ -39,8 +45,13 @@ STYLE_SHEET = f"{ASSETS}/style.css"
 FAVICON = f"{ASSETS}/favicon.svg"
 GALLERY_SCRIPT = f"{ASSETS}/gallery.js"
 MAP_SCRIPT = f"{ASSETS}/map.js"
+MAP_HELPER_SCRIPTS = (f"{ASSETS}/map-tools.js", f"{ASSETS}/map-colours.js", f"{ASSETS}/map-selection.js")
+"""Loaded before :data:`MAP_SCRIPT`, which uses them (the address, shapes and CSV; colourings; the selection panel)."""
 MAP_STYLE_SHEET = f"{ASSETS}/map.css"
-STATIC_FILES = (STYLE_SHEET, GALLERY_SCRIPT, FAVICON, MAP_SCRIPT, MAP_STYLE_SHEET)
+DUPLICATES_SCRIPT = f"{ASSETS}/duplicates.js"
+"""Regroups the near-duplicates page when its threshold slider moves."""
+STATIC_FILES = (STYLE_SHEET, GALLERY_SCRIPT, FAVICON, MAP_SCRIPT, *MAP_HELPER_SCRIPTS, MAP_STYLE_SHEET,
+                DUPLICATES_SCRIPT)
 """Copied unchanged from ``templates/``, where each has the same file name."""
 MAP_DATA = f"{ASSETS}/map-data.js"
 """The map's data: a script (``window.AEVIS_MAP = {...};``), not JSON, so ``file://`` works."""
@@ -52,6 +63,8 @@ MOSAIC = "mosaic.png"
 ERROR_LEGEND = f"{MEDIA}/error-legend.png"
 LOSS_CURVE = f"{MEDIA}/loss.png"
 FAITHFULNESS_CHART = f"{MEDIA}/faithfulness.png"
+OVERLAP_CHART = f"{MEDIA}/compare-overlap.png"
+ALIGNED_MAPS = f"{MEDIA}/compare-maps.png"
 
 
 def image_folder(slug: str) -> str:
@@ -82,6 +95,12 @@ def pair_maps(slug: str, rank: int) -> tuple[str, str]:
     """The pair maps of an image and its ``rank``-th neighbour: (what in this image resembles
     the neighbour, what in the neighbour resembles this image)."""
     return media(slug, f"pair-{rank}-here"), media(slug, f"pair-{rank}-there")
+
+
+def cell_maps(slug: str, rank: int) -> tuple[str, str]:
+    """Where the codes of an image and its ``rank``-th neighbour agree, cell by cell: (laid over
+    this image, laid over the neighbour)."""
+    return media(slug, f"cells-{rank}-here"), media(slug, f"cells-{rank}-there")
 
 
 def overlay_legend(signed: bool) -> str:

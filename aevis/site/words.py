@@ -88,6 +88,26 @@ METHOD_WORDS = {
     ),
 }
 
+CELL_WORDS = MethodWords(
+    title="Code cells (why similar)",
+    caption=(
+        "Where the two codes agree: the code is a grid of cells, each made from one part of the picture, laid "
+        "here over both images. Red cells add to the similarity, blue cells take from it; their shares add up "
+        "exactly to the similarity shown."
+    ),
+    explanation=(
+        "When the network's code is a grid of cells, each computed from one part of the image, the grids of two "
+        "images line up, and their similarity is a sum over the cells. So each cell's share is exact, not an "
+        "estimate: nothing is approximated and no gradients are taken. Red cells are where the two codes agree "
+        "and add to the similarity, blue cells where they disagree and take from it. The shares add up to the "
+        "similarity shown on the card."
+    ),
+    low="disagree", high="agree", signed=True,
+    reference="the cosine similarity written out cell by cell", url="",
+)
+"""How the site talks about the code-cell map of neighbour cards (:mod:`aevis.latent.cells`),
+which is no method of the registry: it needs no gradients, only the two codes."""
+
 TARGET_WORDS = {
     "self": "how strongly each image expresses its own code",
     "neighbour": "what makes each image similar to its nearest neighbour",

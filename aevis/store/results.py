@@ -16,11 +16,12 @@ import keras
 import numpy as np
 
 from aevis import faithfulness
+from aevis.faithfulness.cells import cell_deletion
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
-from aevis.latent import mosaic, quality
+from aevis.latent import mosaic, quality, trust
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
 from aevis.latent.map import TSNE_LIBRARY, tsne_map
-from aevis.latent.neighbours import nearest_neighbours
+from aevis.latent.neighbours import finite_codes, nearest_neighbours
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
@@ -262,6 +263,16 @@ class Results:
             self.cache.put_figures("map_quality", key, figures)
         return figures
 
+    def neighbourhoods(self, codes: np.ndarray, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """:func:`aevis.latent.trust.neighbourhoods` (each image's map trust and local density),
+        keyed by codes and positions."""
+        key = make_key("neighbourhoods", array_hash(codes), array_hash(positions), quality.QUALITY_K)
+        entry = self.cache.arrays("neighbourhoods", key)
+        if entry is None:
+            entry = trust.neighbourhoods(codes, positions)
+            self.cache.put_arrays("neighbourhoods", key, entry)
+        return {name: entry[name] for name in ("map_trust", "density")}
+
     def faithfulness(self, rows: np.ndarray, maps: dict[str, np.ndarray], map_keys: dict[str, list[str]],
                      masks: np.ndarray | None, target: str, reference_rows: np.ndarray | None,
                      options: dict[str, dict], seed: int) -> dict[str, dict[str, float]]:
@@ -281,6 +292,23 @@ class Results:
                 method_options=options, sample=len(rows), seed=seed, batch_size=self.batch_size,
             )
             self.cache.put_figures("faithfulness", key, figures)
+        return figures
+
+    def cell_faithfulness(self, rows: np.ndarray, reference_rows: np.ndarray, seed: int) -> dict[str, float | None]:
+        """:func:`aevis.faithfulness.cells.cell_deletion` of images ``rows`` against the codes of
+        ``reference_rows`` (their nearest neighbours), keyed by the model, the images, those
+        codes and the seed."""
+        encoded = self._need_encoded()
+        key = make_key(
+            "cell faithfulness", self.model_key, [self.image_keys[index] for index in rows],
+            [encoded.code_keys[index] for index in reference_rows], seed,
+        )
+        figures = self.cache.figures("cell_faithfulness", key)
+        if figures is None:
+            references = finite_codes(encoded.codes[reference_rows])  # as the neighbours were found
+            figures = cell_deletion(self.ae, self.images[rows], references, sample=len(rows),
+                                    seed=seed, batch_size=self.batch_size)
+            self.cache.put_figures("cell_faithfulness", key, figures)
         return figures
 
     def cascade(self, row: int, method: str, trained: np.ndarray, map_key: str, target: str,

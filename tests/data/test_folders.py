@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.data.folders import find_image_files, load_image, read_image_folder
+from aevis.data.folders import find_image_files, load_image, read_image_folder, to_shape
 from aevis.data.imageset import unique_slugs
 from aevis.errors import AevisError
 
@@ -103,6 +103,19 @@ def test_colour_to_one_channel_uses_luma_and_grey_to_four_adds_opaque_alpha(tmp_
     rgba = load_image(tmp_path / "grey.png", (4, 4, 4))
     np.testing.assert_allclose(rgba[..., 3], 1.0)
     np.testing.assert_allclose(rgba[..., :3], 128 / 255, atol=1e-3)
+
+
+def test_images_already_read_come_to_another_input_as_a_file_would():
+    wide = np.zeros((1, 10, 30, 3), np.float32)
+    wide[..., 0] = 1.0
+    wide[:, :, 10:20] = [0.0, 1.0, 0.0]  # green centre square, red sides: centre-cropped, then resized
+    np.testing.assert_allclose(to_shape(wide, (5, 5, 3)), np.broadcast_to([0, 1, 0], (1, 5, 5, 3)), atol=1e-6)
+    rgba = np.concatenate([np.full((2, 4, 4, 3), [0.8, 0.1, 0.2], np.float32), np.zeros((2, 4, 4, 1), np.float32)], -1)
+    grey = to_shape(rgba, (8, 6, 1))  # the alpha is dropped, the colour becomes luma
+    assert grey.shape == (2, 8, 6, 1) and grey.dtype == np.float32
+    np.testing.assert_allclose(grey, 0.299 * 0.8 + 0.587 * 0.1 + 0.114 * 0.2, atol=1e-5)
+    same = np.random.default_rng(0).random((2, 4, 4, 3), dtype=np.float32)
+    assert to_shape(same, (4, 4, 3)) is same
 
 
 def test_folder_is_read_recursively_skipping_hidden_and_rejecting_broken(tmp_path):

@@ -1,5 +1,6 @@
 """The map page's data file, sprite sheets and quality figures."""
 
+import json
 import types
 
 import numpy as np
@@ -9,8 +10,9 @@ from PIL import Image
 from aevis import __version__
 from aevis.draw import sheets
 from aevis.latent.clusters import kmeans_clusters
-from aevis.latent.neighbours import nearest_neighbours
-from aevis.latent.quality import map_quality
+from aevis.latent.neighbours import finite_codes, nearest_neighbours
+from aevis.latent.quality import QUALITY_K, map_quality
+from aevis.latent.trust import neighbourhoods
 from aevis.site import mapdata
 from aevis.site.html import _environment
 from aevis.site.pictures import write_sprite_sheets
@@ -38,8 +40,11 @@ def _gathered(count=None, with_labels=True):
     neighbours, _ = nearest_neighbours(codes, 6)
     quality = map_quality(codes, positions, labels if with_labels else None)
     clusters, _ = kmeans_clusters(codes, 4, seed=0)
+    figures = neighbourhoods(codes, positions)
     data = mapdata.gather_map_data(names, slugs, hrefs, positions, clusters, np.linspace(0, 1, count), neighbours,
-                                   labels=labels if with_labels else None, quality=quality)
+                                   labels=labels if with_labels else None, quality=quality,
+                                   sources=[f"kind/{name}" for name in names], map_trust=figures["map_trust"],
+                                   density=figures["density"])
     return data, names
 
 
@@ -96,9 +101,50 @@ def test_map_quality_on_separated_clusters():
 def test_map_page_renders_with_its_scripts_and_quality():
     data, names = _gathered(with_labels=False)
     # Only what base.html and map.html read, so the page summary may grow without this test.
-    summary = types.SimpleNamespace(title="t", images=len(names), code_size=12, version=__version__)
+    summary = types.SimpleNamespace(title="t", images=len(names), code_size=12, version=__version__, compared=False)
     html = _environment().get_template("map.html").render(root="", site=summary, current="map.html", map=data)
     assert '<script src="assets/map-data.js"></script>' in html and '<script src="assets/map.js"></script>' in html
     assert html.count("<canvas") == 2 and "<noscript>" in html
     assert "Trustworthiness" in html and "same label" not in html
     assert '<option value="label">' not in html and '<option value="cluster">' in html
+
+
+def test_map_data_carries_sources_trust_density_and_worded_colourings(tmp_path):
+    data, names = _gathered()
+    payload = mapdata.read_map_script(mapdata.write_map_script(tmp_path, data))
+    points = payload["points"]
+    assert [point["source"] for point in points] == [f"kind/{name}" for name in names]
+    np.testing.assert_allclose([point["trust"] for point in points], data.map_trust, atol=1e-3)
+    np.testing.assert_allclose([point["density"] for point in points], data.density, rtol=1e-3)
+    choices = {choice["key"]: choice for choice in payload["colourings"]}
+    assert list(choices) == ["none", "label", "cluster", "error", "density", "trust"]
+    for key, choice in choices.items():
+        assert len(choice["words"]) > 40, key  # a sentence, not a bare figure
+    for key in ("error", "density", "trust"):  # a ramp worded at both ends
+        assert len(choices[key]["ramp"]) >= 2 and choices[key]["low"] and choices[key]["high"], key
+    assert "code space" in choices["density"]["words"] and f"{QUALITY_K} most similar" in choices["trust"]["words"]
+    # Without the figures, no such colourings and null values.
+    bare = mapdata.gather_map_data(names, [f"s{n}" for n in range(len(names))], [None] * len(names),
+                                   data.positions, data.clusters, data.errors, data.neighbours)
+    bare_payload = mapdata.map_payload(bare)
+    assert [choice["key"] for choice in bare_payload["colourings"]] == ["none", "cluster", "error"]
+    assert bare_payload["points"][0]["trust"] is None and bare_payload["points"][0]["source"] == names[0]
+    with pytest.raises(ValueError, match="Expected 120 entries"):
+        mapdata.gather_map_data(names, data.slugs, data.hrefs, data.positions, data.clusters, data.errors,
+                                data.neighbours, map_trust=np.ones(5))
+
+
+def test_built_site_records_map_trust_in_the_manifest_and_the_map_data(tiny_site):
+    config, gallery = tiny_site
+    site = config.out
+    manifest = json.loads((site / "data" / "manifest.json").read_text())
+    payload = mapdata.read_map_script(site / "assets" / "map-data.js")
+    expected = neighbourhoods(finite_codes(gallery.codes), gallery.positions)
+    recorded = [record["map_trust"] for record in manifest["images"]]
+    np.testing.assert_allclose(recorded, expected["map_trust"], atol=1e-4)
+    by_slug = {point["slug"]: point for point in payload["points"]}
+    for record in manifest["images"]:
+        point = by_slug[record["slug"]]
+        assert point["trust"] == pytest.approx(record["map_trust"], abs=1e-3)
+        assert point["source"] == record["source"]
+    np.testing.assert_allclose([by_slug[slug]["density"] for slug in gallery.slugs], expected["density"], rtol=1e-3)

@@ -81,7 +81,7 @@ def test_reading_page_states_the_aims_and_the_chart_size():
     words = METHOD_WORDS["saliency"]
     rows = (FaithfulnessRow(words, 0.1, 0.2, 0.3, 0.5, 0.1), FaithfulnessRow(words, 0.3, 0.2, 0.7, 0.1, 0.1))
     guide = ReadingPage("what it shares", (words,), None, rows, 3, urls.FAITHFULNESS_CHART, Size(1260, 360), 4, None, ())
-    site = types.SimpleNamespace(title="t", images=8, code_size=12, version=__version__)
+    site = types.SimpleNamespace(title="t", images=8, code_size=12, version=__version__, compared=False)
     html = _environment().get_template("reading.html").render(root="", site=site, current=urls.READING, guide=guide)
     assert "on 4 images, three ways:" in html and "Below 0.5 is what we aim for." in html
     assert "at least twice as much is what we aim for." in html

@@ -1,0 +1,311 @@
+"""Pages about the whole set: the strangest and most typical images (ranked by reconstruction
+error, :mod:`aevis.latent.strangeness`) and the near-duplicates (:mod:`aevis.latent.duplicates`).
+
+Like :mod:`aevis.site.pages`, each page is a frozen model the template only loops over; the
+histogram is inline SVG whose every coordinate is worked out here, and the near-duplicates page
+carries its candidate pairs for ``templates/duplicates.js``, which regroups them in the browser
+when the threshold slider moves (no request: it works from ``file://``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.ticker import MaxNLocator
+
+from aevis.draw import colour
+from aevis.draw.pixels import save_png
+from aevis.gallery import Gallery
+from aevis.latent.duplicates import (
+    CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule, Duplicates, Group, find_duplicates,
+)
+from aevis.latent.strangeness import error_ranking, image_errors
+from aevis.site import urls
+from aevis.site.pages import Link
+from aevis.site.pictures import error_scale
+from aevis.store.cache import ResultCache, make_key
+
+SHOWN = 12
+"""Images shown at each end of the ranking (each half of the set when it has fewer than twice as many)."""
+SLIDER_STEPS = 200
+"""Positions of the near-duplicate slider, from the floor to :data:`~aevis.latent.duplicates.RESOLUTION`."""
+HISTOGRAM_BINS = 30
+
+
+def similarity_text(similarity: float) -> str:
+    """A similarity with as many decimals as show its distance from 1 to two figures (2 to 6):
+    ``0.84``, ``0.99946``, ``1.000000``. ``templates/duplicates.js`` writes them the same way."""
+    distance = max(1.0 - float(similarity), 1e-9)
+    decimals = min(6, max(2, math.floor(-math.log10(distance)) + 2))
+    return f"{float(similarity):.{decimals}f}"
+
+
+def _link(gallery: Gallery, index: int) -> Link:
+    slug = gallery.slugs[index]
+    return Link(gallery.imageset.names[index], urls.thumbnail(slug),
+                urls.image_page(slug) if gallery.with_page[index] else None)
+
+
+# ------------------------------------------------------------------------------ strangest
+
+
+@dataclass(frozen=True)
+class RankedImage:
+    """One image in the ranking by reconstruction error."""
+
+    link: Link
+    rank: int
+    """Its error rank, counted from 1 here (the manifest's ``error_rank`` counts from 0)."""
+    error: float | None
+    """Mean squared reconstruction error; None where it is not a finite number."""
+    error_png: str
+    times_median: float | None
+    """The error as a multiple of the median image's."""
+
+
+@dataclass(frozen=True)
+class HistogramBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class HistogramMarker:
+    """A shown image's place on the histogram's error axis."""
+
+    x: float
+    strange: bool
+    """Among the strangest (else among the most typical)."""
+    title: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """How many images have each reconstruction error, as SVG coordinates in a
+    :attr:`width` × :attr:`height` view box."""
+
+    width: int
+    height: int
+    left: float
+    right: float
+    baseline: float
+    """The y of the error axis; bars stand on it, markers hang below it."""
+    top: float
+    bars: tuple[HistogramBar, ...]
+    ticks: tuple[tuple[float, str], ...]
+    """(x, label) along the error axis."""
+    markers: tuple[HistogramMarker, ...]
+    most: int
+    """The tallest bar's count."""
+    marker_y: float
+    """Where the markers' points touch, just under the axis."""
+    label_y: float
+    """The baseline of the tick labels."""
+
+
+@dataclass(frozen=True)
+class StrangestPage:
+    """The images the network rebuilds worst and best, and how every image's error falls."""
+
+    strangest: tuple[RankedImage, ...]
+    typical: tuple[RankedImage, ...]
+    """Lowest error first."""
+    ranking: tuple[RankedImage, ...]
+    """Every image, highest error first."""
+    histogram: Histogram | None
+    median: float | None
+    unrated: int
+    """Images without a finite error (ranked last, not drawn)."""
+
+
+def _shown_count(count: int) -> int:
+    return min(SHOWN, count // 2) if count < 2 * SHOWN else SHOWN
+
+
+def shown_images(count: int, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(strangest, most typical) image indices shown: :data:`SHOWN` from each end of ``order``
+    (highest error first), fewer when the set has under twice as many, so none is shown twice.
+    An odd image out of a small set is left to the full ranking."""
+    shown = _shown_count(count)
+    return order[:shown], order[::-1][:shown] if shown else order[:0]
+
+
+def _histogram(errors: np.ndarray, strangest: np.ndarray, typical: np.ndarray, names: list[str]) -> Histogram | None:
+    finite = errors[np.isfinite(errors)].astype(np.float64)
+    if not len(finite):
+        return None
+    width, height, left, right, top, baseline = 640, 214, 40.0, 624.0, 10.0, 156.0
+    low, high = float(finite.min()), float(finite.max())
+    if high <= low:
+        low, high = low - 0.5 * (abs(low) or 1e-3), high + 0.5 * (abs(high) or 1e-3)
+    counts, edges = np.histogram(finite, bins=HISTOGRAM_BINS, range=(low, high))
+    span = right - left
+
+    def at(value: float) -> float:
+        return round(left + span * (value - low) / (high - low), 2)
+
+    most = int(counts.max())
+    bars = []
+    for number, count in enumerate(counts):
+        tall = round((baseline - top) * count / most, 2)
+        start, end = float(edges[number]), float(edges[number + 1])
+        bars.append(HistogramBar(at(start), round(baseline - tall, 2), round(at(end) - at(start), 2), tall,
+                                 int(count), start, end))
+    ticks = tuple((at(value), f"{value:.3g}") for value in MaxNLocator(5).tick_values(low, high)
+                  if low <= value <= high)
+    markers = tuple(
+        HistogramMarker(at(float(errors[index])), strange, f"{names[index]}: error {float(errors[index]):.4g}")
+        for indices, strange in ((strangest, True), (typical, False)) for index in indices
+        if np.isfinite(errors[index])
+    )
+    return Histogram(width, height, left, right, baseline, top, tuple(bars), ticks, markers, most,
+                     marker_y=baseline + 4, label_y=baseline + 36)
+
+
+def gather_strangest(gallery: Gallery) -> StrangestPage:
+    """The strangest-and-most-typical page: the ranking by reconstruction error."""
+    errors = image_errors(gallery.maps["reconstruction_error"])
+    order, ranks = error_ranking(errors)
+    finite = np.isfinite(errors)
+    median = float(np.median(errors[finite])) if finite.any() else None
+
+    def ranked(index: int) -> RankedImage:
+        value = float(errors[index]) if finite[index] else None
+        times = value / median if value is not None and median else None
+        return RankedImage(_link(gallery, index), int(ranks[index]) + 1, value,
+                           urls.media(gallery.slugs[index], "error"), times)
+
+    strangest, typical = shown_images(len(errors), order)
+    return StrangestPage(
+        strangest=tuple(ranked(index) for index in strangest),
+        typical=tuple(ranked(index) for index in typical),
+        ranking=tuple(ranked(index) for index in order),
+        histogram=_histogram(errors, strangest, typical, gallery.imageset.names),
+        median=median,
+        unrated=int((~finite).sum()),
+    )
+
+
+def write_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
+    """The error pictures of the images the strangest page shows that have no page (a paged
+    image's is drawn with its page, under the same key and path)."""
+    errors = gallery.maps["reconstruction_error"]
+    order, _ = error_ranking(image_errors(errors))
+    top = error_scale(errors)
+    for index in np.concatenate(shown_images(len(order), order)):
+        if gallery.with_page[index]:
+            continue
+        slug = gallery.slugs[index]
+        target = site / urls.media(slug, "error")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        cache.picture(make_key("error", gallery.model_key, gallery.image_keys[index], top), target,
+                      lambda path, index=index: save_png(colour.colourise(errors[index], 0.0, top), path))
+
+
+# ------------------------------------------------------------------------------ near-duplicates
+
+
+def gallery_duplicates(gallery: Gallery) -> Duplicates:
+    """The gallery's near-duplicates, from the codes and the neighbours the build found."""
+    return find_duplicates(gallery.codes, gallery.neighbour_indices, gallery.neighbour_similarities)
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    link: Link
+    closest: str
+    """Its highest similarity to another member, as text."""
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    members: tuple[GroupMember, ...]
+    lowest: str
+    highest: str
+
+
+@dataclass(frozen=True)
+class DuplicatesPage:
+    """Groups of near-duplicates at the set's own threshold, and the slider that moves it."""
+
+    rule: DuplicateRule
+    threshold: str
+    typical: str
+    floor: str
+    closer: float
+    """A pair at the threshold is this many times closer than the typical nearest neighbour."""
+    groups: tuple[DuplicateGroup, ...]
+    grouped: int
+    """Images in some group."""
+    k: int
+    """Neighbours per image the candidates come from."""
+    adjustable: bool
+    """Whether the slider has a range (the floor is below the threshold)."""
+    position: int
+    """The slider's position at the threshold, out of :attr:`steps`."""
+    steps: int
+    outlier_z: float
+    closer_rule: float
+    """The rule's two numbers (:data:`~aevis.latent.duplicates.OUTLIER_Z`, :data:`~aevis.latent.duplicates.CLOSER`)."""
+    data: dict
+    """What ``duplicates.js`` regroups: ``threshold``, ``floor``, ``resolution``, ``steps``,
+    ``images`` ([name, thumbnail, page or null] of each image in a candidate pair) and ``pairs``
+    ([image, image, similarity], indices into ``images``, most similar first)."""
+
+
+def _page_group(gallery: Gallery, group: Group) -> DuplicateGroup:
+    return DuplicateGroup(
+        tuple(GroupMember(_link(gallery, member), similarity_text(closest))
+              for member, closest in zip(group.members, group.closest)),
+        similarity_text(group.lowest), similarity_text(group.highest),
+    )
+
+
+def slider_position(rule: DuplicateRule, steps: int = SLIDER_STEPS) -> int:
+    """Where the threshold sits on the slider: position 0 is the floor, ``steps`` asks for
+    :data:`~aevis.latent.duplicates.RESOLUTION`, evenly on the log of 1 − similarity."""
+    loose, strict = math.log(max(1 - rule.floor, RESOLUTION)), math.log(RESOLUTION)
+    if loose <= strict:
+        return steps
+    return round(steps * (loose - math.log(max(1 - rule.similarity, RESOLUTION))) / (loose - strict))
+
+
+def gather_duplicates(gallery: Gallery, duplicates: Duplicates | None = None) -> DuplicatesPage:
+    """The near-duplicates page (``duplicates`` from :func:`gallery_duplicates` when not given)."""
+    duplicates = duplicates or gallery_duplicates(gallery)
+    rule, candidates = duplicates.rule, duplicates.candidates
+    involved = np.unique(candidates.pairs)
+    place = {int(index): number for number, index in enumerate(involved)}
+    images = []
+    for index in involved:
+        link = _link(gallery, int(index))
+        images.append([link.name, link.thumbnail, link.href])
+    pairs = [[place[int(first)], place[int(second)], float(similarity)]
+             for (first, second), similarity in zip(candidates.pairs, candidates.similarities)]
+    data = {"threshold": rule.similarity, "floor": rule.floor, "resolution": RESOLUTION,
+            "steps": SLIDER_STEPS, "images": images, "pairs": pairs}
+    groups = tuple(_page_group(gallery, group) for group in duplicates.groups)
+    return DuplicatesPage(
+        rule=rule,
+        threshold=similarity_text(rule.similarity),
+        typical=similarity_text(rule.typical),
+        floor=similarity_text(rule.floor),
+        closer=rule.closer,
+        groups=groups,
+        grouped=sum(len(group.members) for group in groups),
+        k=int(gallery.neighbour_indices.shape[1]) if gallery.neighbour_indices.ndim == 2 else 0,
+        adjustable=rule.floor < rule.similarity,
+        position=slider_position(rule),
+        steps=SLIDER_STEPS,
+        outlier_z=OUTLIER_Z,
+        closer_rule=CLOSER,
+        data=data,
+    )
