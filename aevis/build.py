@@ -106,7 +106,7 @@ def _model_and_images(config: BuildConfig, stages: Stages) -> tuple[Autoencoder,
         files = [config.model] if config.model is not None else [config.encoder, config.decoder]
         return ae, imageset, ModelInfo(" + ".join(Path(file).name for file in files), ae.sha256, losses=None)
 
-    shape = (config.image_size, config.image_size, 3)
+    shape = (config.seed_image_size, config.seed_image_size, 3)
     imageset = _images(config, shape, stages)
     if imageset.grayscale:  # a grey set trains a grey network: no colour casts in its rebuilds
         imageset = imageset.in_one_channel()
@@ -208,7 +208,7 @@ def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) ->
             imageset = builtin.make_digits(config.count, height)
     if channels != imageset.images.shape[-1]:
         converted = np.stack([folders.to_channels(image, channels) for image in imageset.images])
-        imageset = ImageSet(converted, imageset.names, imageset.sources, imageset.labels, imageset.masks)
+        imageset = dataclasses.replace(imageset, images=converted)
     return imageset
 
 

@@ -50,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
                            "rebuilds your images best (default: %(default)s)")
     training = p.add_argument_group("training the seed autoencoder (without --model)")
     training.add_argument("--image-size", type=int, default=defaults.image_size,
-                          help="input side in pixels, a multiple of 16 (default: %(default)s)")
+                          help="input side in pixels, a multiple of 16 (default: 32 for the built-in digits, 64 otherwise)")
     training.add_argument("--filters", type=int, nargs=4, default=list(defaults.filters), metavar="N",
                           help="encoder filter counts (default: %(default)s)")
     training.add_argument("--epochs", type=int, default=defaults.epochs, help="(default: %(default)s)")
@@ -79,8 +79,9 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--out", type=Path, default=defaults.out, help="output folder (default: %(default)s)")
     site.add_argument("--neighbours", type=int, default=defaults.neighbours,
                       help="similar images listed per image (default: %(default)s)")
-    site.add_argument("--pages", type=int, metavar="N",
-                      help="give pages to N images spread over the map (default: every image)")
+    site.add_argument("--pages", type=_pages, default=defaults.pages, metavar="N|all",
+                      help="give pages to N images spread over the map, or to all; every image is on "
+                           "the map either way (default: %(default)s)")
     site.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)")
     site.add_argument("--zip", action="store_true", help="also write the site as <out>.zip, ready to send")
     site.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -159,3 +160,13 @@ def report_summary(gallery, out: Path, shown: int = 10) -> str:
         lines.append(f"Flagged {len(gallery.flags)} image(s) with NaN or infinite values (see {out / urls.REPORT}).")
     lines += [f"Warning: {warning}" for warning in gallery.warnings]
     return "\n".join(lines)
+
+
+def _pages(value: str) -> int | None:
+    """``--pages``: a count, or 'all' (None: every image)."""
+    if value == "all":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'all', got {value!r}") from None

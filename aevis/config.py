@@ -19,7 +19,12 @@ from aevis.methods.registry import (
     parse_target,
 )
 
-BUILTIN_DATASETS = ("shapes", "digits")
+BUILTIN_DATASETS = ("digits", "shapes")
+DIGITS_AVAILABLE = 1797
+"""scikit-learn's bundled handwritten digits."""
+DEFAULT_PAGES = 100
+"""Images given a page of their own by default: pages are the slow part of a build (five
+heat-maps each), and a hundred spread over the map show every region of it."""
 INPUT_SCALES = ("auto", "0-1", "0-255", "-1-1")
 
 
@@ -31,10 +36,10 @@ class BuildConfig:
     """Folder the gallery is written to."""
     images: Path | None = None
     """Folder of the user's images (read recursively); None uses ``dataset``."""
-    dataset: str = "shapes"
-    """Built-in image set used when ``images`` is None: 'shapes' or 'digits'."""
-    count: int = 160
-    """How many images a built-in set generates."""
+    dataset: str = "digits"
+    """Built-in image set used when ``images`` is None: 'digits' or 'shapes'."""
+    count: int = 500
+    """How many images a built-in set makes (the digits are 1,797 at most)."""
     model: Path | None = None
     """A trained Keras autoencoder (.keras or .h5); None (and no encoder) trains the seed autoencoder."""
     encoder: Path | None = None
@@ -51,8 +56,9 @@ class BuildConfig:
     """Load a model even if it holds Python code (Lambda layers) that runs on loading."""
     input_scale: str = "auto"
     """Pixel range the model was trained on: '0-1', '0-255' or '-1-1', or 'auto' to detect it."""
-    image_size: int = 64
-    """Side of the square input of a freshly trained seed autoencoder."""
+    image_size: int | None = None
+    """Side of the square input of a freshly trained seed autoencoder; None: 32 for the built-in
+    digits (drawn on 8x8 pixels, so more only costs time), 64 otherwise."""
     filters: tuple[int, ...] = (32, 64, 128, 256)
     """Encoder filter counts of a freshly trained seed autoencoder."""
     epochs: int = 30
@@ -61,8 +67,9 @@ class BuildConfig:
     """Images per batch for training and inference."""
     neighbours: int = 6
     """Nearest neighbours listed per image (cosine similarity of codes)."""
-    pages: int | None = None
-    """Give full pages to this many images, spread over the map; None gives every image one."""
+    pages: int | None = DEFAULT_PAGES
+    """Give full pages to this many images, spread over the map; None gives every image one.
+    Every image is on the map, the mosaic and the manifest either way."""
     seed: int = 0
     """Seed for data generation, training, SmoothGrad noise, and t-SNE."""
     build_time: datetime | None = None
@@ -119,7 +126,7 @@ class BuildConfig:
             raise ValueError("--encoder and --decoder go together: give both, or neither.")
         if self.encoder is not None and self.model is not None:
             raise ValueError("Give --model, or --encoder with --decoder, not both.")
-        for name in ("count", "image_size", "epochs", "batch_size", "neighbours"):
+        for name in ("count", "seed_image_size", "epochs", "batch_size", "neighbours"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if self.pages is not None and self.pages < 1:
@@ -130,10 +137,19 @@ class BuildConfig:
         parse_target(self.target)
         if self.faithfulness_sample < 0:
             raise ValueError(f"faithfulness_sample must be 0 or more, got {self.faithfulness_sample}.")
-        if self.image_size % 16:
+        if self.seed_image_size % 16:
             raise ValueError(
-                f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.image_size}."
+                f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.seed_image_size}."
             )
+        if self.images is None and self.dataset == "digits" and self.count > DIGITS_AVAILABLE:
+            raise ValueError(f"The built-in digits are {DIGITS_AVAILABLE:,} images; --count {self.count} asks for more.")
+
+    @property
+    def seed_image_size(self) -> int:
+        """The side of the seed autoencoder's input: ``image_size``, or the default for the images."""
+        if self.image_size is not None:
+            return self.image_size
+        return 32 if self.images is None and self.dataset == "digits" else 64
 
     def method_options(self, method: str) -> dict:
         """The options given for ``method``, plus the batch size and, for a seeded method, the seed."""

@@ -39,7 +39,7 @@ def colour_ae():
     return wrap_autoencoder(models.colour_channels())
 
 
-TINY_BUILD = dict(count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
+TINY_BUILD = dict(dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
 """A whole gallery build in a few seconds: 12 shapes of 16x16, a toy seed model, one epoch."""
 
 

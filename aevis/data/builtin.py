@@ -44,6 +44,7 @@ def make_shapes(count: int = 320, size: int = 64, seed: int = 0) -> ImageSet:
         sources=[f"shapes/{name}" for name in names],
         labels=labels,
         masks=masks,
+        label_kind="kind of shape",
     )
 
 
@@ -139,4 +140,5 @@ def make_digits(count: int | None = None, size: int = 64, channels: int = 3) -> 
         names=names,
         sources=[f"digits/{name}" for name in names],
         labels=labels,
+        label_kind="digit",
     )

@@ -29,6 +29,8 @@ class ImageSet:
         sources: where each came from: the path relative to the image folder, or
             ``<dataset>/<name>`` for a built-in set.
         labels: a class label per image, where known.
+        label_kind: what a label names, as a noun that follows "the same" ("digit", "kind of
+            shape"), where known.
         masks: bool (N, H, W) ground-truth object masks, where known.
         rejected: files that were skipped, with reasons.
     """
@@ -38,6 +40,7 @@ class ImageSet:
     sources: list[str]
     labels: list[str] | None = None
     masks: np.ndarray | None = None
+    label_kind: str | None = None
     rejected: list[Reject] = field(default_factory=list)
 
     def __len__(self) -> int:

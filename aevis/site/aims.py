@@ -14,3 +14,9 @@ object (:mod:`aevis.faithfulness.object_share`)."""
 TRUSTWORTHINESS = 0.9
 """A map at least this trustworthy keeps code-space neighbours together
 (:func:`aevis.latent.quality.map_quality`)."""
+LABEL_AGREEMENT = 0.6
+"""Codes whose nearest neighbours share an image's label at least this often group the images
+the way their labels do (:func:`aevis.latent.quality.map_quality`)."""
+NEAR_CHANCE = 1.5
+"""Label agreement under this many times the chance level is hardly more than picking
+neighbours at random."""

@@ -303,6 +303,27 @@ class ReportPage:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What the network grouped the images by, told against their labels: the index's lead."""
+
+    label_kind: str
+    """What a label names ("digit")."""
+    k: int
+    agreement: float
+    """Share of each image's k nearest codes that have its label."""
+    chance: float
+    """The share if the neighbours were picked at random."""
+
+    @property
+    def grade(self) -> str:
+        """'found' (the agreement meets :data:`aevis.site.aims.LABEL_AGREEMENT`), 'chance' (under
+        :data:`aevis.site.aims.NEAR_CHANCE` times chance) or 'partly'."""
+        if self.agreement >= aims.LABEL_AGREEMENT:
+            return "found"
+        return "chance" if self.agreement < aims.NEAR_CHANCE * self.chance else "partly"
+
+
+@dataclass(frozen=True)
 class SiteSummary:
     """Counts and facts shown in the header and on the index."""
 
@@ -316,6 +337,8 @@ class SiteSummary:
     flagged: int
     compared: bool = False
     """Whether the site has a compare page (a second model, ``--compare``)."""
+    finding: Finding | None = None
+    """What the codes group by, where the images have labels."""
     version: str = __version__
 
 
@@ -570,7 +593,16 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         labels=len(set(labels)) if labels else 0,
         flagged=len(gallery.flags),
         compared=gallery.comparison is not None,
+        finding=_finding(gallery),
     )
+
+
+def _finding(gallery: Gallery) -> Finding | None:
+    quality = gallery.insides.map_quality if gallery.insides else None
+    if not quality or quality.get("label_agreement_codes") is None:
+        return None
+    return Finding(gallery.imageset.label_kind or "label", quality["k"], quality["label_agreement_codes"],
+                   quality["label_agreement_chance"])
 
 
 def gather_report(gallery: Gallery) -> ReportPage:
