@@ -67,9 +67,16 @@ def test_the_network_sorts_the_digits_by_itself(tmp_path):
 def test_the_index_says_in_words_what_the_network_groups_by(agreement, grade, words):
     finding = Finding("kind of shape", 10, agreement, 0.25)
     assert finding.grade == grade
-    summary = SiteSummary("Demo", 160, 160, 0, 1024, "32×32×1", 4, 0, finding=finding)
+    summary = SiteSummary("Demo", 160, 160, 0, 1024, 1024, "32×32×1", 4, 0, finding=finding)
     html = _environment().get_template("index.html").render(root="", site=summary, current="index.html",
                                                             pages=[], mosaic=None)
     text = " ".join(html.split())
     assert words in text
+    assert "rewrote each of these images, 1,024 numbers, as 1,024 numbers of its own making" in text
     assert f"{agreement:.0%}" in text and "25%" in text
+
+
+def test_the_index_says_squeezed_only_when_the_code_is_smaller(tiny_site):
+    config, gallery = tiny_site  # 16x16x3 images, an 8-number code
+    text = " ".join((config.out / "index.html").read_text().split())
+    assert f"squeezed each of these images, 768 numbers, into {gallery.ae.code_size} numbers, its" in text

@@ -332,6 +332,8 @@ class SiteSummary:
     pages: int
     rejected: int
     code_size: int
+    input_values: int
+    """Numbers in one input image (height × width × channels)."""
     input_shape: str
     labels: int
     flagged: int
@@ -589,6 +591,7 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         pages=int(gallery.with_page.sum()),
         rejected=len(gallery.imageset.rejected),
         code_size=gallery.ae.code_size,
+        input_values=spec.height * spec.width * spec.channels,
         input_shape=_dimensions((spec.height, spec.width, spec.channels)),
         labels=len(set(labels)) if labels else 0,
         flagged=len(gallery.flags),
