@@ -198,6 +198,8 @@ def test_own_model_and_own_images(tmp_path):
         {"path": "broken.jpg", "reason": "not an image in a supported format (JPEG, PNG, WEBP, BMP, TIFF, GIF)"}
     ]
     assert np.load(out / "data" / "codes.npy").shape == (5, 6)
+    strangest = " ".join((out / "strangest.html").read_text().split())
+    assert "squeeze each image into 6 numbers and rebuild it from them, by practising on the images it was trained on." in strangest
     assert sorted(p.name for p in folder.rglob("*")) == sorted(
         ["sub", "broken.jpg", "photo 0.png", "photo 1.png", "photo 2.png", "photo 3.png", "photo 4.png"]
     )  # the image folder is only read

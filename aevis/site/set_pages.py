@@ -124,6 +124,8 @@ class StrangestPage:
     median: float | None
     unrated: int
     """Images without a finite error (ranked last, not drawn)."""
+    trained_here: bool
+    """Whether the network learned from these very images (the seed, trained by the build)."""
 
 
 def _shown_count(count: int) -> int:
@@ -191,6 +193,7 @@ def gather_strangest(gallery: Gallery) -> StrangestPage:
         histogram=_histogram(errors, strangest, typical, gallery.imageset.names),
         median=median,
         unrated=int((~finite).sum()),
+        trained_here=gallery.model_info.losses is not None,
     )
 
 

@@ -106,6 +106,8 @@ def test_both_pages_are_in_every_pages_navigation_and_link_what_they_show(tiny_s
         root = urls.root_of(page.relative_to(site).as_posix())
         assert f'href="{root}{urls.STRANGEST}"' in html and f'href="{root}{urls.DUPLICATES}"' in html, page
     strangest = (site / urls.STRANGEST).read_text()
+    words = " ".join(strangest.split())
+    assert f"squeeze each image into {gallery.ae.code_size} numbers and rebuild it from them, by practising on these very images." in words
     for item in (*gather_strangest(gallery).strangest, *gather_strangest(gallery).typical):
         assert f'src="{item.link.thumbnail}"' in strangest and f'src="{item.error_png}"' in strangest
         assert (site / item.error_png).is_file()
