@@ -56,6 +56,7 @@ def test_the_network_sorts_the_digits_by_itself(tmp_path):
     index = " ".join((out / "index.html").read_text().split())
     assert "The network sorted the images by digit by itself." in index
     assert f"yet {agreement:.0%} of each image" in index and f"picked at random, {chance:.0%} would" in index
+    assert '<a href="map.html#c=label">See what it grouped together on the map' in index  # opens coloured by digit
 
 
 @pytest.mark.parametrize(("agreement", "grade", "words"), [

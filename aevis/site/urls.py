@@ -13,6 +13,8 @@ from pathlib import PurePosixPath
 # ---------------------------------------------------------------------------------- pages
 INDEX = "index.html"
 MAP = "map.html"
+MAP_BY_LABEL = f"{MAP}#c=label"
+"""The map coloured by label (the map keeps its view in the address: ``templates/map-tools.js``)."""
 MODEL = "model.html"
 READING = "reading.html"
 REPORT = "report.html"
