@@ -62,6 +62,18 @@ def test_tsne_is_seeded_scaled_and_keeps_clusters(fft_from, monkeypatch):
     assert np.mean(labels[np.argmin(distances, axis=1)] == labels) > 0.95
 
 
+def test_tsne_with_approximate_affinities_is_seeded_and_keeps_clusters(monkeypatch):
+    monkeypatch.setattr(latent, "_FFT_FROM", 0)  # the gradients and neighbours of large maps
+    monkeypatch.setattr(latent, "_APPROXIMATE_NEIGHBOURS_FROM", 0)
+    points, labels = _clusters()
+    first = tsne_map(points, seed=3)
+    np.testing.assert_array_equal(first, tsne_map(points, seed=3))
+    assert trustworthiness(points, first, n_neighbors=10) > 0.9
+    distances = np.linalg.norm(first[:, None] - first[None], axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    assert np.mean(labels[np.argmin(distances, axis=1)] == labels) > 0.95
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 5])
 def test_tsne_handles_tiny_sets(count):
     positions = tsne_map(np.random.default_rng(0).normal(size=(count, 6)).astype(np.float32))

@@ -1,0 +1,103 @@
+"""The neighbour search through a reduced space against all-pairs search, on sets small enough
+to check but made to take that path."""
+
+import numpy as np
+import pytest
+
+from aevis.latent import neighbours
+from aevis.latent.neighbours import nearest_neighbours
+
+
+def _clustered_codes(count=1200, dimensions=96, seed=0):
+    """Clusters with a decaying spectrum (as real codes have), plus identical codes, exact
+    ties, and all-zero codes."""
+    rng = np.random.default_rng(seed)
+    scales = 1.0 / np.arange(1, dimensions + 1) ** 0.7
+    centres = rng.normal(size=(12, dimensions)) * scales * 4
+    codes = centres[rng.integers(0, 12, count)] + rng.normal(size=(count, dimensions)) * scales
+    codes[100:104] = codes[7]  # four copies of one code: ties that only the index can order
+    codes[200] = codes[300] * 3.0  # same direction, other length: cosine 1 exactly
+    codes[[50, 400, count - 1]] = 0.0  # codes of broken images
+    return codes.astype(np.float32)
+
+
+def _float64_reference(codes, k):
+    """All pairs, summed in float64 and rounded to float32, most similar first, ties to the
+    lower index: what the reduced-space search promises exactly."""
+    unit = neighbours.unit_codes(codes).astype(np.float64)
+    full = (unit @ unit.T).astype(np.float32)
+    np.fill_diagonal(full, -np.inf)
+    order = np.argsort(-full, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(full, order, axis=1)
+
+
+@pytest.fixture
+def reduced_path(monkeypatch):
+    """Every set takes the reduced-space path, with few dimensions and candidates, so that
+    many rows need the second search."""
+    monkeypatch.setattr(neighbours, "EXACT_SEARCH_UP_TO", 0)
+    monkeypatch.setattr(neighbours, "REDUCED_DIMENSIONS", 6)
+    monkeypatch.setattr(neighbours, "CANDIDATES", 8)
+
+
+@pytest.mark.parametrize("k", [1, 6, 10])
+def test_reduced_path_finds_the_exact_neighbours_and_similarities(reduced_path, k):
+    codes = _clustered_codes()
+    indices, similarities = nearest_neighbours(codes, k)
+    expected_indices, expected_similarities = _float64_reference(codes, k)
+    np.testing.assert_array_equal(indices, expected_indices)
+    np.testing.assert_array_equal(similarities, expected_similarities)
+    assert indices.dtype == np.int64 and similarities.dtype == np.float32
+
+
+def test_reduced_path_orders_ties_by_index_and_keeps_zero_codes_at_zero(reduced_path):
+    indices, similarities = nearest_neighbours(_clustered_codes(), 6)
+    assert list(indices[7, :4]) == [100, 101, 102, 103] and np.allclose(similarities[7, :4], 1.0, atol=1e-6)
+    assert list(indices[101, :4]) == [7, 100, 102, 103]
+    assert indices[200, 0] == 300 and similarities[200, 0] == pytest.approx(1.0, abs=1e-6)
+    assert list(indices[50]) == [0, 1, 2, 3, 4, 5] and np.all(similarities[50] == 0.0)
+    assert list(indices[0]) == list(nearest_neighbours(_clustered_codes(), 6)[0][0])
+
+
+def test_reduced_path_agrees_with_all_pairs_search_up_to_float32_rounding(reduced_path, monkeypatch):
+    codes = _clustered_codes(seed=1)
+    reduced = nearest_neighbours(codes, 6)
+    monkeypatch.setattr(neighbours, "EXACT_SEARCH_UP_TO", len(codes))
+    exact = nearest_neighbours(codes, 6)
+    np.testing.assert_allclose(reduced[1], exact[1], atol=1e-6)
+    # Where the two lists differ, the float32 sums rated the codes within rounding of each other.
+    unit = neighbours.unit_codes(codes)
+    rated = np.einsum("ij,ikj->ik", unit, unit[reduced[0]])
+    np.testing.assert_allclose(rated, exact[1], atol=1e-6)
+    assert np.mean(reduced[0] == exact[0]) > 0.99
+
+
+def test_reduced_path_is_exact_with_generous_settings_too(monkeypatch):
+    monkeypatch.setattr(neighbours, "EXACT_SEARCH_UP_TO", 0)
+    monkeypatch.setattr(neighbours, "CANDIDATES", 40)
+    codes = _clustered_codes(seed=2)
+    np.testing.assert_array_equal(nearest_neighbours(codes, 6)[0], _float64_reference(codes, 6)[0])
+
+
+def test_reduced_path_does_not_depend_on_group_sizes(reduced_path, monkeypatch):
+    codes = _clustered_codes(count=700, seed=3)
+    whole = nearest_neighbours(codes, 6)
+    monkeypatch.setattr(neighbours, "_BLOCK", 37)
+    monkeypatch.setattr(neighbours, "_POOL_FLOATS", 96 * 50)
+    monkeypatch.setattr(neighbours, "_PCA_SAMPLE", 300)
+    grouped = nearest_neighbours(codes, 6)
+    np.testing.assert_array_equal(whole[0], grouped[0])
+    np.testing.assert_array_equal(whole[1], grouped[1])
+
+
+def test_all_pairs_path_is_unchanged():
+    """The search below the switch-over is the one that made existing caches: float32 products
+    of whole blocks, bit for bit."""
+    codes = _clustered_codes(count=600, seed=4)
+    unit = neighbours.unit_codes(codes)
+    full = unit @ unit.T
+    np.fill_diagonal(full, -np.inf)
+    order = np.argsort(-full, axis=1, kind="stable")[:, :6]
+    indices, similarities = nearest_neighbours(codes, 6)
+    np.testing.assert_array_equal(indices, order)
+    np.testing.assert_array_equal(similarities, np.take_along_axis(full, order, axis=1))
