@@ -7,11 +7,14 @@ time (:class:`ExplainedChunk`), so a build's memory does not grow with its pages
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from aevis.data.imageset import ImageSet
 from aevis.latent.compare import Comparison
+from aevis.latent.duplicates import Duplicates, find_duplicates
+from aevis.latent.strangeness import error_ranking, image_errors
 from aevis.model import Autoencoder
 from aevis.network.insides import Insides
 
@@ -104,6 +107,22 @@ class Gallery:
     warnings: list[str] = field(default_factory=list)
     comparison: Comparison | None = None
     """A second model's neighbours and map beside this one's (``--compare``)."""
+
+    @cached_property
+    def errors(self) -> np.ndarray:
+        """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
+        flagged image): what the pages print, the map colours by and the ranking sorts."""
+        return image_errors(self.maps["reconstruction_error"])
+
+    @cached_property
+    def error_ranking(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(order, ranks)`` by :attr:`errors`, highest first (:func:`aevis.latent.strangeness.error_ranking`)."""
+        return error_ranking(self.errors)
+
+    @cached_property
+    def duplicates(self) -> Duplicates:
+        """The near-duplicate groups, from the codes and the neighbours the build found."""
+        return find_duplicates(self.codes, self.neighbour_indices, self.neighbour_similarities)
 
     @property
     def paged(self) -> np.ndarray:

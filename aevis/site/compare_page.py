@@ -9,7 +9,7 @@ from aevis.draw import charts
 from aevis.draw.pixels import Size
 from aevis.gallery import Gallery
 from aevis.site import urls
-from aevis.site.pages import Link, _dimensions, _link
+from aevis.site.pages import Link, image_link, shape_in_words
 
 CHANGED_SHOWN = 12
 """Images whose neighbours changed most shown side by side, at most."""
@@ -84,16 +84,16 @@ def gather_compare(gallery: Gallery) -> ComparePage | None:
     for index in comparison.most_changed(CHANGED_SHOWN):
         mine, theirs = gallery.neighbour_indices[index], comparison.neighbour_indices[index]
         changed.append(ChangedImage(
-            link=_link(gallery, index),
+            link=image_link(gallery, index),
             shared=shared[index],
-            by_a=tuple(Neighbour(_link(gallery, other), other in theirs) for other in mine),
-            by_b=tuple(Neighbour(_link(gallery, other), other in mine) for other in theirs),
+            by_a=tuple(Neighbour(image_link(gallery, other), other in theirs) for other in mine),
+            by_b=tuple(Neighbour(image_link(gallery, other), other in mine) for other in theirs),
         ))
     return ComparePage(
         a=ModelSide(gallery.model_info.source, gallery.ae.bottleneck, gallery.ae.code_size,
-                    _dimensions((spec.height, spec.width, spec.channels))),
+                    shape_in_words((spec.height, spec.width, spec.channels))),
         b=ModelSide(comparison.source, comparison.bottleneck, comparison.code_size,
-                    _dimensions(comparison.input_shape)),
+                    shape_in_words(comparison.input_shape)),
         k=k,
         images=len(gallery),
         mean_overlap=comparison.mean_overlap,

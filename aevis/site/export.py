@@ -23,8 +23,7 @@ import numpy as np
 from aevis import __version__
 from aevis.gallery import ExplainedChunk, Gallery
 from aevis.latent.cells import code_grid, neighbour_cells, recorded_cells
-from aevis.latent.duplicates import find_duplicates
-from aevis.latent.strangeness import error_ranking, image_errors, recorded_error
+from aevis.latent.strangeness import recorded_error
 from aevis.site import urls
 
 MANIFEST_VERSION = 1
@@ -77,9 +76,7 @@ def manifest(gallery: Gallery) -> dict:
     comparison = gallery.comparison
     grid = code_grid(gallery.ae)
     cells = _cells_by_image(gallery, grid) if grid is not None else None
-    errors = image_errors(gallery.maps["reconstruction_error"])
-    _, error_ranks = error_ranking(errors)
-    duplicates = find_duplicates(gallery.codes, gallery.neighbour_indices, gallery.neighbour_similarities)
+    errors, (_, error_ranks), duplicates = gallery.errors, gallery.error_ranking, gallery.duplicates
     records = []
     for index, slug in enumerate(gallery.slugs):
         records.append({

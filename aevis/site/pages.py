@@ -344,7 +344,7 @@ class SiteSummary:
     version: str = __version__
 
 
-def _dimensions(sizes) -> str:
+def shape_in_words(sizes) -> str:
     """A shape in words: ``32 × 32 × 3``."""
     return " × ".join(str(size) for size in sizes)
 
@@ -354,13 +354,14 @@ def _href(gallery: Gallery, index: int) -> str | None:
     return urls.image_page(gallery.slugs[index]) if gallery.with_page[index] else None
 
 
-def _link(gallery: Gallery, index: int) -> Link:
+def image_link(gallery: Gallery, index: int) -> Link:
+    """Image ``index``'s name, thumbnail and page (None where it has none)."""
     return Link(gallery.imageset.names[index], urls.thumbnail(gallery.slugs[index]), _href(gallery, index))
 
 
 def gather_pages(gallery: Gallery) -> list[ImagePage]:
     """One page model per image that has a page, in manifest order."""
-    links = [_link(gallery, index) for index in range(len(gallery))]
+    links = [image_link(gallery, index) for index in range(len(gallery))]
     listed_by: list[list[int]] = [[] for _ in gallery.slugs]
     for index, neighbours in enumerate(gallery.neighbour_indices):
         for other in neighbours:
@@ -401,7 +402,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             input_png=urls.thumbnail(slug),
             reconstruction_png=urls.media(slug, "reconstruction"),
             error_png=urls.media(slug, "error"),
-            error_mean=float(gallery.maps["reconstruction_error"][index].mean()),
+            error_mean=float(gallery.errors[index]),
             heatmaps=heatmaps,
             ranked=any(method in checked for method in methods),
             collage_png=urls.media(slug, "collage") if methods else None,
@@ -422,7 +423,7 @@ def _cell_maps(gallery: Gallery, checked: FaithfulnessRow | None) -> CellMaps | 
     grid = code_grid(gallery.ae)
     if not shows_places(grid) or gallery.neighbour_indices.size == 0:
         return None
-    return CellMaps(CELL_WORDS, _dimensions(grid[:2]), urls.overlay_legend(True),
+    return CellMaps(CELL_WORDS, shape_in_words(grid[:2]), urls.overlay_legend(True),
                     checked.failures if checked is not None else ())
 
 
@@ -455,7 +456,7 @@ def gather_map(gallery: Gallery) -> mapdata.MapData:
         gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
         gallery.positions,
         gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
-        np.nan_to_num(gallery.maps["reconstruction_error"].mean(axis=(1, 2))),
+        np.nan_to_num(gallery.errors),
         gallery.neighbour_indices, labels=gallery.imageset.labels, sources=gallery.imageset.sources,
         map_trust=gallery.insides.map_trust if gallery.insides else None,
         density=gallery.insides.density if gallery.insides else None,
@@ -511,10 +512,10 @@ def gather_layers(gallery: Gallery) -> list[LayerPage]:
                 if ranking.cells is not None and layer.scale is not None:
                     top, left, bottom, right = outline_box(ranking.cells[channel, rank], layer, (height, width))
                     box = (100 * left / width, 100 * top / height, 100 * (right - left) / width, 100 * (bottom - top) / height)
-                tiles.append(GalleryTile(_link(gallery, index), float(ranking.values[channel, rank]), box))
+                tiles.append(GalleryTile(image_link(gallery, index), float(ranking.values[channel, rank]), box))
             feature = features.get(channel) if layer.part == "bottleneck" else None
             rows.append(ChannelRow(channel, tuple(tiles), feature))
-        shape = _dimensions(layer.map_shape) if layer.map_shape else f"{layer.channels} units"
+        shape = shape_in_words(layer.map_shape) if layer.map_shape else f"{layer.channels} units"
         pages.append(LayerPage(layer.name, layer.part, layer.kind, urls.layer_page(layer.name), shape, tuple(rows)))
     return pages
 
@@ -529,7 +530,7 @@ def gather_model(gallery: Gallery) -> ModelPage:
         rows.append(LayerRow(
             layer.name,
             type(layer).__name__,
-            _dimensions(shape) or "—",
+            shape_in_words(shape) or "—",
             int(layer.count_params()),
             layer.name == gallery.ae.bottleneck,
         ))
@@ -539,7 +540,7 @@ def gather_model(gallery: Gallery) -> ModelPage:
         sha256=gallery.model_info.sha256,
         bottleneck=gallery.ae.bottleneck,
         bottleneck_reason=gallery.ae.bottleneck_reason,
-        input_shape=_dimensions((spec.height, spec.width, spec.channels)),
+        input_shape=shape_in_words((spec.height, spec.width, spec.channels)),
         input_scale=spec.scales.describe(),
         scales_reason=gallery.ae.scales_reason,
         code_size=gallery.ae.code_size,
@@ -592,7 +593,7 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         rejected=len(gallery.imageset.rejected),
         code_size=gallery.ae.code_size,
         input_values=spec.height * spec.width * spec.channels,
-        input_shape=_dimensions((spec.height, spec.width, spec.channels)),
+        input_shape=shape_in_words((spec.height, spec.width, spec.channels)),
         labels=len(set(labels)) if labels else 0,
         flagged=len(gallery.flags),
         compared=gallery.comparison is not None,
@@ -611,7 +612,7 @@ def _finding(gallery: Gallery) -> Finding | None:
 def gather_report(gallery: Gallery) -> ReportPage:
     """The build report page."""
     flagged = tuple(
-        FlaggedImage(_link(gallery, index), gallery.imageset.sources[index], problems)
+        FlaggedImage(image_link(gallery, index), gallery.imageset.sources[index], problems)
         for index, problems in gallery.flags.items()
     )
     parameters = tuple((name, "—" if value is None else str(value)) for name, value in gallery.parameters.items())

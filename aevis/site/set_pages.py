@@ -19,12 +19,9 @@ from matplotlib.ticker import MaxNLocator
 from aevis.draw import colour
 from aevis.draw.pixels import save_png
 from aevis.gallery import Gallery
-from aevis.latent.duplicates import (
-    CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule, Duplicates, Group, find_duplicates,
-)
-from aevis.latent.strangeness import error_ranking, image_errors
+from aevis.latent.duplicates import CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule, Group
 from aevis.site import urls
-from aevis.site.pages import Link
+from aevis.site.pages import Link, image_link
 from aevis.site.pictures import error_scale
 from aevis.store.cache import ResultCache, make_key
 
@@ -41,12 +38,6 @@ def similarity_text(similarity: float) -> str:
     distance = max(1.0 - float(similarity), 1e-9)
     decimals = min(6, max(2, math.floor(-math.log10(distance)) + 2))
     return f"{float(similarity):.{decimals}f}"
-
-
-def _link(gallery: Gallery, index: int) -> Link:
-    slug = gallery.slugs[index]
-    return Link(gallery.imageset.names[index], urls.thumbnail(slug),
-                urls.image_page(slug) if gallery.with_page[index] else None)
 
 
 # ------------------------------------------------------------------------------ strangest
@@ -174,15 +165,15 @@ def _histogram(errors: np.ndarray, strangest: np.ndarray, typical: np.ndarray, n
 
 def gather_strangest(gallery: Gallery) -> StrangestPage:
     """The strangest-and-most-typical page: the ranking by reconstruction error."""
-    errors = image_errors(gallery.maps["reconstruction_error"])
-    order, ranks = error_ranking(errors)
+    errors = gallery.errors
+    order, ranks = gallery.error_ranking
     finite = np.isfinite(errors)
     median = float(np.median(errors[finite])) if finite.any() else None
 
     def ranked(index: int) -> RankedImage:
         value = float(errors[index]) if finite[index] else None
         times = value / median if value is not None and median else None
-        return RankedImage(_link(gallery, index), int(ranks[index]) + 1, value,
+        return RankedImage(image_link(gallery, index), int(ranks[index]) + 1, value,
                            urls.media(gallery.slugs[index], "error"), times)
 
     strangest, typical = shown_images(len(errors), order)
@@ -201,7 +192,7 @@ def write_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
     """The error pictures of the images the strangest page shows that have no page (a paged
     image's is drawn with its page, under the same key and path)."""
     errors = gallery.maps["reconstruction_error"]
-    order, _ = error_ranking(image_errors(errors))
+    order, _ = gallery.error_ranking
     top = error_scale(errors)
     for index in np.concatenate(shown_images(len(order), order)):
         if gallery.with_page[index]:
@@ -214,11 +205,6 @@ def write_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
 
 
 # ------------------------------------------------------------------------------ near-duplicates
-
-
-def gallery_duplicates(gallery: Gallery) -> Duplicates:
-    """The gallery's near-duplicates, from the codes and the neighbours the build found."""
-    return find_duplicates(gallery.codes, gallery.neighbour_indices, gallery.neighbour_similarities)
 
 
 @dataclass(frozen=True)
@@ -266,7 +252,7 @@ class DuplicatesPage:
 
 def _page_group(gallery: Gallery, group: Group) -> DuplicateGroup:
     return DuplicateGroup(
-        tuple(GroupMember(_link(gallery, member), similarity_text(closest))
+        tuple(GroupMember(image_link(gallery, member), similarity_text(closest))
               for member, closest in zip(group.members, group.closest)),
         similarity_text(group.lowest), similarity_text(group.highest),
     )
@@ -281,15 +267,15 @@ def slider_position(rule: DuplicateRule, steps: int = SLIDER_STEPS) -> int:
     return round(steps * (loose - math.log(max(1 - rule.similarity, RESOLUTION))) / (loose - strict))
 
 
-def gather_duplicates(gallery: Gallery, duplicates: Duplicates | None = None) -> DuplicatesPage:
-    """The near-duplicates page (``duplicates`` from :func:`gallery_duplicates` when not given)."""
-    duplicates = duplicates or gallery_duplicates(gallery)
+def gather_duplicates(gallery: Gallery) -> DuplicatesPage:
+    """The near-duplicates page, from :attr:`aevis.gallery.Gallery.duplicates`."""
+    duplicates = gallery.duplicates
     rule, candidates = duplicates.rule, duplicates.candidates
     involved = np.unique(candidates.pairs)
     place = {int(index): number for number, index in enumerate(involved)}
     images = []
     for index in involved:
-        link = _link(gallery, int(index))
+        link = image_link(gallery, int(index))
         images.append([link.name, link.thumbnail, link.href])
     pairs = [[place[int(first)], place[int(second)], float(similarity)]
              for (first, second), similarity in zip(candidates.pairs, candidates.similarities)]
