@@ -18,7 +18,7 @@ import numpy as np
 
 from aevis.data.imageset import sample_positions
 from aevis.faithfulness.deletion import deletion_auc, deletion_curve, deletion_order, random_order
-from aevis.latent.cells import cells_to_pixels, code_grid, pair_cells
+from aevis.latent.cells import cells_to_pixels, code_grid, pair_cells, pixel_cells
 from aevis.methods.batching import check_int
 
 CELLS = "code_cells"
@@ -58,7 +58,14 @@ def cell_deletion(
     seed: int = 0,
     batch_size: int = 32,
 ) -> dict[str, float]:
-    """Deletion area of the cell map against a random order, on the neighbour target.
+    """Deletion area of the cell map against a random order of its cells, on the neighbour target.
+
+    The baseline deletes whole cells in a random order, the map's own granularity, where the
+    heat-maps' baseline deletes scattered pixels: against scattered pixels any order of whole
+    blocks loses, since scattered grey disturbs every cell of a convolutional code at once, and
+    the check would judge the map's coarseness, not its choice of cells. (On the digits demo's
+    2 × 2 grid: the cell order 0.502, scattered pixels 0.450; both are recorded.) Pixels within
+    a cell go in a random order in both.
 
     Args:
         ae: the autoencoder; its code must have a grid.
@@ -69,9 +76,11 @@ def cell_deletion(
             (the same sample, the same random order for the same seed).
 
     Returns:
-        ``{"deletion_auc", "random_deletion_auc"}`` (Python floats, NaN where undefined),
-        then ``randomization_spearman``, ``object_share`` and ``mask_share`` as None: those
-        checks do not apply to the cell map.
+        ``{"deletion_auc", "random_deletion_auc", "random_pixels_deletion_auc"}`` (Python
+        floats, NaN where undefined; the second is the random cells', the one the map is judged
+        against, the third scattered pixels', as the heat-maps are), then
+        ``randomization_spearman``, ``object_share`` and ``mask_share`` as None: those checks
+        do not apply to the cell map.
     """
     sample = check_int("sample", sample, minimum=1)
     images = np.asarray(images, np.float32)
@@ -80,10 +89,25 @@ def cell_deletion(
     reference_codes = np.asarray(reference_codes, np.float32).reshape(len(reference_codes), -1)[chosen]
     maps = cell_pixel_maps(ae, images, reference_codes, batch_size)
     options = dict(target="neighbour", reference_codes=reference_codes, steps=steps, fill=fill, batch_size=batch_size)
-    order = random_order(len(images), images.shape[1] * images.shape[2], seed=seed)
-    random_auc = _nanmean(deletion_auc(deletion_curve(ae, images, order, **options)))
-    auc = _nanmean(deletion_auc(deletion_curve(ae, images, deletion_order(maps, seed=seed), **options)))
-    return {"deletion_auc": auc, "random_deletion_auc": random_auc, **dict.fromkeys(NOT_APPLICABLE)}
+
+    def area(order: np.ndarray) -> float:
+        return _nanmean(deletion_auc(deletion_curve(ae, images, order, **options)))
+
+    scattered = random_order(len(images), images.shape[1] * images.shape[2], seed=seed)
+    return {
+        "deletion_auc": area(deletion_order(maps, seed=seed)),
+        "random_deletion_auc": area(deletion_order(_random_cells(maps.shape, _grid(ae)[:2], seed), seed=seed)),
+        "random_pixels_deletion_auc": area(scattered),
+        **dict.fromkeys(NOT_APPLICABLE),
+    }
+
+
+def _random_cells(shape: tuple[int, int, int], grid_size: tuple[int, int], seed: int) -> np.ndarray:
+    """float64 (N, H, W): a random value per cell, laid over its pixels: an order of whole cells."""
+    count, height, width = shape
+    values = np.random.default_rng(seed).random((count, *grid_size))
+    rows, columns = pixel_cells(grid_size, height, width)
+    return values[:, rows[:, None], columns[None, :]]
 
 
 def with_cells(figures: dict[str, dict[str, float]], cells: dict[str, float | None] | None) -> dict[str, dict[str, float]]:

@@ -147,8 +147,7 @@ def cells_to_pixels(cells: np.ndarray, height: int, width: int) -> np.ndarray:
     still sums to the similarity. float32 (..., H, W).
     """
     cells = np.asarray(cells, np.float64)
-    cell_rows = np.arange(height) * cells.shape[-2] // height
-    cell_columns = np.arange(width) * cells.shape[-1] // width
+    cell_rows, cell_columns = pixel_cells(cells.shape[-2:], height, width)
     per_row = np.bincount(cell_rows, minlength=cells.shape[-2])
     per_column = np.bincount(cell_columns, minlength=cells.shape[-1])
     area = np.outer(per_row, per_column)
@@ -157,6 +156,13 @@ def cells_to_pixels(cells: np.ndarray, height: int, width: int) -> np.ndarray:
                          f"got {height}×{width}.")
     spread = cells / area
     return spread[..., cell_rows[:, None], cell_columns[None, :]].astype(np.float32)
+
+
+def pixel_cells(grid_size: tuple[int, int], height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which cell row each pixel row, and which cell column each pixel column, lies in: int
+    (H,) and (W,), ⌊y·h/H⌋ and ⌊x·w/W⌋ for a grid of ``grid_size`` = (h, w) cells."""
+    cells_high, cells_wide = grid_size
+    return np.arange(height) * cells_high // height, np.arange(width) * cells_wide // width
 
 
 def recorded_cells(cells: np.ndarray, similarity: float, decimals: int = RECORD_DECIMALS) -> list[list[float]]:

@@ -171,6 +171,9 @@ class FaithfulnessRow:
     randomization_spearman: float | None
     object_share: float | None
     mask_share: float | None
+    deleted_at_random: str = "pixels"
+    """What the random order of the deletion baseline greys out: scattered pixels, or whole
+    cells for the code-cell map (:func:`aevis.faithfulness.cells.cell_deletion`)."""
 
     @property
     def deletion_measured(self) -> bool:
@@ -204,7 +207,8 @@ class FaithfulnessRow:
         if self.deletion_measured and not self.deletion_ok:
             failed.append(
                 "Not shown to be faithful here: greying out the pixels this map ranks highest changed the "
-                f"code no faster than greying out pixels at random (deletion area {self.deletion_auc:.3f} "
+                f"code no faster than greying out {self.deleted_at_random} at random (deletion area "
+                f"{self.deletion_auc:.3f} "
                 f"against {self.random_deletion_auc:.3f})."
             )
         if self.randomization_measured and not self.randomization_ok:
@@ -246,6 +250,7 @@ def faithfulness_rows(explanations) -> dict[str, FaithfulnessRow]:
         rows[CELLS] = FaithfulnessRow(
             CELL_WORDS, cells.get("deletion_auc"), cells.get("random_deletion_auc"),
             cells.get("randomization_spearman"), cells.get("object_share"), cells.get("mask_share"),
+            deleted_at_random="whole cells",
         )
     return rows
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aevis.faithfulness.cells import CELLS, cell_deletion, cell_pixel_maps, with_cells
+from aevis.faithfulness.cells import CELLS, _random_cells, cell_deletion, cell_pixel_maps, with_cells
+from aevis.faithfulness.deletion import deletion_order
 from aevis.latent.cells import (
     SUM_TOLERANCE,
     cell_contributions,
@@ -149,7 +150,20 @@ def test_cell_deletion_on_a_code_that_reads_one_quadrant(quadrant_grid_ae):
     # Deleting the quadrant first ends the code's change after a quarter of the pixels; a random
     # order is still changing it at the end.
     assert figures["deletion_auc"] < 0.5 * figures["random_deletion_auc"]
+    assert figures["deletion_auc"] < 0.5 * figures["random_pixels_deletion_auc"]
     assert figures["randomization_spearman"] is figures["object_share"] is figures["mask_share"] is None
+
+
+def test_the_cell_maps_random_baseline_greys_out_whole_cells_one_after_another():
+    values = _random_cells((3, 6, 9), (2, 3), seed=4)  # cells of 3 x 3 pixels
+    blocks = values.reshape(3, 2, 3, 3, 3).transpose(0, 1, 3, 2, 4).reshape(3, 6, 9)
+    assert (blocks == blocks[..., :1]).all()  # one value per cell
+    assert len(np.unique(values[0])) == 6  # six cells, six ranks
+    order = deletion_order(values, seed=4)
+    cell_of_pixel = (np.arange(6)[:, None] // 3 * 3 + np.arange(9)[None, :] // 3).reshape(-1)
+    for image in order:  # each cell's nine pixels are deleted together
+        deleted_cells = cell_of_pixel[image].reshape(6, 9)
+        assert (deleted_cells == deleted_cells[:, :1]).all() and len(np.unique(deleted_cells[:, 0])) == 6
 
 
 def test_cell_deletion_needs_a_grid(quadrant_ae):
