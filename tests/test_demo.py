@@ -10,6 +10,7 @@ import pytest
 from aevis.build import build
 from aevis.cli import config_from_arguments
 from aevis.config import DEFAULT_PAGES, BuildConfig
+from aevis.data.builtin import make_digits
 from aevis.site.html import _environment
 from aevis.site.pages import Finding, SiteSummary
 
@@ -41,11 +42,7 @@ def test_the_network_sorts_the_digits_by_itself(tmp_path):
     codes = np.load(out / "data" / "codes.npy").astype(np.float64)
     manifest = json.loads((out / "data" / "manifest.json").read_text())
     labels = np.array([record["label"] for record in manifest["images"]])
-    unit = codes / np.linalg.norm(codes, axis=1, keepdims=True)
-    similarity = unit @ unit.T
-    np.fill_diagonal(similarity, -np.inf)
-    nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :10]
-    agreement = float(np.mean(labels[nearest] == labels[:, None]))
+    agreement = _label_agreement(codes, labels)
     counts = np.unique(labels, return_counts=True)[1]
     chance = float(np.sum(counts * (counts - 1)) / (len(labels) * (len(labels) - 1)))
 
@@ -53,10 +50,23 @@ def test_the_network_sorts_the_digits_by_itself(tmp_path):
     assert agreement >= 0.6 and chance < 0.11
     assert quality["label_agreement_codes"] == pytest.approx(agreement, abs=1e-9)
     assert quality["label_agreement_chance"] == pytest.approx(chance, abs=1e-9)
+    pixels = make_digits(300, 32, channels=1).images.reshape(300, -1).astype(np.float64)
+    assert quality["label_agreement_pixels"] == pytest.approx(_label_agreement(pixels, labels), abs=1e-9)
+    map_page = " ".join((out / "map.html").read_text().split())
+    assert f"Comparing the raw pixels the same way gives <strong>{quality['label_agreement_pixels']:.0%}</strong>" in map_page
     index = " ".join((out / "index.html").read_text().split())
     assert "The network sorted the images by digit by itself." in index
     assert f"yet {agreement:.0%} of each image" in index and f"picked at random, {chance:.0%} would" in index
     assert '<a href="map.html#c=label">See what it grouped together on the map' in index  # opens coloured by digit
+
+
+def _label_agreement(vectors: np.ndarray, labels: np.ndarray, k: int = 10) -> float:
+    """Share of each row's k nearest rows (cosine, brute force) with its label."""
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    return float(np.mean(labels[nearest] == labels[:, None]))
 
 
 @pytest.mark.parametrize(("agreement", "grade", "words"), [

@@ -16,7 +16,7 @@ many points, drawn with the build's seed."""
 
 
 def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = QUALITY_K,
-                sample: int = TRUST_SAMPLE, seed: int = 0) -> dict:
+                sample: int = TRUST_SAMPLE, seed: int = 0, images: np.ndarray | None = None) -> dict:
     """The map's quality figures, as plain numbers for the manifest's ``map_quality``.
 
     Args:
@@ -24,8 +24,10 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         positions: float32 (N, 2) map positions.
         labels: N labels (any hashable), or None.
         k: neighbours per point (10).
-        sample: most points used for trustworthiness (a seeded random subset above it).
+        sample: most points used for trustworthiness and the pixels' label agreement (a seeded
+            random subset above it).
         seed: seed of that subset.
+        images: the N images (N, H, W, C), for the pixels' label agreement; None skips it.
 
     Returns:
         ``k``; ``trustworthiness``: 1 when every point's k map neighbours are also near it in
@@ -34,14 +36,20 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         ``label_agreement_codes`` / ``label_agreement_map``: mean share of each point's k
         nearest neighbours (cosine in code space / straight-line on the map) with its own
         label; ``label_agreement_chance``: the share expected if neighbours were drawn at
-        random. The label figures are None without labels. All None (but ``k``) for sets too
-        small to have k neighbours.
+        random; ``label_agreement_pixels``: the share with neighbours by the cosine similarity of
+        the raw pixels instead of the codes (did the network add anything to what the pixels
+        already group?), and ``label_agreement_codes_sampled``: the codes' share to compare it
+        with, both among the ``trust_sample`` points (so the codes' equals
+        ``label_agreement_codes`` up to :data:`TRUST_SAMPLE` points). The label figures are None
+        without labels, the pixels' without images. All None (but ``k``) for sets too small to
+        have k neighbours.
     """
     codes = np.asarray(codes, np.float32)
     positions = np.asarray(positions, np.float32)
     count = len(codes)
     result = {"k": k, "trustworthiness": None, "trust_sample": 0, "label_agreement_codes": None,
-              "label_agreement_map": None, "label_agreement_chance": None}
+              "label_agreement_map": None, "label_agreement_chance": None, "label_agreement_pixels": None,
+              "label_agreement_codes_sampled": None}
     k = min(k, count - 1)
     if k < 1:
         return result
@@ -56,14 +64,23 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         result["trust_sample"] = int(len(chosen))
     if labels is not None:
         ids = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)[1]
-        code_neighbours = nearest_neighbours(codes, k, ordered=False)[0]
         map_neighbours = NearestNeighbors(n_neighbors=k + 1).fit(positions).kneighbors(positions)[1]
         map_neighbours = _without_self(map_neighbours, k)
-        result["label_agreement_codes"] = float(np.mean(ids[code_neighbours] == ids[:, None]))
+        result["label_agreement_codes"] = _label_agreement(codes, ids, k)
         result["label_agreement_map"] = float(np.mean(ids[map_neighbours] == ids[:, None]))
         shares = np.bincount(ids) / count
         result["label_agreement_chance"] = float(np.sum(shares * (shares * count - 1) / (count - 1)))
+        if images is not None:
+            pixels = np.asarray(images, np.float32)[chosen].reshape(len(chosen), -1)
+            result["label_agreement_pixels"] = _label_agreement(pixels, ids[chosen], k)
+            result["label_agreement_codes_sampled"] = _label_agreement(codes[chosen], ids[chosen], k)
     return result
+
+
+def _label_agreement(vectors: np.ndarray, ids: np.ndarray, k: int) -> float:
+    """Mean share of each row's k most cosine-similar rows that carry its label id."""
+    neighbours = nearest_neighbours(vectors, k, ordered=False)[0]
+    return float(np.mean(ids[neighbours] == ids[:, None]))
 
 
 def _without_self(neighbours: np.ndarray, k: int) -> np.ndarray:

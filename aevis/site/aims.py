@@ -20,3 +20,6 @@ the way their labels do (:func:`aevis.latent.quality.map_quality`)."""
 NEAR_CHANCE = 1.5
 """Label agreement under this many times the chance level is hardly more than picking
 neighbours at random."""
+BEYOND_PIXELS = 0.05
+"""Codes and raw pixels whose label agreements differ by less than this group the images by
+label about as well as each other."""

@@ -35,11 +35,22 @@ class MapQuality:
     label_agreement_codes: float | None
     label_agreement_map: float | None
     label_agreement_chance: float | None
+    label_agreement_pixels: float | None
+    label_agreement_codes_sampled: float | None
 
     @property
     def trustworthy(self) -> bool | None:
         """Whether the map meets its aim (:data:`aevis.site.aims.TRUSTWORTHINESS`); None unmeasured."""
         return None if self.trustworthiness is None else self.trustworthiness >= aims.TRUSTWORTHINESS
+
+    @property
+    def against_pixels(self) -> str | None:
+        """How the codes' label agreement compares with the raw pixels' on the same images:
+        'more', 'as' (within :data:`aevis.site.aims.BEYOND_PIXELS`) or 'less'; None unmeasured."""
+        if self.label_agreement_pixels is None or self.label_agreement_codes_sampled is None:
+            return None
+        difference = self.label_agreement_codes_sampled - self.label_agreement_pixels
+        return "as" if abs(difference) < aims.BEYOND_PIXELS else ("more" if difference > 0 else "less")
 
 
 @dataclass(frozen=True)

@@ -255,11 +255,12 @@ class Results:
         return entry["ids"], int(entry["count"])
 
     def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int) -> dict:
-        """:func:`aevis.latent.quality.map_quality`, keyed by codes, positions, labels and seed."""
-        key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, seed)
+        """:func:`aevis.latent.quality.map_quality` (the pixels' label agreement from this set's
+        images), keyed by codes, positions, labels, images and seed."""
+        key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, self.image_keys, seed)
         figures = self.cache.figures("map_quality", key)
         if figures is None:
-            figures = quality.map_quality(codes, positions, labels, seed=seed)
+            figures = quality.map_quality(codes, positions, labels, seed=seed, images=self.images)
             self.cache.put_figures("map_quality", key, figures)
         return figures
 

@@ -96,6 +96,32 @@ def test_map_quality_on_separated_clusters():
     assert shuffled["label_agreement_map"] < 0.5 and shuffled["trustworthiness"] < 0.7
     unlabelled = map_quality(codes, positions, None, sample=50)
     assert unlabelled["label_agreement_codes"] is None and unlabelled["trust_sample"] == 50
+    assert quality["label_agreement_pixels"] is None  # no images given
+
+
+def test_the_raw_pixels_label_agreement_is_measured_beside_the_codes():
+    codes, positions, labels = _clusters()
+    rng = np.random.default_rng(7)
+    # Pixels that know nothing of the labels, then pixels that are the codes themselves.
+    noise = rng.random((len(codes), 4, 4, 3)).astype(np.float32)
+    blind = map_quality(codes, positions, labels, images=noise)
+    kin = map_quality(codes, positions, labels, images=np.asarray(codes).reshape(len(codes), 1, -1, 1))
+    assert blind["label_agreement_codes_sampled"] == blind["label_agreement_codes"] == 1.0
+    assert blind["label_agreement_pixels"] < 0.5
+    assert kin["label_agreement_pixels"] == kin["label_agreement_codes"] == 1.0
+    # Sampled: both figures come from the same 50 points, the codes' by brute force here.
+    sampled = map_quality(codes, positions, labels, sample=50, images=noise)
+    chosen = np.sort(np.random.default_rng(0).choice(len(codes), 50, replace=False))
+    unit = codes[chosen] / np.linalg.norm(codes[chosen], axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argsort(-similarity, axis=1)[:, :10]
+    ids = np.asarray(labels)[chosen]
+    assert sampled["label_agreement_codes_sampled"] == pytest.approx(np.mean(ids[nearest] == ids[:, None]))
+    words = {grade: mapdata.MapQuality(**{**blind, "label_agreement_codes_sampled": codes_share,
+                                  "label_agreement_pixels": 0.5}).against_pixels
+             for grade, codes_share in (("more", 0.56), ("as", 0.54), ("less", 0.44))}
+    assert words == {"more": "more", "as": "as", "less": "less"}
 
 
 def test_map_page_renders_with_its_scripts_and_quality():

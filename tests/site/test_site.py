@@ -64,7 +64,7 @@ def test_object_share_is_judged_by_its_aim():
 
 def test_map_trust_is_judged_by_its_aim():
     quality = dict(k=5, trust_sample=10, label_agreement_codes=None, label_agreement_map=None,
-                   label_agreement_chance=None)
+                   label_agreement_chance=None, label_agreement_pixels=None, label_agreement_codes_sampled=None)
     assert MapQuality(trustworthiness=aims.TRUSTWORTHINESS, **quality).trustworthy is True
     assert MapQuality(trustworthiness=aims.TRUSTWORTHINESS - 0.01, **quality).trustworthy is False
     assert MapQuality(trustworthiness=None, **quality).trustworthy is None

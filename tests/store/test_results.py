@@ -173,7 +173,8 @@ def test_whole_set_results_equal_the_plain_computations(first_build, saved_ae, i
     _assert_identical(tsne_map(codes, SEED), found["positions"])
     _assert_identical(mosaic.grid_cells(found["positions"]), found["mosaic"])
     _assert_identical(kmeans_clusters(codes, CLUSTERS, SEED), found["clusters"])
-    _assert_identical(quality.map_quality(codes, found["positions"], LABELS, seed=SEED), found["map_quality"])
+    _assert_identical(quality.map_quality(codes, found["positions"], LABELS, seed=SEED, images=images),
+                      found["map_quality"])
     _assert_identical(featurevis.visualize(saved_ae, [0, 2], seed=SEED), found["feature_pictures"])
     figures = faithfulness.faithfulness(
         saved_ae, images[FAITHFUL_ROWS], {"saliency": found["maps"][FAITHFUL_ROWS]}, None, target="self",
