@@ -73,7 +73,10 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         if images is not None:
             pixels = np.asarray(images, np.float32)[chosen].reshape(len(chosen), -1)
             result["label_agreement_pixels"] = _label_agreement(pixels, ids[chosen], k)
-            result["label_agreement_codes_sampled"] = _label_agreement(codes[chosen], ids[chosen], k)
+            result["label_agreement_codes_sampled"] = (  # unsampled, it is the figure above
+                result["label_agreement_codes"] if len(chosen) == count
+                else _label_agreement(codes[chosen], ids[chosen], k)
+            )
     return result
 
 
