@@ -14,19 +14,20 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from aevis.data.imageset import ImageSet
+from aevis.data.pixels import Pixels
 
 SHAPE_KINDS = ("circle", "square", "triangle", "cross")
 _SUPERSAMPLE = 4  # drawn at 4x and reduced, for anti-aliased edges
 
 
 def make_shapes(count: int = 320, size: int = 64, seed: int = 0) -> ImageSet:
-    """``count`` shape images, float32 (count, size, size, 3) in [0, 1], with labels and masks.
+    """``count`` shape images (count, size, size, 3), with labels and masks.
 
     Kinds cycle through :data:`SHAPE_KINDS` so every kind is equally represented; colour,
     size, position, rotation and background are drawn from a generator seeded with ``seed``.
     """
     rng = np.random.default_rng(seed)
-    images = np.empty((count, size, size, 3), np.float32)
+    images = Pixels.allocate((count, size, size, 3))
     masks = np.empty((count, size, size), bool)
     labels = []
     for index in range(count):

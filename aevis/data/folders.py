@@ -4,7 +4,8 @@ Every file that is not hidden is tried, whatever its extension, and recognised b
 (a PNG named ``.jpg`` is read as the PNG it is). Each is opened read-only, turned upright (EXIF
 orientation), reduced to its first frame, composited on white where it has transparency,
 centre-cropped to the model's aspect, resized, converted to the model's channel count and
-scaled to [0, 1]. A file that is not a readable image becomes a
+kept as 8-bit values (:class:`~aevis.data.pixels.Pixels`; a 16-bit or floating-point file is
+rounded to 8 bits, as its thumbnails are), in memory or, for a large set, on disk. A file that is not a readable image becomes a
 :class:`~aevis.data.imageset.Reject` with a reason; it never stops the build. Symbolic links to
 folders are not followed (so link loops cannot trap the walk); links to files are read.
 Pillow's decompression-bomb guard stays on: an image of more than twice
@@ -21,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from aevis.data.imageset import ImageSet, Reject
+from aevis.data.pixels import Pixels
 from aevis.errors import AevisError
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
@@ -63,23 +65,24 @@ def read_image_folder(
     files = find_image_files(folder)
     if not files:
         raise AevisError(f"Expected image files under {folder}, but found no files at all.")
-    arrays, sources, rejected = [], [], []
+    pixels = Pixels.allocate((len(files), *shape))
+    sources, rejected = [], []
     for path in files:
         relative = _printable(path.relative_to(folder).as_posix())
         try:
-            arrays.append(load_image(path, shape))
+            pixels[len(sources)] = load_image(path, shape)
             sources.append(relative)
         except Exception as error:  # noqa: BLE001 - a broken file of any kind must not stop the build
             rejected.append(Reject(relative, _reason(error)))
         if on_progress:
             on_progress(1)
-    if not arrays:
+    if not sources:
         raise AevisError(
             f"Expected at least one readable image under {folder}, but all {len(files)} files were rejected "
             f"(first: {rejected[0].path}: {rejected[0].reason})."
         )
     return ImageSet(
-        images=np.stack(arrays),
+        images=pixels.head(len(sources)),
         names=[Path(source).name for source in sources],
         sources=sources,
         rejected=rejected,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from aevis.data.pixels import Pixels
+
 
 @dataclass(frozen=True)
 class Reject:
@@ -24,7 +26,8 @@ class ImageSet:
     """Images at the model's input size, with what is known about each.
 
     Attributes:
-        images: float32 (N, H, W, C) in [0, 1].
+        images: (N, H, W, C), kept as bytes and read as float32 in [0, 1] (:class:`Pixels`;
+            a float array given here is rounded to 8 bits).
         names: what a person calls each image (a file name, or a generated name).
         sources: where each came from: the path relative to the image folder, or
             ``<dataset>/<name>`` for a built-in set.
@@ -35,7 +38,7 @@ class ImageSet:
         rejected: files that were skipped, with reasons.
     """
 
-    images: np.ndarray
+    images: Pixels
     names: list[str]
     sources: list[str]
     labels: list[str] | None = None
@@ -43,24 +46,27 @@ class ImageSet:
     label_kind: str | None = None
     rejected: list[Reject] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.images, Pixels):
+            object.__setattr__(self, "images", Pixels.from_unit(self.images))
+
     def __len__(self) -> int:
         return len(self.images)
 
     @property
     def grayscale(self) -> bool:
-        """Whether every image is grey: one channel, or every channel equal to the first (to
-        within half a level of 8-bit colour, as a grey picture saved in colour is)."""
-        images = self.images
-        return images.shape[-1] == 1 or bool(np.all(np.abs(images - images[..., :1]) <= 0.5 / 255))
+        """Whether every image is grey: one channel, or every channel equal to the first (as a
+        grey picture saved in colour is)."""
+        return self.images.shape[-1] == 1 or self.images.all_grey()
 
     def in_one_channel(self) -> ImageSet:
         """The same set with grey images as one channel (the first)."""
-        return dataclasses.replace(self, images=np.ascontiguousarray(self.images[..., :1]))
+        return dataclasses.replace(self, images=self.images.channels(1))
 
     def content_hash(self) -> str:
         """SHA-256 of the pixels and the sources, the cache key of anything trained on them."""
         digest = hashlib.sha256()
-        digest.update(np.ascontiguousarray(self.images, np.float32).tobytes())
+        self.images.update_hash(digest)
         digest.update("\0".join(self.sources).encode())
         return digest.hexdigest()
 

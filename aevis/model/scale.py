@@ -116,8 +116,7 @@ def detect_scales(reconstruct, images: np.ndarray) -> ScaleDetection:
         with it). When no pair rebuilds better than the average image, the errors say
         nothing about the range, and [0, 1] is kept.
     """
-    images = np.asarray(images, np.float32)
-    sample = images[sample_positions(len(images), DETECTION_SAMPLE)]
+    sample = np.asarray(images[sample_positions(len(images), DETECTION_SAMPLE)], np.float32)
     errors = {}
     for input_scale in SCALES:
         raw = np.asarray(reconstruct(PixelScales(input_scale).to_model(sample)), np.float64)

@@ -9,8 +9,8 @@ def test_shapes_are_seeded_labelled_and_masked():
     first, again, other = make_shapes(12, 32, seed=5), make_shapes(12, 32, seed=5), make_shapes(12, 32, seed=6)
     np.testing.assert_array_equal(first.images, again.images)
     assert not np.array_equal(first.images, other.images)
-    assert first.images.shape == (12, 32, 32, 3) and first.images.dtype == np.float32
-    assert 0 <= first.images.min() and first.images.max() <= 1
+    assert first.images.shape == (12, 32, 32, 3) and first.images[:].dtype == np.float32
+    assert 0 <= first.images[:].min() and first.images[:].max() <= 1
     assert first.labels == [SHAPE_KINDS[i % 4] for i in range(12)]
     assert first.masks.shape == (12, 32, 32) and first.masks.dtype == bool
     for image, mask in zip(first.images, first.masks):
@@ -38,4 +38,4 @@ def test_digits_come_from_scikit_learn_with_labels():
     np.testing.assert_array_equal(digits.images[..., 0], digits.images[..., 2])
     assert digits.masks is None
     # upsampled, the dark border of the 8x8 digit stays dark and its strokes stay bright
-    assert digits.images[:, :, 0].max() < 0.1 and digits.images.max() > 0.9
+    assert digits.images[:, :, 0].max() < 0.1 and digits.images[:].max() > 0.9
