@@ -23,6 +23,7 @@ from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import spread_sample
 from aevis.latent.neighbours import finite_codes
+from aevis.latent.quality import QUALITY_K
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -34,7 +35,7 @@ from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
 from aevis.progress import Stages
-from aevis.site import html, network_pictures, pictures, set_pages
+from aevis.site import html, network_pictures, pictures, set_pages, thumbnails
 from aevis.site.export import maps_of, write_data, write_maps
 from aevis.site.pictures import PictureInputs
 from aevis.site.staging import check_target, staged_site, zip_site
@@ -60,12 +61,12 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     _log_model(ae, stages)
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
     results = Results(ae, imageset.images, cache, config.batch_size)
-    gallery, encoded = _gather(config, ae, imageset, model_info, results, stages)
+    gallery, encoded, code_neighbours = _gather(config, ae, imageset, model_info, results, stages)
     if other is not None:
         gallery = dataclasses.replace(gallery, comparison=_compare(config, gallery, other, cache, stages))
     with stages.stage("Looking inside the network"):
         insides = gather_insides(
-            ae, encoded, gallery.positions, imageset.labels, config.seed, results,
+            ae, encoded, gallery.positions, imageset.labels, config.seed, results, code_neighbours,
         )
     gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery))
     with staged_site(Path(config.out)) as staging:
@@ -78,7 +79,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             pictures.write_sprite_sheets(imageset.images, gallery.image_keys, staging, cache)
             network_pictures.write_set_pictures(gallery.insides, imageset.images, gallery.image_keys, staging, cache)
             pictures.write_reading_pictures(gallery, staging, cache)
-            set_pages.write_pictures(gallery, staging, cache)
+            set_pages.write_pictures(gallery, staging, cache, results.error_maps)
             pictures.write_compare_pictures(gallery, staging, cache)
             write_data(gallery, staging)
             html.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
@@ -215,13 +216,16 @@ def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages) ->
 def _gather(
     config: BuildConfig, ae: Autoencoder, imageset: ImageSet, model_info: ModelInfo, results: Results,
     stages: Stages,
-) -> tuple[Gallery, Encoded]:
+) -> tuple[Gallery, Encoded, tuple[np.ndarray, np.ndarray]]:
+    """The whole-set results, and each code's :data:`~aevis.latent.quality.QUALITY_K` (or more)
+    nearest codes: one search serves the pages, the map's trust and density and its quality."""
     count = len(imageset)
     with stages.stage("Encoding and rebuilding", total=count) as advance:
         encoded = results.encode(on_progress=advance)
-    with stages.stage("Neighbours and map"):
-        usable = finite_codes(encoded.codes)
-        indices, similarities = results.neighbours(usable, config.neighbours)
+    usable = finite_codes(encoded.codes)
+    with stages.stage("Finding neighbours"):
+        indices, similarities = results.neighbours(usable, max(config.neighbours, QUALITY_K))
+    with stages.stage("Drawing the map (t-SNE)"):
         positions = results.tsne(usable, config.seed)
     with_page = np.zeros(count, bool)
     with_page[spread_sample(positions, config.pages or count)] = True
@@ -233,16 +237,17 @@ def _gather(
         image_keys=results.image_keys,
         model_key=results.model_key,
         codes=encoded.codes,
-        maps={"reconstruction_error": encoded.errors},
-        neighbour_indices=indices,
-        neighbour_similarities=similarities,
+        errors=encoded.errors,
+        error_top=pictures.error_scale(encoded.error_sample),
+        neighbour_indices=indices[:, : config.neighbours],
+        neighbour_similarities=similarities[:, : config.neighbours],
         positions=positions,
         with_page=with_page,
         parameters=config.as_record(),
         flags=_encoding_flags(encoded),
         warnings=[ae.rebuild_warning] if ae.rebuild_warning else [],
     )
-    return gallery, encoded
+    return gallery, encoded, (indices, similarities)
 
 
 _CHUNK = 32  # paged images explained, written and drawn together: memory stays a chunk's worth
@@ -279,14 +284,11 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     """
     flags = {index: list(problems) for index, problems in gallery.flags.items()}
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
-    error_top = pictures.error_scale(gallery.maps["reconstruction_error"])
-    with stages.stage("Writing thumbnails", total=len(gallery)) as advance:
-        for start in range(0, len(gallery), _CHUNK * 8):
-            rows = range(start, min(start + _CHUNK * 8, len(gallery)))
+    pictured = np.flatnonzero(thumbnails.pictured(gallery))
+    with stages.stage("Writing thumbnails", total=len(pictured)) as advance:
+        for start in range(0, len(pictured), _CHUNK * 8):
+            rows = pictured[start : start + _CHUNK * 8]
             pictures.write_thumbnails(gallery, staging, cache, rows)
-            for index in rows:
-                if not gallery.with_page[index]:
-                    write_maps(staging, gallery.slugs[index], maps_of(gallery, index))
             advance(len(rows))
 
     methods = explanations.methods if explanations else ()
@@ -312,8 +314,8 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
                     for method in methods:
                         if not np.isfinite(chunk.maps[method][row]).all():
                             flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
-                    write_maps(staging, gallery.slugs[index], maps_of(gallery, index, chunk, row))
-                jobs = pictures.page_pictures(gallery, chunk, error_top) + network_pictures.image_pictures(gallery, chunk)
+                    write_maps(staging, gallery.slugs[index], maps_of(gallery, chunk, row))
+                jobs = pictures.page_pictures(gallery, chunk) + network_pictures.image_pictures(gallery, chunk)
                 inputs = _picture_inputs(gallery, results, rows, pictures.missing_needs(jobs, cache))
                 if drawing is not None:
                     drawing.result()
@@ -394,7 +396,7 @@ def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows
             )
         except (ValueError, TypeError) as error:
             raise AevisError(f"Could not draw {method} pair maps: {error}") from error
-    return ExplainedChunk(rows, maps, keys, pair_maps, pair_keys)
+    return ExplainedChunk(rows, maps, keys, pair_maps, pair_keys, results.error_maps(rows))
 
 
 def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:

@@ -14,7 +14,7 @@ import numpy as np
 from aevis.data.imageset import ImageSet
 from aevis.latent.compare import Comparison
 from aevis.latent.duplicates import Duplicates, find_duplicates
-from aevis.latent.strangeness import error_ranking, image_errors
+from aevis.latent.strangeness import error_ranking
 from aevis.model import Autoencoder
 from aevis.network.insides import Insides
 
@@ -72,6 +72,8 @@ class ExplainedChunk:
     code, [p, k, 1] that neighbour explained against image p's code; None without pair maps."""
     pair_keys: list | None
     """The keys of the pair maps, nested (n, K, 2) like them."""
+    error_maps: np.ndarray
+    """float32 (n, H, W): each image's reconstruction error map."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,9 +90,12 @@ class Gallery:
     """The identity of the model in cache keys (file hash, code layer, input range, batch size)."""
     codes: np.ndarray
     """float32 (N, D): flattened bottleneck activations."""
-    maps: dict[str, np.ndarray]
-    """method name -> float32 (N, H, W), for every image: ``reconstruction_error`` (the
-    reconstructions themselves are not kept; pages recompute theirs a chunk at a time)."""
+    errors: np.ndarray
+    """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
+    flagged image): what the pages print, the map colours by and the ranking sorts. (The maps
+    themselves are not kept: pages get theirs a chunk at a time, :class:`ExplainedChunk`.)"""
+    error_top: float
+    """The top of every error picture's colour scale (:func:`aevis.site.pictures.error_scale`)."""
     neighbour_indices: np.ndarray
     neighbour_similarities: np.ndarray
     positions: np.ndarray
@@ -107,12 +112,6 @@ class Gallery:
     warnings: list[str] = field(default_factory=list)
     comparison: Comparison | None = None
     """A second model's neighbours and map beside this one's (``--compare``)."""
-
-    @cached_property
-    def errors(self) -> np.ndarray:
-        """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
-        flagged image): what the pages print, the map colours by and the ranking sorts."""
-        return image_errors(self.maps["reconstruction_error"])
 
     @cached_property
     def error_ranking(self) -> tuple[np.ndarray, np.ndarray]:

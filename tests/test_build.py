@@ -46,7 +46,7 @@ def test_manifest_codes_and_maps_agree_in_count_and_order(built):
     # The numbers are the model's: recompute codes and errors from the cached model.
     [model_file] = list(Path(config.cache_dir).glob("*.keras"))
     ae = load_autoencoder(model_file)
-    images = gallery.imageset.images
+    images = gallery.imageset.images[:]
     np.testing.assert_allclose(codes, ae.encode(images), rtol=1e-5, atol=1e-6)
     errors = np.mean((images - ae.reconstruct(images)) ** 2, axis=-1)
     for index, record in enumerate(records):
@@ -73,7 +73,7 @@ def test_heat_maps_are_exported_as_explain_computes_them(built):
     records = manifest["images"]
     [model_file] = list(Path(config.cache_dir).glob("*.keras"))
     ae = load_autoencoder(model_file)
-    images = gallery.imageset.images
+    images = gallery.imageset.images[:]
     codes = np.load(site / "data" / "codes.npy")
     first, nearest = records[0], [r["slug"] for r in records].index(records[0]["neighbours"][0]["slug"])
     with np.load(site / "data" / "maps" / f"{first['slug']}.npz") as maps:
@@ -170,9 +170,16 @@ def test_pages_option_gives_pages_to_that_many_and_zip_packs_the_site(built, tmp
     records = _manifest(out)["images"]
     assert sum(r["page"] is not None for r in records) == 4
     assert len(list((out / "images").glob("*.html"))) == 4
-    for record in records:
-        with np.load(out / "data" / "maps" / f"{record['slug']}.npz") as maps:
-            assert ("saliency" in maps.files) == (record["page"] is not None)
+    # Only the images some page shows get a thumbnail, and every thumbnail a page shows is there.
+    shown = {match for page in [*out.rglob("*.html"), *out.rglob("*.js")]
+             for match in re.findall(r"media/([a-z0-9-]+)/input\.png", page.read_text(encoding="utf-8"))}
+    assert shown and {path.parent.name for path in (out / "media").glob("*/input.png")} == shown
+    for record in records:  # a paged image has its maps file, one without a page has none
+        maps_file = out / "data" / "maps" / f"{record['slug']}.npz"
+        assert maps_file.is_file() == (record["page"] is not None)
+        if record["page"] is not None:
+            with np.load(maps_file) as maps:
+                assert "saliency" in maps.files and "reconstruction_error" in maps.files
     assert len(records) == 12 and len(np.load(out / "data" / "codes.npy")) == 12
 
 
@@ -280,3 +287,15 @@ def test_grey_images_train_a_one_channel_seed_and_stay_grey(tmp_path, colours):
     slug = manifest["images"][0]["slug"]
     with Image.open(out / "media" / slug / "reconstruction.png") as rebuilt:
         assert rebuilt.mode == ("L" if grey else "RGB")  # a grey rebuild has no colour to cast
+
+
+def test_the_manifest_written_a_record_at_a_time_is_exactly_the_whole_one_dumped(built, tmp_path, monkeypatch):
+    from aevis.site import export
+    from aevis.site.export import manifest, write_manifest
+
+    _, gallery = built
+    monkeypatch.setattr(export, "built_at", lambda gallery: "2026-11-29T00:00:00+00:00")  # no second ticks by
+    write_manifest(gallery, tmp_path / "manifest.json")
+    written = (tmp_path / "manifest.json").read_text(encoding="utf-8")
+    assert written == json.dumps(manifest(gallery), indent=1, ensure_ascii=False)
+    assert len(json.loads(written)["images"]) == len(gallery) == 12

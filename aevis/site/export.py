@@ -1,4 +1,4 @@
-"""The data contract: the manifest, the codes and one maps file per image, in ``data/``
+"""The data contract: the manifest, the codes and one maps file per paged image, in ``data/``
 (:data:`~aevis.site.urls.MANIFEST`, :data:`~aevis.site.urls.CODES`, :func:`~aevis.site.urls.maps_file`).
 
 Everything a script needs to reuse a gallery's numbers, in manifest order:
@@ -6,7 +6,9 @@ Everything a script needs to reuse a gallery's numbers, in manifest order:
 * ``manifest.json``: the software versions, model, build parameters and one record per image
   (with ``--compare``, each record's ``neighbour_overlap`` and the top-level ``compare`` block);
 * ``codes.npy``: float32 (N, D), row i is image i's flattened bottleneck code;
-* ``maps/<slug>.npz``: one float32 (H, W) array per visualization, at the model's input size.
+* ``maps/<slug>.npz``, for each image with a page: one float32 (H, W) array per visualization,
+  at the model's input size. (An image without a page has none: at 100,000 images the error
+  maps alone would take about a gigabyte; :func:`aevis.explain` remakes any image's maps.)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import platform
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -63,8 +66,9 @@ def recorded_build_time(site: Path) -> datetime:
     return datetime.fromisoformat(json.loads((site / urls.MANIFEST).read_text())["built_at"])
 
 
-def manifest(gallery: Gallery) -> dict:
-    """The manifest as JSON-ready data.
+def manifest(gallery: Gallery, records: list | None = None) -> dict:
+    """The manifest as JSON-ready data (with ``records`` as its ``images``, when given, instead of
+    :func:`image_records`).
 
     ``built_at`` is the only field that varies between builds of the same inputs, and only when
     the build was given no time (``BuildConfig.build_time``, from ``SOURCE_DATE_EPOCH``).
@@ -72,41 +76,10 @@ def manifest(gallery: Gallery) -> dict:
     spec = gallery.ae.input_spec
     explanations = gallery.explanations
     imageset = gallery.imageset
-    trust = gallery.insides.map_trust if gallery.insides else None
     comparison = gallery.comparison
     grid = code_grid(gallery.ae)
-    cells = _cells_by_image(gallery, grid) if grid is not None else None
-    errors, (_, error_ranks), duplicates = gallery.errors, gallery.error_ranking, gallery.duplicates
-    records = []
-    for index, slug in enumerate(gallery.slugs):
-        records.append({
-            "name": imageset.names[index],
-            "source": imageset.sources[index],
-            "slug": slug,
-            "page": urls.image_page(slug) if gallery.with_page[index] else None,
-            "label": imageset.labels[index] if imageset.labels else None,
-            "x": round(float(gallery.positions[index, 0]), 6),
-            "y": round(float(gallery.positions[index, 1]), 6),
-            "map_trust": _share(trust[index]) if trust is not None else None,
-            "flags": list(gallery.flags.get(index, ())),
-            "neighbours": [
-                {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6)}
-                for other, similarity in zip(
-                    gallery.neighbour_indices[index], gallery.neighbour_similarities[index]
-                )
-            ],
-            "reconstruction_error": recorded_error(errors[index]),
-            "error_rank": int(error_ranks[index]),
-            "duplicates": [
-                {"slug": gallery.slugs[other], "similarity": round(similarity, 6)}
-                for other, similarity in duplicates.of_image[index]
-            ],
-        })
-        if cells is not None:  # each neighbour's similarity, cell by cell (see aevis.latent.cells)
-            for neighbour, shares in zip(records[-1]["neighbours"], next(cells), strict=True):
-                neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
-        if comparison is not None:
-            records[-1]["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
+    duplicates = gallery.duplicates
+    records = list(image_records(gallery)) if records is None else records
     return {
         "manifest_version": MANIFEST_VERSION,
         "aevis_version": __version__,
@@ -146,6 +119,46 @@ def manifest(gallery: Gallery) -> dict:
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
         "warnings": gallery.warnings,
     }
+
+
+def image_records(gallery: Gallery) -> Iterator[dict]:
+    """The manifest's record of each image, in manifest order, one at a time."""
+    imageset = gallery.imageset
+    trust = gallery.insides.map_trust if gallery.insides else None
+    comparison = gallery.comparison
+    grid = code_grid(gallery.ae)
+    cells = _cells_by_image(gallery, grid) if grid is not None else None
+    errors, (_, error_ranks), duplicates = gallery.errors, gallery.error_ranking, gallery.duplicates
+    for index, slug in enumerate(gallery.slugs):
+        record = {
+            "name": imageset.names[index],
+            "source": imageset.sources[index],
+            "slug": slug,
+            "page": urls.image_page(slug) if gallery.with_page[index] else None,
+            "label": imageset.labels[index] if imageset.labels else None,
+            "x": round(float(gallery.positions[index, 0]), 6),
+            "y": round(float(gallery.positions[index, 1]), 6),
+            "map_trust": _share(trust[index]) if trust is not None else None,
+            "flags": list(gallery.flags.get(index, ())),
+            "neighbours": [
+                {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6)}
+                for other, similarity in zip(
+                    gallery.neighbour_indices[index], gallery.neighbour_similarities[index]
+                )
+            ],
+            "reconstruction_error": recorded_error(errors[index]),
+            "error_rank": int(error_ranks[index]),
+            "duplicates": [
+                {"slug": gallery.slugs[other], "similarity": round(similarity, 6)}
+                for other, similarity in duplicates.of_image[index]
+            ],
+        }
+        if cells is not None:  # each neighbour's similarity, cell by cell (see aevis.latent.cells)
+            for neighbour, shares in zip(record["neighbours"], next(cells), strict=True):
+                neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
+        if comparison is not None:
+            record["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
+        yield record
 
 
 def _share(value) -> float | None:
@@ -195,9 +208,13 @@ def _json_safe(figures: dict) -> dict:
     }
 
 
+ERROR_MAP = "reconstruction_error"
+"""The name of the reconstruction error map in a maps file."""
+
+
 def map_names(gallery: Gallery) -> list[str]:
-    """The arrays a paged image's npz file holds (others hold ``reconstruction_error`` only)."""
-    names = sorted(gallery.maps)
+    """The arrays a paged image's npz file holds (only paged images have one)."""
+    names = [ERROR_MAP]
     explanations = gallery.explanations
     if explanations:
         names += list(explanations.methods)
@@ -211,11 +228,11 @@ def pair_name(method: str) -> str:
     return f"{method}__neighbour"
 
 
-def maps_of(gallery: Gallery, index: int, chunk: ExplainedChunk | None = None, row: int | None = None) -> dict[str, np.ndarray]:
-    """Every map of image ``index``: row ``row`` of ``chunk`` holds its heat-maps, if it has a page."""
-    arrays = {name: values[index] for name, values in gallery.maps.items()}
+def maps_of(gallery: Gallery, chunk: ExplainedChunk, row: int) -> dict[str, np.ndarray]:
+    """Every map of the paged image at row ``row`` of ``chunk``."""
+    arrays = {ERROR_MAP: chunk.error_maps[row]}
     explanations = gallery.explanations
-    if explanations and chunk is not None:
+    if explanations:
         arrays.update({method: maps[row] for method, maps in chunk.maps.items()})
         if chunk.pair_maps is not None:
             # Against the nearest neighbour's code: what makes the image similar to it.
@@ -230,8 +247,28 @@ def write_maps(site: Path, slug: str, arrays: dict[str, np.ndarray]) -> None:
     np.savez_compressed(path, **arrays)
 
 
+_RECORDS = "\0aevis image records\0"  # stands in for the records while the rest is written
+
+
+def write_manifest(gallery: Gallery, path: Path) -> None:
+    """Write the manifest, byte for byte ``json.dumps(manifest(gallery), indent=1)``, one image
+    record at a time: at 100,000 images the records as Python objects would take about a gigabyte."""
+    head, marker, tail = json.dumps(manifest(gallery, records=_RECORDS), indent=1, ensure_ascii=False).partition(
+        json.dumps(_RECORDS))
+    if not marker:
+        raise RuntimeError("The manifest's image records have no place in it.")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(head)
+        separator = "[\n  "
+        for record in image_records(gallery):
+            handle.write(separator + json.dumps(record, indent=1, ensure_ascii=False).replace("\n", "\n  "))
+            separator = ",\n  "
+        handle.write("[]" if separator == "[\n  " else "\n ]")
+        handle.write(tail)
+
+
 def write_data(gallery: Gallery, site: Path) -> None:
     """Write the manifest and the codes (the maps are written as they are made, :func:`write_maps`)."""
     (site / urls.DATA).mkdir(parents=True, exist_ok=True)
-    (site / urls.MANIFEST).write_text(json.dumps(manifest(gallery), indent=1, ensure_ascii=False))
+    write_manifest(gallery, site / urls.MANIFEST)
     np.save(site / urls.CODES, np.ascontiguousarray(gallery.codes, np.float32))

@@ -115,7 +115,8 @@ def _image_folder(site: Path, slug: str) -> None:
 
 
 def write_thumbnails(gallery: Gallery, site: Path, cache: ResultCache, rows) -> None:
-    """The input picture (also its thumbnail) of images ``rows``."""
+    """The input picture (also its thumbnail) of images ``rows``: the images some page shows
+    (:func:`aevis.site.thumbnails.pictured`)."""
     for index in rows:
         slug = gallery.slugs[index]
         _image_folder(site, slug)
@@ -169,15 +170,15 @@ def draw(jobs: list[Picture], inputs: PictureInputs, site: Path, cache: ResultCa
         cache.picture(job.key, site / job.path, lambda path, job=job: job.draw(inputs, path))
 
 
-def page_pictures(gallery: Gallery, chunk: ExplainedChunk, error_top: float) -> list[Picture]:
+def page_pictures(gallery: Gallery, chunk: ExplainedChunk) -> list[Picture]:
     """The rest of the story for a chunk of paged images: reconstruction, error, heat-map
     overlays, the shareable collage and the neighbour pair maps."""
-    errors = gallery.maps["reconstruction_error"]
+    error_top = gallery.error_top
     jobs = []
     for row, index in enumerate(chunk.rows):
         slug = gallery.slugs[index]
         identity = (gallery.model_key, gallery.image_keys[index])
-        error = lazy(lambda index=index: colour.colourise(errors[index], 0.0, error_top))
+        error = lazy(lambda row=row: colour.colourise(chunk.error_maps[row], 0.0, error_top))
         jobs.append(Picture(make_key("reconstruction", *identity), urls.media(slug, "reconstruction"),
                             frozenset({RECONSTRUCTIONS}),
                             lambda inputs, path, row=row: save_png(inputs.reconstructions[row], path)))

@@ -10,6 +10,7 @@ when the threshold slider moves (no request: it works from ``file://``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from aevis.gallery import Gallery
 from aevis.latent.duplicates import CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule, Group
 from aevis.site import urls
 from aevis.site.pages import Link, image_link
-from aevis.site.pictures import error_scale
 from aevis.store.cache import ResultCache, make_key
 
 SHOWN = 12
@@ -188,20 +188,21 @@ def gather_strangest(gallery: Gallery) -> StrangestPage:
     )
 
 
-def write_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
+def write_pictures(gallery: Gallery, site: Path, cache: ResultCache,
+                   error_maps: Callable[[np.ndarray], np.ndarray]) -> None:
     """The error pictures of the images the strangest page shows that have no page (a paged
-    image's is drawn with its page, under the same key and path)."""
-    errors = gallery.maps["reconstruction_error"]
+    image's is drawn with its page, under the same key and path). ``error_maps(rows)`` gives
+    images' reconstruction error maps (:meth:`aevis.store.results.Results.error_maps`)."""
     order, _ = gallery.error_ranking
-    top = error_scale(errors)
-    for index in np.concatenate(shown_images(len(order), order)):
-        if gallery.with_page[index]:
-            continue
-        slug = gallery.slugs[index]
-        target = site / urls.media(slug, "error")
+    top = gallery.error_top
+    shown = [index for index in np.concatenate(shown_images(len(order), order)) if not gallery.with_page[index]]
+    keys = [make_key("error", gallery.model_key, gallery.image_keys[index], top) for index in shown]
+    missing = [index for index, key in zip(shown, keys) if not cache.has_picture(key, ".png")]
+    maps = dict(zip(missing, error_maps(np.array(missing, np.int64)))) if missing else {}
+    for index, key in zip(shown, keys):
+        target = site / urls.media(gallery.slugs[index], "error")
         target.parent.mkdir(parents=True, exist_ok=True)
-        cache.picture(make_key("error", gallery.model_key, gallery.image_keys[index], top), target,
-                      lambda path, index=index: save_png(colour.colourise(errors[index], 0.0, top), path))
+        cache.picture(key, target, lambda path, index=index: save_png(colour.colourise(maps[index], 0.0, top), path))
 
 
 # ------------------------------------------------------------------------------ near-duplicates

@@ -103,14 +103,15 @@ class ResultCache:
 
     # ------------------------------------------------------------------ arrays
 
-    def arrays(self, kind: str, key: str) -> dict[str, np.ndarray] | None:
-        """The stored arrays of one result, or None (a miss) when there are none."""
+    def arrays(self, kind: str, key: str, counted: bool = True) -> dict[str, np.ndarray] | None:
+        """The stored arrays of one result, or None (a miss) when there are none. ``counted``
+        False: a second look at a result already counted, left out of :attr:`hits` and :attr:`misses`."""
         def read(path: Path) -> dict[str, np.ndarray]:
             with np.load(path, allow_pickle=False) as stored:
                 return {name: stored[name] for name in stored.files}
 
         return self._lookup(kind, self._path("arrays", kind, key, ".npz") if self.root else None, read,
-                            (OSError, ValueError, EOFError))
+                            (OSError, ValueError, EOFError), counted)
 
     def put_arrays(self, kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         """Store one result's arrays (uncompressed: they are read far more often than written)."""
@@ -124,7 +125,7 @@ class ResultCache:
         return self._lookup(kind, self._path("json", kind, key, ".json") if self.root else None,
                             lambda path: json.loads(path.read_text(encoding="utf-8")), (OSError, ValueError))
 
-    def _lookup(self, kind: str, path: Path | None, read, unreadable: tuple):
+    def _lookup(self, kind: str, path: Path | None, read, unreadable: tuple, counted: bool = True):
         """``read(path)``, counted as a hit; None, counted as a miss, when absent or unreadable
         (an unreadable entry is simply computed again)."""
         found = None
@@ -133,7 +134,8 @@ class ResultCache:
                 found = read(path)
             except unreadable:
                 found = None
-        self._count(kind, hit=found is not None)
+        if counted:
+            self._count(kind, hit=found is not None)
         return found
 
     def put_figures(self, kind: str, key: str, value) -> None:

@@ -17,11 +17,13 @@ import numpy as np
 
 from aevis import faithfulness
 from aevis.faithfulness.cells import cell_deletion
+from aevis.data.imageset import sample_positions
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
 from aevis.latent import mosaic, quality, trust
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
 from aevis.latent.map import TSNE_LIBRARY, tsne_map
 from aevis.latent.neighbours import finite_codes, nearest_neighbours
+from aevis.latent.strangeness import image_errors
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
@@ -31,20 +33,33 @@ from aevis.store.cache import ResultCache, array_hash, make_key
 
 @dataclass(frozen=True, eq=False)
 class Encoded:
-    """What one pass of the model tells about every image, in manifest order."""
+    """What one pass of the model tells about every image, in manifest order.
+
+    Each image's reconstruction error map is not kept (at 100,000 images of 64 × 64 they would
+    take 1.6 GB): its mean is, and the maps of an evenly spread sample, which set the colour
+    scale of every error picture. :meth:`Results.error_maps` gives any image's map again.
+    """
 
     codes: np.ndarray
     """float32 (N, D): flattened bottleneck activations."""
     code_keys: list[str]
     """Content hash of each code (the key part of anything explained against it)."""
     errors: np.ndarray
-    """float32 (N, H, W): the reconstruction error map."""
+    """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
+    flagged image): what the pages print, the map colours by and the ranking sorts."""
+    error_sample: np.ndarray
+    """float32 (S, H, W): the error maps of :data:`ERROR_SAMPLE` images spread evenly over the set
+    (all of them in a smaller set), for the error pictures' colour scale."""
     reconstruction_finite: np.ndarray
     """bool (N,): whether every value of the reconstruction is finite."""
     channel_means: dict[str, np.ndarray]
     """Gallery layer name -> float32 (N, channels): each channel's mean activation."""
     channel_cells: dict[str, np.ndarray | None]
     """Gallery layer name -> int32 (N, channels, 2) strongest cells, None for a flat layer."""
+
+
+ERROR_SAMPLE = 2000
+"""Error maps kept for the colour scale (:attr:`Encoded.error_sample`)."""
 
 
 class Results:
@@ -77,7 +92,10 @@ class Results:
         height, width = ae.input_spec.height, ae.input_spec.width
         layers = activations.gallery_layers(ae)
         codes = np.empty((count, ae.code_size), np.float32)
-        errors = np.empty((count, height, width), np.float32)
+        errors = np.empty(count, np.float32)
+        sampled = sample_positions(count, ERROR_SAMPLE)
+        sample_slot = dict(zip(sampled.tolist(), range(len(sampled))))
+        error_sample = np.empty((len(sampled), height, width), np.float32)
         finite = np.empty(count, bool)
         means = {layer.name: np.empty((count, layer.channels), np.float32) for layer in layers}
         cells = {
@@ -86,7 +104,9 @@ class Results:
         }
 
         def keep(index: int, entry: dict) -> None:
-            codes[index], errors[index], finite[index] = entry["code"], entry["error"], entry["finite"]
+            codes[index], errors[index], finite[index] = entry["code"], image_errors(entry["error"][None])[0], entry["finite"]
+            if index in sample_slot:
+                error_sample[sample_slot[index]] = entry["error"]
             for number, layer in enumerate(layers):
                 means[layer.name][index] = entry[f"means-{number}"]
                 if cells[layer.name] is not None:
@@ -125,8 +145,25 @@ class Results:
                 keep(index, entry)
             if on_progress:
                 on_progress(len(rows))
-        self._encoded = Encoded(codes, [array_hash(code) for code in codes], errors, finite, means, cells)
+        self._encoded = Encoded(codes, [array_hash(code) for code in codes], errors, error_sample, finite, means, cells)
         return self._encoded
+
+    def error_maps(self, rows) -> np.ndarray:
+        """The reconstruction error maps of images ``rows``, float32 (n, H, W): from the cache
+        where :meth:`encode` left them (not counted again), else rebuilt."""
+        rows = np.asarray(rows, np.int64).reshape(-1)
+        maps = np.empty((len(rows), self.ae.input_spec.height, self.ae.input_spec.width), np.float32)
+        missing = []
+        for row, index in enumerate(rows):
+            entry = self.cache.arrays("encoded", make_key("encoded", self.model_key, self.image_keys[index]), counted=False)
+            if entry is None:
+                missing.append(row)
+            else:
+                maps[row] = entry["error"]
+        if missing:
+            batch = self.images[rows[missing]]
+            maps[missing] = squared_error(batch, self.ae.reconstruct(batch, self.batch_size))
+        return maps
 
     def reconstructions(self, rows: np.ndarray) -> np.ndarray:
         """Reconstructions of images ``rows``, float32 (n, H, W, C): computed, never stored
@@ -254,23 +291,28 @@ class Results:
             self.cache.put_arrays("clusters", key, entry)
         return entry["ids"], int(entry["count"])
 
-    def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int) -> dict:
+    def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int,
+                    code_neighbours: np.ndarray | None = None) -> dict:
         """:func:`aevis.latent.quality.map_quality` (the pixels' label agreement from this set's
-        images), keyed by codes, positions, labels, images and seed."""
+        images), keyed by codes, positions, labels, images and seed. ``code_neighbours``: the
+        codes' nearest neighbours, ordered, where already found (they follow from the codes)."""
         key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, self.image_keys, seed)
         figures = self.cache.figures("map_quality", key)
         if figures is None:
-            figures = quality.map_quality(codes, positions, labels, seed=seed, images=self.images)
+            figures = quality.map_quality(codes, positions, labels, seed=seed, images=self.images,
+                                          code_neighbours=code_neighbours)
             self.cache.put_figures("map_quality", key, figures)
         return figures
 
-    def neighbourhoods(self, codes: np.ndarray, positions: np.ndarray) -> dict[str, np.ndarray]:
+    def neighbourhoods(self, codes: np.ndarray, positions: np.ndarray,
+                       code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """:func:`aevis.latent.trust.neighbourhoods` (each image's map trust and local density),
-        keyed by codes and positions."""
+        keyed by codes and positions. ``code_neighbours``: the codes' ``(indices,
+        similarities)``, ordered, where already found."""
         key = make_key("neighbourhoods", array_hash(codes), array_hash(positions), quality.QUALITY_K)
         entry = self.cache.arrays("neighbourhoods", key)
         if entry is None:
-            entry = trust.neighbourhoods(codes, positions)
+            entry = trust.neighbourhoods(codes, positions, code_neighbours=code_neighbours)
             self.cache.put_arrays("neighbourhoods", key, entry)
         return {name: entry[name] for name in ("map_trust", "density")}
 

@@ -93,6 +93,7 @@ def _everything(results: Results) -> dict:
     steps = results.cascade(0, "saliency", maps[0], keys[0], "self", None, {}, SEED)
     return {
         "codes": codes, "code_keys": encoded.code_keys, "errors": encoded.errors,
+        "error_sample": encoded.error_sample, "error_maps": results.error_maps(ROWS[::-1]),
         "finite": encoded.reconstruction_finite, "means": encoded.channel_means, "cells": encoded.channel_cells,
         "indices": indices, "similarities": similarities, "positions": positions,
         "mosaic": (cells, columns, rows), "clusters": (clusters, cluster_count),
@@ -147,8 +148,10 @@ def test_encode_gives_the_codes_errors_and_channel_numbers_worked_out_on_paper(f
     _, found, _ = first_build
     pooled = _pooled(images)
     np.testing.assert_allclose(found["codes"], pooled.reshape(COUNT, -1), rtol=1e-6)
-    np.testing.assert_allclose(found["errors"], ((images - _upsampled(pooled)) ** 2).mean(axis=-1), rtol=1e-5,
-                               atol=1e-7)
+    error_maps = ((images - _upsampled(pooled)) ** 2).mean(axis=-1)
+    np.testing.assert_allclose(found["error_sample"], error_maps, rtol=1e-5, atol=1e-7)  # a small set: all
+    np.testing.assert_allclose(found["error_maps"], error_maps[::-1], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(found["errors"], error_maps.mean(axis=(1, 2)), rtol=1e-5, atol=1e-7)
     assert found["finite"].dtype == bool and found["finite"].all()
     assert found["code_keys"] == [array_hash(code) for code in found["codes"]]
     assert list(found["means"]) == ["colour", "encoded"]  # the gallery layers, encoder first
@@ -340,3 +343,20 @@ def test_without_a_cache_folder_or_a_model_file_nothing_is_kept(colour_ae, saved
         assert not results.cache.hits
         assert dict(results.cache.misses) == {"encoded": 2 * COUNT, "neighbours": 2, "saliency": 4}
     assert not (tmp_path / "results").exists()
+
+
+def test_memory_mapped_images_give_the_same_codes_errors_and_maps_as_in_memory_ones(saved_ae, images):
+    from aevis.data.pixels import Pixels
+
+    in_memory = Pixels.from_unit(images)
+    on_disk = Pixels.allocate(images.shape, on_disk=True)
+    on_disk[:] = images
+    found = []
+    for kept in (in_memory, on_disk):
+        results = Results(saved_ae, kept, ResultCache(None), BATCH)
+        encoded = results.encode()
+        maps, _ = results.maps(ROWS, "saliency", "self", {})
+        found.append((encoded.codes, encoded.errors, results.error_maps(ROWS), maps, results.image_keys))
+    assert on_disk.on_file and not in_memory.on_file
+    for first, second in zip(*found):
+        np.testing.assert_array_equal(first, second)
