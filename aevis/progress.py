@@ -1,6 +1,8 @@
 """Progress bars per build stage, and the stage timings printed at the end.
 
-Uses ``rich``, which Keras already installs.
+A stage that counts its steps shows the time it has left, from its pace so far; at 100,000
+images a stage can run for minutes, and the person watching should know how many. Uses
+``rich``, which Keras already installs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.progress import (
     Progress,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 
@@ -42,7 +45,8 @@ class Stages:
         if self.quiet:
             yield lambda steps=1: None
         else:
-            columns = [TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+            columns = [TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       TextColumn("left"), TimeRemainingColumn()]
             with Progress(*columns, console=self.console, transient=False) as bar:
                 task = bar.add_task(name, total=total)
                 yield lambda steps=1: bar.advance(task, steps)

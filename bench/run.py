@@ -88,13 +88,15 @@ def paired_times(ours, peer, repeats: int) -> tuple[float, float]:
     return float(np.median(a)), float(np.median(b))
 
 
-def trained_seed(cache_dir: Path):
-    """The methods' model, trained as a build trains it (reused from the cache when there)."""
+def seed_model_file(cache_dir: Path) -> Path:
+    """The methods' model file, trained as a build trains it (reused from the cache when there)."""
     images = make_shapes(SHAPES_COUNT, SIZE, seed=SEED)
-    trained = train_seed(
-        images.images, images.content_hash(), FILTERS, EPOCHS, TRAIN_BATCH, SEED, cache_dir
-    )
-    return load_autoencoder(trained.path, input_scale="0-1")  # aevis trained it on [0, 1]
+    return train_seed(images.images, images.content_hash(), FILTERS, EPOCHS, TRAIN_BATCH, SEED, cache_dir).path
+
+
+def trained_seed(cache_dir: Path):
+    """The methods' model (:func:`seed_model_file`), loaded."""
+    return load_autoencoder(seed_model_file(cache_dir), input_scale="0-1")  # aevis trained it on [0, 1]
 
 
 def unit_codes(ae, images):
@@ -286,7 +288,7 @@ def _stage_note(stages: dict[str, float], names: tuple[str, ...]) -> str:
     return "; ".join(f"{name.lower()} {stages[name]:.1f} s" for name in names if name in stages)
 
 
-_SLOW_STAGES = ("Training the autoencoder", "Neighbours and map", "Explaining and drawing", "Checking faithfulness")
+_SLOW_STAGES = ("Training the autoencoder", "Finding neighbours", "Drawing the map (t-SNE)", "Explaining and drawing", "Checking faithfulness")
 
 
 def bench_build(scratch: Path, repeats: int) -> tuple[list[Row], Path]:
@@ -329,7 +331,7 @@ def demo_findings(site: Path) -> list[Row]:
     counts = np.unique(labels, return_counts=True)[1]
     chance = float(np.sum(counts * (counts - 1)) / (len(labels) * (len(labels) - 1)))
     size = manifest["model"]["input"]["height"]
-    pixels = make_digits(len(labels), size, channels=1).images.reshape(len(labels), -1).astype(np.float64)
+    pixels = make_digits(len(labels), size, channels=1).images[:].reshape(len(labels), -1).astype(np.float64)
     quality = manifest["map_quality"]
     rows = [Row(f"label agreement of the codes ({QUALITY_K} nearest, cosine), from data/codes.npy", agreement,
                 None, "", "share", f"≥ {LABEL_AGREEMENT_AIM}", agreement >= LABEL_AGREEMENT_AIM,
@@ -363,6 +365,47 @@ def bench_scaling(scratch: Path, counts: list[int], page_share: float, epochs: i
         rows.append(Row(f"build, {what}, warm", warm.seconds, None, "", "s", "", None,
                         f"{warm.seconds / cold.seconds:.1%} of cold"))
     return rows
+
+
+def site_bytes(site: Path) -> int:
+    """What publishing ``site`` uploads: the sizes of its files (a picture linked from the
+    cache counts in full)."""
+    return sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+
+
+def bench_large(scratch: Path, model: Path, counts: list[int], page_share: float) -> tuple[list[Row], list[str]]:
+    """The issue-12 curve: a given 64×64×3 model (no training) on ``counts`` built-in shapes,
+    a page for ``page_share`` of them; cold, then warm. Rows, and a note naming the stage whose
+    time per image grew most between the two largest sizes."""
+    rows, stage_times = [], {}
+    for count in counts:
+        cache = scratch / f"cache-large-{count}"
+        pages = max(1, round(count * page_share))
+        options = ("--model", str(model), "--dataset", "shapes", "--count", str(count), "--pages", str(pages))
+        cold = timed_build(scratch / f"site-large-{count}", cache, *options)
+        size = site_bytes(scratch / f"site-large-{count}")
+        warm = timed_build(scratch / f"site-large-{count}-warm", cache, *options)
+        stage_times[count] = cold.stages
+        what = f"{count:,} images, {pages:,} pages, given model"
+        rows.append(Row(f"build, {what}, cold", cold.seconds, None, "", "s",
+                        "≤ 15 min, ≤ 3 GB, site ≤ 1 GB" if count == 100_000 else "",
+                        (cold.seconds <= 900 and cold.peak_rss_gb <= 3 and size <= 1e9) if count == 100_000 else None,
+                        f"{cold.seconds / count * 1e3:.1f} ms/image; peak RSS {cold.peak_rss_gb:.2f} GB; "
+                        f"site {size / 1e6:.0f} MB ({size / count / 1e3:.1f} kB/image); "
+                        + _stage_note(cold.stages, _SLOW_STAGES + ("Encoding and rebuilding", "Writing thumbnails", "Writing pages"))))
+        rows.append(Row(f"build, {what}, warm", warm.seconds, None, "", "s", "≤ 10 % of cold",
+                        warm.seconds <= 0.1 * cold.seconds, f"{warm.seconds / cold.seconds:.1%} of cold"))
+        _print(rows[-2:])
+    notes = []
+    if len(counts) >= 2:
+        small, large = sorted(counts)[-2:]
+        growth = {name: (stage_times[large][name] / large) / max(stage_times[small][name] / small, 1e-9)
+                  for name in stage_times[large] if name in stage_times[small] and stage_times[small][name] > 0.05}
+        fastest = max(growth, key=growth.get)
+        notes.append(f"From {small:,} to {large:,} images the stage whose time per image grew most is "
+                     f"'{fastest}' (×{growth[fastest]:.2f} per image; "
+                     f"{stage_times[small][fastest]:.1f} s → {stage_times[large][fastest]:.1f} s).")
+    return rows, notes
 
 
 def bench_memory(scratch: Path, count: int, pages: int) -> list[Row]:
@@ -442,6 +485,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of the images that get a page in the scaling builds (default 0.1)")
     parser.add_argument("--scaling-epochs", type=int, default=2, help="training epochs of the scaling builds")
     parser.add_argument("--memory", action="store_true", help="time a 10,000-image build and its peak RSS")
+    parser.add_argument("--large", type=int, nargs="*", default=None, metavar="COUNT",
+                        help="build these many shapes with the methods' model, no training (e.g. 1000 10000 30000 100000)")
+    parser.add_argument("--large-page-share", type=float, default=0.01, help="share of pages in those builds (default 0.01)")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".aevis-cache", help="where the model is trained once")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -450,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     load_before = os.getloadavg()
     ae = trained_seed(args.cache_dir)
-    images = make_shapes(args.images, SIZE, seed=SEED + 1).images  # not the training images
+    images = make_shapes(args.images, SIZE, seed=SEED + 1).images[:]  # not the training images
     sections: dict[str, list[Row]] = {}
     notes: list[str] = []
     sections["Occlusion"] = bench_occlusion(ae, images, args.repeats)
@@ -474,6 +520,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.memory:
             sections["Memory"] = bench_memory(Path(scratch), 10_000, 300)
             _print(sections["Memory"])
+        if args.large:
+            model = seed_model_file(args.cache_dir)
+            sections["Large sets (a given model, no training)"], large_notes = bench_large(
+                Path(scratch), model, args.large, args.large_page_share)
+            notes += large_notes
     load_after = os.getloadavg()
     info.append(
         f"Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after; "

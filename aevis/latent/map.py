@@ -9,6 +9,10 @@ from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 PCA_DIMENSIONS = 50
 """Codes are reduced to this many principal components before t-SNE, as its authors advise."""
+PCA_SAMPLE = 20_000
+"""Above this many codes, the principal components are fitted on a sample of this many."""
+_BLOCK = 4096  # codes projected or compared at once
+
 TSNE_ITERATIONS = 300
 """Gradient-descent iterations, none of them exaggerated (see :func:`tsne_map`). On 10,000 real
 codes trustworthiness rose until about 300 and no further (0.9695 at 300, 350 and 400); it
@@ -51,12 +55,11 @@ def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     count = len(codes)
     if count < 3:  # t-SNE needs more points than its perplexity; place one or two by hand
         return np.array([[0.5, 0.5]] if count == 1 else [[0.25, 0.5], [0.75, 0.5]], np.float32)
-    if np.all(codes == codes[0]):  # nothing to tell apart, and a zero-spread start divides by 0
-        return np.full((count, 2), 0.5, np.float32)
+    if all(np.all(codes[start : start + _BLOCK] == codes[0]) for start in range(0, count, _BLOCK)):
+        return np.full((count, 2), 0.5, np.float32)  # nothing to tell apart; a zero-spread start divides by 0
     perplexity = float(min(30.0, max(1.0, (count - 1) / 3)))
     with threadpool_limits(1):  # BLAS and OpenMP alike
-        dimensions = min(PCA_DIMENSIONS, count, codes.shape[1])
-        reduced = PCA(n_components=dimensions, random_state=seed).fit_transform(codes)
+        reduced = _principal_components(codes, min(PCA_DIMENSIONS, count, codes.shape[1]), seed)
         affinities = openTSNE.affinity.PerplexityBasedNN(
             reduced,
             perplexity=perplexity,
@@ -78,6 +81,18 @@ def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     embedding = np.asarray(embedding)
     low, high = embedding.min(axis=0), embedding.max(axis=0)
     return ((embedding - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)
+
+
+def _principal_components(codes: np.ndarray, dimensions: int, seed: int) -> np.ndarray:
+    """The codes on their first ``dimensions`` principal components. Above :data:`PCA_SAMPLE`
+    codes the components are fitted on that many, drawn with ``seed``, and every code is
+    projected a block at a time: fitting on all 100,000 codes of 4,096 numbers would first
+    copy them all (1.6 GB) to centre them."""
+    pca = PCA(n_components=dimensions, random_state=seed)
+    if len(codes) <= PCA_SAMPLE:
+        return pca.fit_transform(codes)
+    pca.fit(codes[np.sort(np.random.default_rng(seed).choice(len(codes), PCA_SAMPLE, replace=False))])
+    return np.concatenate([pca.transform(codes[start : start + _BLOCK]) for start in range(0, len(codes), _BLOCK)])
 
 
 def spread_sample(points: np.ndarray, count: int) -> np.ndarray:

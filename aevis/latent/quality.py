@@ -16,7 +16,8 @@ many points, drawn with the build's seed."""
 
 
 def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = QUALITY_K,
-                sample: int = TRUST_SAMPLE, seed: int = 0, images: np.ndarray | None = None) -> dict:
+                sample: int = TRUST_SAMPLE, seed: int = 0, images: np.ndarray | None = None,
+                code_neighbours: np.ndarray | None = None) -> dict:
     """The map's quality figures, as plain numbers for the manifest's ``map_quality``.
 
     Args:
@@ -28,6 +29,9 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
             random subset above it).
         seed: seed of that subset.
         images: the N images (N, H, W, C), for the pixels' label agreement; None skips it.
+        code_neighbours: int (N, at least k): each code's nearest others by cosine similarity,
+            most similar first (:func:`aevis.latent.neighbours.nearest_neighbours`), where the
+            build already searched; None searches here.
 
     Returns:
         ``k``; ``trustworthiness``: 1 when every point's k map neighbours are also near it in
@@ -66,12 +70,13 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         ids = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)[1]
         map_neighbours = NearestNeighbors(n_neighbors=k + 1).fit(positions).kneighbors(positions)[1]
         map_neighbours = _without_self(map_neighbours, k)
-        result["label_agreement_codes"] = _label_agreement(codes, ids, k)
+        nearest = nearest_neighbours(codes, k, ordered=False)[0] if code_neighbours is None else code_neighbours[:, :k]
+        result["label_agreement_codes"] = float(np.mean(ids[nearest] == ids[:, None]))
         result["label_agreement_map"] = float(np.mean(ids[map_neighbours] == ids[:, None]))
         shares = np.bincount(ids) / count
         result["label_agreement_chance"] = float(np.sum(shares * (shares * count - 1) / (count - 1)))
         if images is not None:
-            pixels = np.asarray(images, np.float32)[chosen].reshape(len(chosen), -1)
+            pixels = images[chosen].reshape(len(chosen), -1)
             result["label_agreement_pixels"] = _label_agreement(pixels, ids[chosen], k)
             result["label_agreement_codes_sampled"] = (  # unsampled, it is the figure above
                 result["label_agreement_codes"] if len(chosen) == count

@@ -20,8 +20,11 @@ DENSITY_FLOOR = 1e-6
 finite density instead of infinity."""
 
 
-def neighbourhoods(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K) -> dict[str, np.ndarray]:
-    """:func:`map_trust` and :func:`local_density` from one neighbour search of the codes.
+def neighbourhoods(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K,
+                   code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """:func:`map_trust` and :func:`local_density` from one neighbour search of the codes:
+    ``code_neighbours``, the ``(indices, similarities)`` of at least ``k`` nearest codes each,
+    most similar first, where the build already searched; None searches here.
 
     Returns:
         ``{"map_trust": float32 (N,), "density": float32 (N,)}``.
@@ -34,7 +37,10 @@ def neighbourhoods(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K)
     if k < 1:  # one image has no neighbours: nothing to trust or to crowd it
         undefined = np.full(len(codes), np.nan, np.float32)
         return {"map_trust": undefined, "density": undefined.copy()}
-    indices, similarities = nearest_neighbours(codes, k, ordered=False)
+    if code_neighbours is None:
+        indices, similarities = nearest_neighbours(codes, k, ordered=False)
+    else:
+        indices, similarities = (np.asarray(values)[:, :k] for values in code_neighbours)
     return {"map_trust": _shared_share(indices, map_neighbours(positions, k)),
             "density": _density(similarities)}
 

@@ -57,7 +57,8 @@ def rank_channels(encoded, k: int = TOP_IMAGES, chunk: int = 1024) -> dict[str, 
     return rankings
 
 
-def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed: int, results) -> Insides:
+def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed: int, results,
+                   code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> Insides:
     """Channel galleries, feature visualizations, the mosaic layout, k-means clusters, map quality
     and each image's map trust and local density.
 
@@ -68,6 +69,9 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
         labels: N labels or None.
         seed: seeds the feature visualization and the map-quality sample.
         results: the build's :class:`aevis.store.results.Results`, which reuses what it can.
+        code_neighbours: the codes' ``(indices, similarities)``, at least
+            :data:`~aevis.latent.quality.QUALITY_K` each, most similar first, where the build
+            found them already; None: map trust, density and map quality search themselves.
     """
     codes = finite_codes(encoded.codes)
     bottleneck_values = activations.channel_means(codes.reshape(len(codes), *ae.encoder.output.shape[1:]))
@@ -75,7 +79,7 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
     feature_pictures, feature_key = results.feature_pictures(channels, seed)
     cells, columns, rows = results.mosaic_cells(positions)
     clusters, cluster_count = results.clusters(codes, seed)
-    neighbourhoods = results.neighbourhoods(codes, positions)
+    neighbourhoods = results.neighbourhoods(codes, positions, code_neighbours)
     return Insides(
         rankings=rank_channels(encoded),
         layers=activations.gallery_layers(ae),
@@ -85,7 +89,8 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
         mosaic_cells=cells,
         mosaic_columns=columns,
         mosaic_rows=rows,
-        map_quality=results.map_quality(codes, positions, labels, seed),
+        map_quality=results.map_quality(codes, positions, labels, seed,
+                                        None if code_neighbours is None else code_neighbours[0]),
         clusters=clusters,
         cluster_count=cluster_count,
         map_trust=neighbourhoods["map_trust"],

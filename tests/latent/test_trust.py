@@ -78,6 +78,20 @@ def test_both_figures_from_one_search_agree_with_each_alone():
     np.testing.assert_array_equal(both["density"], trust.local_density(codes))
 
 
+def test_the_builds_wider_ordered_search_gives_the_same_figures_as_a_search_of_their_own():
+    from aevis.latent.neighbours import nearest_neighbours
+    from aevis.latent.quality import map_quality
+
+    rng = np.random.default_rng(5)
+    codes, positions = rng.normal(size=(40, 6)).astype(np.float32), rng.random((40, 2)).astype(np.float32)
+    labels = [str(number % 3) for number in range(40)]
+    wide = nearest_neighbours(codes, QUALITY_K + 5)  # the pages may want more than the figures' 10
+    given, own = trust.neighbourhoods(codes, positions, code_neighbours=wide), trust.neighbourhoods(codes, positions)
+    np.testing.assert_array_equal(given["map_trust"], own["map_trust"])
+    np.testing.assert_allclose(given["density"], own["density"], rtol=1e-6)
+    assert map_quality(codes, positions, labels, code_neighbours=wide[0]) == map_quality(codes, positions, labels)
+
+
 def test_small_sets_duplicates_and_mismatched_inputs():
     single = trust.neighbourhoods(np.ones((1, 4), np.float32), np.zeros((1, 2), np.float32))
     assert np.isnan(single["map_trust"]).all() and np.isnan(single["density"]).all()
