@@ -36,7 +36,7 @@ from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
 from aevis.progress import Stages
 from aevis.site import html, network_pictures, pictures, set_pages, thumbnails
-from aevis.site.export import maps_of, write_data, write_maps
+from aevis.site.export import codes_beside, codes_in_site, maps_of, write_codes, write_data, write_maps
 from aevis.site.pictures import PictureInputs
 from aevis.site.staging import check_target, staged_site, zip_site
 from aevis.store.cache import ResultCache
@@ -83,6 +83,10 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             pictures.write_compare_pictures(gallery, staging, cache)
             write_data(gallery, staging)
             html.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
+    if not codes_in_site(gallery.codes):
+        write_codes(gallery.codes, codes_beside(Path(config.out)))
+        stages.log(f"The codes take {gallery.codes.nbytes / 1e9:.1f} GB, too much to publish with the site; "
+                   f"they are beside it, in {codes_beside(Path(config.out))}.")
     if cache.enabled:
         stages.log(_reuse_summary(cache))
     if config.zip:

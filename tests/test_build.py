@@ -289,7 +289,7 @@ def test_grey_images_train_a_one_channel_seed_and_stay_grey(tmp_path, colours):
         assert rebuilt.mode == ("L" if grey else "RGB")  # a grey rebuild has no colour to cast
 
 
-def test_the_manifest_written_a_record_at_a_time_is_exactly_the_whole_one_dumped(built, tmp_path, monkeypatch):
+def test_the_manifest_written_a_record_at_a_time_holds_the_whole_one_a_record_a_line(built, tmp_path, monkeypatch):
     from aevis.site import export
     from aevis.site.export import manifest, write_manifest
 
@@ -297,5 +297,21 @@ def test_the_manifest_written_a_record_at_a_time_is_exactly_the_whole_one_dumped
     monkeypatch.setattr(export, "built_at", lambda gallery: "2026-11-29T00:00:00+00:00")  # no second ticks by
     write_manifest(gallery, tmp_path / "manifest.json")
     written = (tmp_path / "manifest.json").read_text(encoding="utf-8")
-    assert written == json.dumps(manifest(gallery), indent=1, ensure_ascii=False)
-    assert len(json.loads(written)["images"]) == len(gallery) == 12
+    assert json.loads(written) == json.loads(json.dumps(manifest(gallery)))
+    lines = written.splitlines()
+    for record in manifest(gallery)["images"]:  # each record on a line of its own
+        line = "  " + json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        assert line + "," in lines or line in lines
+
+
+def test_codes_too_large_for_the_site_are_written_beside_it(built, tmp_path, monkeypatch):
+    from aevis.site import export
+
+    config, _ = built
+    monkeypatch.setattr(export, "CODES_IN_SITE_LIMIT", 0)
+    out = tmp_path / "large"
+    build(BuildConfig(out=out, cache_dir=config.cache_dir, **TINY))
+    assert not (out / "data" / "codes.npy").exists() and _manifest(out)["files"]["codes"] is None
+    beside = tmp_path / "large-codes.npy"
+    assert beside.is_file() and not list(tmp_path.glob(".*partial"))
+    np.testing.assert_array_equal(np.load(beside), np.load(config.out / "data" / "codes.npy"))

@@ -5,7 +5,9 @@ Everything a script needs to reuse a gallery's numbers, in manifest order:
 
 * ``manifest.json``: the software versions, model, build parameters and one record per image
   (with ``--compare``, each record's ``neighbour_overlap`` and the top-level ``compare`` block);
-* ``codes.npy``: float32 (N, D), row i is image i's flattened bottleneck code;
+* ``codes.npy``: float32 (N, D), row i is image i's flattened bottleneck code; codes of more
+  than :data:`CODES_IN_SITE_LIMIT` bytes are written beside the site instead
+  (:func:`codes_beside`), so the site stays small enough to publish;
 * ``maps/<slug>.npz``, for each image with a page: one float32 (H, W) array per visualization,
   at the model's input size. (An image without a page has none: at 100,000 images the error
   maps alone would take about a gigabyte; :func:`aevis.explain` remakes any image's maps.)
@@ -114,7 +116,8 @@ def manifest(gallery: Gallery, records: list | None = None) -> dict:
         "map_quality": gallery.insides.map_quality if gallery.insides else None,
         "duplicate_rule": duplicates.rule.as_record(),
         "compare": _compare_record(comparison) if comparison is not None else None,
-        "files": {"codes": urls.in_data(urls.CODES), "maps": urls.in_data(urls.MAPS_PATTERN)},
+        "files": {"codes": urls.in_data(urls.CODES) if codes_in_site(gallery.codes) else None,
+                  "maps": urls.in_data(urls.MAPS_PATTERN)},
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
         "warnings": gallery.warnings,
@@ -153,7 +156,9 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
                 for other, similarity in duplicates.of_image[index]
             ],
         }
-        if cells is not None:  # each neighbour's similarity, cell by cell (see aevis.latent.cells)
+        if cells is not None and gallery.with_page[index]:
+            # Each neighbour's similarity, cell by cell (aevis.latent.cells): for paged images
+            # only, which would otherwise be most of a large manifest; codes.npy gives the rest.
             for neighbour, shares in zip(record["neighbours"], next(cells), strict=True):
                 neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
         if comparison is not None:
@@ -186,12 +191,11 @@ _CELL_BLOCK = 512  # images whose cells are worked out at once
 
 
 def _cells_by_image(gallery: Gallery, grid: tuple[int, int, int]):
-    """Each image's float64 (k, h, w) cells against its neighbours, in manifest order, from the
-    codes the neighbours were found with (NaN and infinite values set to 0)."""
-    neighbours = gallery.neighbour_indices
-    for start in range(0, len(neighbours), _CELL_BLOCK):
-        rows = np.arange(start, min(start + _CELL_BLOCK, len(neighbours)))
-        yield from neighbour_cells(gallery.codes, neighbours, rows, grid)
+    """Each paged image's float64 (k, h, w) cells against its neighbours, in manifest order,
+    from the codes the neighbours were found with (NaN and infinite values set to 0)."""
+    neighbours, paged = gallery.neighbour_indices, gallery.paged
+    for start in range(0, len(paged), _CELL_BLOCK):
+        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + _CELL_BLOCK], grid)
 
 
 def _cell_figures(explanations) -> dict | None:
@@ -251,8 +255,9 @@ _RECORDS = "\0aevis image records\0"  # stands in for the records while the rest
 
 
 def write_manifest(gallery: Gallery, path: Path) -> None:
-    """Write the manifest, byte for byte ``json.dumps(manifest(gallery), indent=1)``, one image
-    record at a time: at 100,000 images the records as Python objects would take about a gigabyte."""
+    """Write the manifest: :func:`manifest` as JSON, the image records one a line (a script can
+    read it whole, a person can grep it), written a record at a time: at 100,000 images the
+    records as Python objects would take about a gigabyte."""
     head, marker, tail = json.dumps(manifest(gallery, records=_RECORDS), indent=1, ensure_ascii=False).partition(
         json.dumps(_RECORDS))
     if not marker:
@@ -261,14 +266,39 @@ def write_manifest(gallery: Gallery, path: Path) -> None:
         handle.write(head)
         separator = "[\n  "
         for record in image_records(gallery):
-            handle.write(separator + json.dumps(record, indent=1, ensure_ascii=False).replace("\n", "\n  "))
+            handle.write(separator + json.dumps(record, ensure_ascii=False, separators=(",", ":")))
             separator = ",\n  "
         handle.write("[]" if separator == "[\n  " else "\n ]")
         handle.write(tail)
 
 
+CODES_IN_SITE_LIMIT = 256 * 2**20
+"""Codes of more bytes than this (16,384 codes of 4,096 numbers) are written beside the site,
+not in it: 100,000 such codes take 1.6 GB, more than the common free static hosts publish."""
+
+
+def codes_in_site(codes: np.ndarray) -> bool:
+    """Whether the codes go in the site's ``data/`` (else beside it, :func:`codes_beside`)."""
+    return codes.size * 4 <= CODES_IN_SITE_LIMIT
+
+
+def codes_beside(out: Path) -> Path:
+    """Where codes too large for the site are written: ``<out>-codes.npy``, next to the site folder."""
+    return Path(out).with_name(f"{Path(out).name}-codes.npy")
+
+
+def write_codes(codes: np.ndarray, path: Path) -> None:
+    """Save the codes as float32 .npy at ``path``, whole or not at all (written aside, then renamed)."""
+    partial = path.with_name(f".{path.name}.partial")
+    with open(partial, "wb") as handle:
+        np.save(handle, np.ascontiguousarray(codes, np.float32))
+    partial.replace(path)
+
+
 def write_data(gallery: Gallery, site: Path) -> None:
-    """Write the manifest and the codes (the maps are written as they are made, :func:`write_maps`)."""
+    """Write the manifest, and the codes where they fit (the maps are written as they are
+    made, :func:`write_maps`; codes too large for the site, by the build beside it)."""
     (site / urls.DATA).mkdir(parents=True, exist_ok=True)
     write_manifest(gallery, site / urls.MANIFEST)
-    np.save(site / urls.CODES, np.ascontiguousarray(gallery.codes, np.float32))
+    if codes_in_site(gallery.codes):
+        np.save(site / urls.CODES, np.ascontiguousarray(gallery.codes, np.float32))
