@@ -106,17 +106,34 @@ def feature_maps(ae, images: np.ndarray, layers=None, batch_size: int = 32) -> d
         layer name -> float32 (N, h, w, channels) for maps, or (N, units) for a Dense layer,
         in the model's own units (not rescaled).
     """
+    return _run(ae, images, _names(ae, layers), batch_size, rebuild=False)
+
+
+def feature_maps_and_rebuilds(ae, images: np.ndarray, layers=None,
+                              batch_size: int = 32) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """:func:`feature_maps` of ``layers``, and the reconstructions in [0, 1] space (float32 (N, H,
+    W, C)), from one pass of the model: the encoder runs once for the maps, the code and the
+    rebuild, where asking for each apart ran it three times."""
     names = _names(ae, layers)
-    fn = _compiled(ae, names)
+    outputs = _run(ae, images, names, batch_size, rebuild=True)
+    return {name: outputs[name] for name in names}, outputs[_REBUILT]
+
+
+_REBUILT = "\0rebuilt"  # the model's own output among the layers' in :func:`_run`
+
+
+def _run(ae, images: np.ndarray, names: tuple[str, ...], batch_size: int, rebuild: bool) -> dict[str, np.ndarray]:
+    fn = _compiled(ae, names, rebuild)
     images = np.asarray(images, np.float32)
     if len(images) == 0:
         raise ValueError("No images to read feature maps of.")
-    parts: list[list[np.ndarray]] = [[] for _ in names]
+    keys = names + ((_REBUILT,) if rebuild else ())
+    parts: list[list[np.ndarray]] = [[] for _ in keys]
     for start in range(0, len(images), batch_size):
         outputs = fn(images[start : start + batch_size])
         for bucket, output in zip(parts, outputs):
             bucket.append(backend.to_numpy(output))
-    return {name: np.concatenate(bucket).astype(np.float32, copy=False) for name, bucket in zip(names, parts)}
+    return {key: np.concatenate(bucket).astype(np.float32, copy=False) for key, bucket in zip(keys, parts)}
 
 
 def _names(ae, layers) -> tuple[str, ...]:
@@ -130,20 +147,25 @@ def _names(ae, layers) -> tuple[str, ...]:
     return names
 
 
-def _compiled(ae, names: tuple[str, ...]):
-    """One compiled multi-output model per set of layers, cached on the autoencoder."""
+def _compiled(ae, names: tuple[str, ...], rebuild: bool = False):
+    """One compiled multi-output model per set of layers (and the model's output, rebuilt into
+    [0, 1] space, last, when ``rebuild``), cached on the autoencoder."""
     cache = ae.__dict__.get("_aevis_feature_maps")
     if cache is None:
         cache = {}
         object.__setattr__(ae, "_aevis_feature_maps", cache)  # Autoencoder is a frozen dataclass
-    if names not in cache:
-        model = ae.model
-        reader = keras.Model(model.inputs[0], [model.get_layer(name).output for name in names],
-                             name="aevis_feature_maps")
-        spec = ae.input_spec
-        fn = backend.compile_function(lambda x: reader(spec.to_model(x), training=False))
-        cache[names] = lambda x: _as_list(fn(x))
-    return cache[names]
+    if (names, rebuild) not in cache:
+        model, spec = ae.model, ae.input_spec
+        outputs = [model.get_layer(name).output for name in names] + (list(model.outputs[:1]) if rebuild else [])
+        reader = keras.Model(model.inputs[0], outputs, name="aevis_feature_maps")
+
+        def run(x):
+            found = _as_list(reader(spec.to_model(x), training=False))
+            return found[:-1] + [spec.from_model(found[-1])] if rebuild else found
+
+        fn = backend.compile_function(run)
+        cache[names, rebuild] = lambda x: _as_list(fn(x))
+    return cache[names, rebuild]
 
 
 def _as_list(outputs) -> list:

@@ -125,10 +125,9 @@ class Results:
         for start in range(0, len(missing), size):
             rows = missing[start : start + size]
             batch = self.images[rows]
-            batch_codes = ae.encode(batch, size)
-            reconstructions = ae.reconstruct(batch, size)
+            maps, reconstructions = activations.feature_maps_and_rebuilds(ae, batch, layers, size)
+            batch_codes = maps[ae.bottleneck].reshape(len(rows), -1)  # the bottleneck is a gallery layer
             batch_errors = squared_error(batch, reconstructions)
-            maps = activations.feature_maps(ae, batch, layers, size)
             batch_means = {layer.name: activations.channel_means(maps[layer.name]) for layer in layers}
             batch_cells = {layer.name: activations.argmax_cells(maps[layer.name]) for layer in layers}
             for row, index in enumerate(rows):
@@ -160,9 +159,11 @@ class Results:
                 missing.append(row)
             else:
                 maps[row] = entry["error"]
-        if missing:
+        if missing:  # rebuilt by the very pass encode() makes, so cached or not they agree to the bit
             batch = self.images[rows[missing]]
-            maps[missing] = squared_error(batch, self.ae.reconstruct(batch, self.batch_size))
+            _, rebuilt = activations.feature_maps_and_rebuilds(
+                self.ae, batch, activations.gallery_layers(self.ae), self.batch_size)
+            maps[missing] = squared_error(batch, rebuilt)
         return maps
 
     def reconstructions(self, rows: np.ndarray) -> np.ndarray:
