@@ -35,7 +35,7 @@ from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
 from aevis.progress import Stages
-from aevis.site import html, network_pictures, pictures, set_pages, thumbnails
+from aevis.site import html, map_sprites, network_pictures, pictures, set_pages, thumbnails
 from aevis.site.export import codes_beside, codes_in_site, maps_of, write_codes, write_data, write_maps
 from aevis.site.pictures import PictureInputs
 from aevis.site.staging import check_target, staged_site, zip_site
@@ -76,7 +76,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
             pictures.write_set_pictures(gallery, staging, cache)
-            pictures.write_sprite_sheets(imageset.images, gallery.image_keys, staging, cache)
+            map_sprites.write_map_sprites(imageset.images, gallery.image_keys, gallery.positions, staging, cache)
             network_pictures.write_set_pictures(gallery.insides, imageset.images, gallery.image_keys, staging, cache)
             pictures.write_reading_pictures(gallery, staging, cache)
             set_pages.write_pictures(gallery, staging, cache, results.error_maps)

@@ -3,18 +3,18 @@
 (function () {
   "use strict";
 
-  const GREY = "#888888"; // an image without the number (no label, unmeasured)
+  const GREY = [136, 136, 136]; // an image without the number (no label, unmeasured)
 
-  function mix(a, b, t) {
-    const pa = parseInt(a.slice(1), 16), pb = parseInt(b.slice(1), 16);
-    const channel = (shift) => Math.round(((pa >> shift) & 255) * (1 - t) + ((pb >> shift) & 255) * t);
-    return "rgb(" + channel(16) + "," + channel(8) + "," + channel(0) + ")";
+  function rgbOf(hex) {
+    const value = parseInt(hex.slice(1), 16);
+    return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
   }
 
   function rampColour(ramp, t) {
     const at = Math.min(1, Math.max(0, t)) * (ramp.length - 1);
     const i = Math.min(Math.floor(at), ramp.length - 2);
-    return mix(ramp[i], ramp[i + 1], at - i);
+    const a = ramp[i], b = ramp[i + 1], f = at - i;
+    return [0, 1, 2].map((c) => Math.round(a[c] * (1 - f) + b[c] * f));
   }
 
   function swatch(colour, text) {
@@ -26,33 +26,48 @@
     return item;
   }
 
-  function mapColours(data) {
-    const points = data.points;
+  /** @param data window.AEVIS_MAP; @param points its columns (map-points.js). */
+  function mapColours(data, points) {
+    const count = points.count;
     const choices = new Map((data.colourings || []).map((choice) => [choice.key, choice]));
-    const labelIndex = new Map(data.labels.map((label, i) => [label, i]));
+    const labelRgb = data.labelColours.map(rgbOf);
+    const clusterRgb = data.clusterColours.map(rgbOf);
     let ranks = null;
 
     /** Each image's density as a rank in [0, 1] (1: the most crowded; NaN: unmeasured). */
     function densityRank() {
       if (ranks) return ranks;
+      ranks = new Float64Array(count).fill(NaN);
+      if (!points.density) return ranks;
       const known = [];
-      points.forEach((p, i) => { if (p.density !== null && p.density !== undefined) known.push(i); });
-      known.sort((a, b) => points[a].density - points[b].density);
-      ranks = new Float64Array(points.length).fill(NaN);
+      for (let i = 0; i < count; i++) if (!Number.isNaN(points.density[i])) known.push(i);
+      known.sort((a, b) => points.density[a] - points.density[b]);
       known.forEach((i, place) => { ranks[i] = known.length > 1 ? place / (known.length - 1) : 1; });
       return ranks;
     }
 
-    /** Every image's frame colour under a colouring, or null for plain thumbnails. */
+    /** Every image's frame colour under a colouring, RGBA bytes in data order, or null for
+     *  plain thumbnails. */
     function colours(key) {
-      const ramp = (choices.get(key) || {}).ramp;
-      const range = data.errorRange;
-      if (key === "label") return points.map((p) => p.label === null ? GREY : data.labelColours[labelIndex.get(p.label)]);
-      if (key === "cluster") return points.map((p) => data.clusterColours[p.cluster % data.clusterColours.length]);
-      if (key === "error") return points.map((p) => rampColour(ramp, (p.error - range[0]) / (range[1] - range[0])));
-      if (key === "density") return Array.from(densityRank(), (t) => Number.isNaN(t) ? GREY : rampColour(ramp, t));
-      if (key === "trust") return points.map((p) => p.trust === null ? GREY : rampColour(ramp, p.trust));
-      return null;
+      const choice = choices.get(key);
+      if (!choice || key === "none") return null;
+      const ramp = (choice.ramp || []).map(rgbOf);
+      const [low, high] = data.errorRange;
+      const density = key === "density" ? densityRank() : null;
+      const colourOf = {
+        label: (i) => (points.labelOf ? labelRgb[points.labelOf[i]] : GREY),
+        cluster: (i) => clusterRgb[points.clusterOf[i] % clusterRgb.length],
+        error: (i) => rampColour(ramp, (points.errors[i] - low) / (high - low)),
+        density: (i) => (Number.isNaN(density[i]) ? GREY : rampColour(ramp, density[i])),
+        trust: (i) => (!points.trust || Number.isNaN(points.trust[i]) ? GREY : rampColour(ramp, points.trust[i])),
+      }[key];
+      if (!colourOf) return null;
+      const rgba = new Uint8Array(4 * count);
+      for (let i = 0; i < count; i++) {
+        rgba.set(colourOf(i), 4 * i);
+        rgba[4 * i + 3] = 255;
+      }
+      return rgba;
     }
 
     /** Fill the legend: the colouring's words, then its swatches or its ramp worded at both ends. */
@@ -68,8 +83,9 @@
         const list = document.createElement("ul");
         const names = key === "label" ? data.labels : data.clusterColours.map((_, i) => "cluster " + (i + 1));
         const palette = key === "label" ? data.labelColours : data.clusterColours;
+        const groupOf = key === "label" ? points.labelOf : points.clusterOf;
         const sizes = new Array(names.length).fill(0);
-        points.forEach((p) => { sizes[key === "label" ? labelIndex.get(p.label) : p.cluster] += 1; });
+        if (groupOf) for (let i = 0; i < count; i++) sizes[groupOf[i]] += 1;
         const shown = Math.min(names.length, 24);
         for (let i = 0; i < shown; i++) list.append(swatch(palette[i % palette.length], names[i] + " (" + sizes[i] + ")"));
         if (names.length > shown) list.append(swatch("transparent", "and " + (names.length - shown) + " more"));

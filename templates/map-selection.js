@@ -8,7 +8,7 @@
 
   /**
    * @param panel the .map-selection element (markup in map.html)
-   * @param options {points, root, preview: "media/{slug}/input.png", onClear()}
+   * @param options {points (map-points.js), sheets (map-sheets.js), root, onClear()}
    */
   function selectionPanel(panel, options) {
     const tools = window.AevisMapTools;
@@ -19,20 +19,41 @@
     let chosen = [];
 
     function tile(index) {
-      const point = points[index];
+      const name = points.names[index], href = points.href(index);
       const item = document.createElement("li");
-      const link = document.createElement(point.href ? "a" : "span");
-      if (point.href) link.href = options.root + point.href;
-      link.title = point.name;
-      const picture = document.createElement("img");
-      picture.loading = "lazy";
-      picture.alt = point.name;
-      picture.src = options.root + options.preview.replace("{slug}", encodeURIComponent(point.slug));
+      const link = document.createElement(href ? "a" : "span");
+      if (href) link.href = options.root + href;
+      link.title = name;
+      const address = points.preview(index);
+      const picture = address ? document.createElement("img") : spriteTile(index, name);
+      if (address) {
+        picture.loading = "lazy";
+        picture.alt = name;
+        picture.src = options.root + address;
+      }
       const caption = document.createElement("span");
-      caption.textContent = point.name;
+      caption.textContent = name;
       link.append(picture, caption);
       item.append(link);
       return item;
+    }
+
+    /** An image without a picture of its own, drawn from its sprite tile (or mean colour). */
+    function spriteTile(index, name) {
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = 32;
+      canvas.setAttribute("role", "img");
+      canvas.setAttribute("aria-label", name);
+      const g = canvas.getContext("2d");
+      const tile = options.sheets ? options.sheets.tile(points, index) : null;
+      const rgb = options.sheets ? options.sheets.colours() : null;
+      if (tile) {
+        g.drawImage(tile.image, tile.sx, tile.sy, tile.side, tile.side, 0, 0, 32, 32);
+      } else {
+        g.fillStyle = rgb ? "rgb(" + rgb[3 * index] + "," + rgb[3 * index + 1] + "," + rgb[3 * index + 2] + ")" : "#888";
+        g.fillRect(0, 0, 32, 32);
+      }
+      return canvas;
     }
 
     function show(indices) {
@@ -52,7 +73,7 @@
 
     panel.querySelector(".map-download").addEventListener("click", () => {
       if (!chosen.length) return;
-      tools.download(tools.csvText(points, chosen), "aevis-selection-" + chosen.length + ".csv");
+      tools.download(tools.csvText(points.row, chosen), "aevis-selection-" + chosen.length + ".csv");
     });
     panel.querySelector(".map-clear").addEventListener("click", () => options.onClear());
     return { show };

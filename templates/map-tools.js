@@ -1,5 +1,6 @@
 // aevis similarity map: the small pure helpers map.js uses — the view in the address
-// (#x=…&y=…&z=…&c=…&i=…&r=… or &l=…), selection shapes, the CSV of a selection and its download.
+// (#x=…&y=…&z=…&c=…&i=…&r=… or &l=…&renderer=…), selection shapes, the CSV of a selection and
+// its download.
 // Nothing here touches the page; map.js wires it up.
 (function () {
   "use strict";
@@ -7,7 +8,9 @@
   // ---- The view in the address's hash ---------------------------------------------------
   // x, y: the world point at the canvas's centre (the map spans 0 to 1 both ways, y down);
   // z: zoom, 1 being "the whole map fits"; c: the colouring; i: the pinned image's slug;
-  // r: a selected rectangle x0,y0,x1,y1; l: a selected lasso x,y,x,y,… (world coordinates).
+  // r: a selected rectangle x0,y0,x1,y1; l: a selected lasso x,y,x,y,… (world coordinates);
+  // renderer: what draws the map (webgl2, webgl1 or canvas), for tests and for a machine whose
+  // WebGL misbehaves.
   const SHAPE_DIGITS = 5;
 
   function round(value, digits) {
@@ -31,6 +34,7 @@
     }
     if (params.get("c")) state.colouring = params.get("c");
     if (params.get("i")) state.image = params.get("i");
+    if (params.get("renderer")) state.renderer = params.get("renderer");
     const rectangle = numbers(params.get("r"), 4);
     const lasso = numbers(params.get("l"), 6);
     if (rectangle && rectangle.length === 4) state.shape = rectangleShape(rectangle);
@@ -51,6 +55,7 @@
     if (state.image) put("i", state.image);
     if (state.shape && state.shape.kind === "rectangle") put("r", state.shape.box.join(","));
     else if (state.shape) put("l", state.shape.points.flat().join(","));
+    if (state.renderer) put("renderer", state.renderer);
     return parts.length ? "#" + parts.join("&") : "";
   }
 
@@ -93,12 +98,20 @@
     return odd;
   }
 
-  /** Indices of the points inside the shape, in data order. */
-  function select(points, shape) {
+  /** Indices of the points (world x[i], y[i]) inside the shape, in data order. */
+  function select(x, y, shape) {
     const chosen = [];
     if (!shape) return chosen;
-    for (let i = 0; i < points.length; i++) if (inside(shape, points[i].x, points[i].y)) chosen.push(i);
+    const [x0, y0, x1, y1] = shape.kind === "rectangle" ? shape.box : bounds(shape.points);
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] >= x0 && x[i] <= x1 && y[i] >= y0 && y[i] <= y1 && inside(shape, x[i], y[i])) chosen.push(i);
+    }
     return chosen;
+  }
+
+  function bounds(corners) {
+    const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
   }
 
   // ---- CSV (RFC 4180: comma-separated, CRLF lines, quoted where needed) ------------------
@@ -109,9 +122,14 @@
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
-  function csvText(points, indices) {
+  /** The CSV of rows ``indices``; ``rows`` is an array of objects or a function of the index. */
+  function csvText(rows, indices) {
+    const rowOf = typeof rows === "function" ? rows : (i) => rows[i];
     const lines = [CSV_COLUMNS.join(",")];
-    for (const i of indices) lines.push(CSV_COLUMNS.map((column) => csvField(points[i][column])).join(","));
+    for (const i of indices) {
+      const row = rowOf(i);
+      lines.push(CSV_COLUMNS.map((column) => csvField(row[column])).join(","));
+    }
     return lines.join("\r\n") + "\r\n";
   }
 

@@ -1,96 +1,117 @@
-// aevis similarity map: every image drawn on one canvas from thumbnail sprite sheets.
-// Data: window.AEVIS_MAP, set by assets/map-data.js (a script, not JSON, so file:// works).
-// Pan: drag. Zoom: wheel, pinch, the + / − buttons, or + / − / 0 keys. Hover: preview and
-// neighbours. Click: open the image's page. Shift-drag, or drag with a select tool on:
-// select a rectangle or a lasso. The view lives in the address (#x=…&y=…&z=…&c=…&i=…), so a
-// copied link opens the same view. Helpers, loaded first: map-tools.js (the address, shapes,
-// CSV), map-colours.js (colourings and legends), map-selection.js (the selection panel).
+// aevis similarity map: every image placed by similarity, drawn with WebGL 2, WebGL 1 or a 2D
+// canvas (the address may ask for one: #renderer=webgl2|webgl1|canvas), at the level of
+// detail the zoom calls for (map-detail.js).
+// Data: window.AEVIS_MAP, set by assets/map-data.js (a script, not JSON, so file:// works);
+// pictures: the sprite scripts map-sheets.js loads as they are needed.
+// Pan: drag. Zoom: wheel, pinch, the + / − buttons, or + / − / 0 keys. Hover: the card and the
+// neighbours. Click: open the image's page. Shift-drag, or drag with a select tool on: select
+// a rectangle or a lasso. The view lives in the address (#x=…&y=…&z=…&c=…&i=…), so a copied
+// link opens the same view. Nothing is drawn unless something changed, at most once a frame.
+// What it drew last is in window.AevisMap.stats (read-only), for tests and benchmarks.
 // No libraries, no network.
 (function () {
   "use strict";
 
   const data = window.AEVIS_MAP;
-  const tools = window.AevisMapTools;
   const host = document.getElementById("latent-map");
   if (!host) return;
   const note = host.querySelector(".map-hint");
-  if (!data || !Array.isArray(data.points) || !tools || !window.AevisMapSelection || !window.AevisMapColours) {
+  const helpers = ["AevisMapTools", "AevisMapPoints", "AevisMapGrid", "AevisMapColours", "AevisMapSheets",
+                   "AevisMapDetail", "AevisMapGL", "AevisMapCanvas", "AevisMapCard", "AevisMapSelection"];
+  if (!data || data.version !== 2 || helpers.some((name) => !window[name])) {
     if (note) note.textContent = "The map's data file (assets/map-data.js) or one of its scripts did not load, so the map cannot be drawn.";
     return;
   }
 
+  const tools = window.AevisMapTools;
   const root = host.dataset.root || "";
-  const points = data.points;
-  const count = points.length;
+  const points = window.AevisMapPoints(data);
+  const count = points.count;
+  const grid = window.AevisMapGrid(points.x, points.y);
   const stage = host.querySelector(".map-stage");
-  const canvas = host.querySelector("canvas.map-canvas");
-  const ctx = canvas.getContext("2d");
-  const base = document.createElement("canvas"); // the thumbnails, redrawn only when the view changes
-  const baseCtx = base.getContext("2d");
-  const preview = host.querySelector(".map-preview");
-  const previewCanvas = preview.querySelector("canvas");
-  const previewCtx = previewCanvas.getContext("2d");
-  const previewName = preview.querySelector(".map-preview-name");
-  const previewFacts = preview.querySelector(".map-preview-facts");
-  const previewNeighbours = preview.querySelector(".map-preview-neighbours");
+  let canvas = host.querySelector("canvas.map-canvas");
   const colourSelect = host.querySelector(".map-colour");
   const findInput = host.querySelector(".map-find");
   const findStatus = host.querySelector(".map-found");
   const legend = host.querySelector(".map-legend");
   const toolButtons = [...host.querySelectorAll(".map-tool")];
   const initial = tools.parseHash(window.location.hash);
+  const SELECTED = "#d6336c", NEIGHBOUR = "#2f6db5", FOUND = "#ff9500", CURRENT = "#ff3b30";
 
-  // ---- Sprites and full-size pictures -------------------------------------------------
-  const cell = data.cell;
-  const sheets = data.sheets.map((src) => {
-    const image = new Image();
-    image.onload = () => { redraw(true); if (carded >= 0) paintPreview(carded); };
-    image.onerror = () => { if (note) note.textContent = "A thumbnail sheet (" + src + ") is missing; outlines are drawn instead."; };
-    image.src = root + src;
-    return image;
+  // ---- What it drew: read-only, for tests and benchmarks ---------------------------------
+  const stats = {
+    renderer: null, asked: initial.renderer || null, context: null, count, level: null, drawn: 0, sharpDrawn: 0,
+    flat: count, frames: 0, drawMs: 0, uploadMs: 0, sharpSheetsWanted: [], sharpSheetsLoaded: [], smallAtlasesLoaded: 0,
+    coloursLoaded: false, firstFullDraw: null, hoverLatency: null, view: null,
+  };
+  window.AevisMap = Object.freeze({ get stats() { return Object.freeze(JSON.parse(JSON.stringify(stats))); } });
+
+  // ---- Pictures and the renderer ---------------------------------------------------------
+  let renderer = null;
+  const sheets = window.AevisMapSheets(data.sprites, root, {
+    arrived(level, number) {
+      if (level === "colours") renderer.setColours(sheets.colours());
+      else renderer.arrived(level, number);
+      if (card.shown() >= 0) card.paint();
+      redraw();
+    },
+    evicted: (number) => renderer.evicted(number),
+    missing(address) {
+      tell("A thumbnail file (" + address + ") did not load: squares of colour are drawn instead.");
+    },
   });
-  const full = new Map(); // index -> Image of media/<slug>/input.png, loaded when zoomed in close
-  const FULL_LIMIT = 400;
-  function fullPicture(index) {
-    let image = full.get(index);
-    if (!image) {
-      if (full.size >= FULL_LIMIT) full.delete(full.keys().next().value);
-      image = new Image();
-      image.onload = () => redraw(true);
-      image.onerror = () => {}; // the sprite stays; nothing to report
-      image.src = root + data.preview.replace("{slug}", encodeURIComponent(points[index].slug));
-      full.set(index, image);
+  renderer = chooseRenderer(initial.renderer);
+  stats.renderer = renderer.name;
+  stats.context = renderer.context;
+  const overlay = document.createElement("canvas"); // rings, lines and outlines over the images
+  overlay.className = "map-overlay";
+  overlay.setAttribute("aria-hidden", "true");
+  canvas.after(overlay);
+  const marks = overlay.getContext("2d");
+
+  /** The renderer the address asks for, else the best this browser has; a WebGL canvas that
+   *  failed is swapped for a fresh one, since a canvas keeps the first kind of context asked. */
+  function chooseRenderer(asked) {
+    const order = ["webgl2", "webgl1", "canvas"];
+    const tried = order.includes(asked) ? [asked, ...order.filter((name) => name !== asked)] : order;
+    for (const name of tried) {
+      let made = null;
+      try {
+        made = name === "canvas" ? window.AevisMapCanvas(canvas, points, sheets)
+          : window.AevisMapGL(canvas, points, sheets, name === "webgl2" ? 2 : 1);
+      } catch (error) {
+        made = null;
+        stats.rendererProblem = String(error && error.message || error);
+      }
+      if (made) {
+        if (asked && made.name !== asked) tell("This browser cannot draw with " + asked + ": the map is drawn with " + made.name + ".");
+        return made;
+      }
+      const fresh = canvas.cloneNode(false);
+      canvas.replaceWith(fresh);
+      canvas = fresh;
     }
-    return image.complete && image.naturalWidth > 0 ? image : null;
+    throw new Error("no renderer"); // the 2D canvas is everywhere
   }
-  function drawThumb(target, index, x, y, size, allowFull) {
-    const picture = allowFull ? fullPicture(index) : null;
-    if (picture) {
-      target.drawImage(picture, x, y, size, size);
-      return;
-    }
-    const sheet = sheets[Math.floor(index / data.perSheet)];
-    if (sheet && sheet.complete && sheet.naturalWidth > 0) {
-      const within = index % data.perSheet;
-      const sx = (within % data.sheetColumns) * cell;
-      const sy = Math.floor(within / data.sheetColumns) * cell;
-      target.drawImage(sheet, sx, sy, cell, cell, x, y, size, size);
-    } else {
-      target.strokeStyle = "#8888";
-      target.strokeRect(x, y, size, size);
-    }
+
+  function tell(words) {
+    if (!note) return;
+    note.textContent = words;
+    note.hidden = false;
+    note.dataset.kept = "1";
   }
 
   // ---- Colours (map-colours.js) ------------------------------------------------------
-  const palette = window.AevisMapColours(data);
+  const palette = window.AevisMapColours(data, points);
   let mode = "none";
-  let colours = null;
+  let frames = null;
   function setMode(next) {
     mode = palette.has(next) ? next : "none";
     if (colourSelect) colourSelect.value = mode;
-    colours = palette.colours(mode);
+    frames = palette.colours(mode);
+    renderer.setFrames(frames);
     palette.legend(legend, mode);
-    redraw(true);
+    redraw();
     saveState();
   }
 
@@ -123,7 +144,7 @@
     hideHint();
   }
   const toWorld = ([sx, sy]) => [(sx - view.x) / view.scale, (sy - view.y) / view.scale];
-  const toScreen = (i) => [points[i].x * view.scale + view.x, points[i].y * view.scale + view.y];
+  const toScreen = (i) => [points.x[i] * view.scale + view.x, points.y[i] * view.scale + view.y];
   function thumbSize() {
     return Math.max(3, thumbWorld * view.scale);
   }
@@ -134,10 +155,10 @@
     width = box.width;
     height = box.height;
     ratio = window.devicePixelRatio || 1;
-    for (const target of [canvas, base]) {
-      target.width = Math.round(width * ratio);
-      target.height = Math.round(height * ratio);
-    }
+    renderer.resize(Math.round(width * ratio), Math.round(height * ratio));
+    overlay.width = Math.round(width * ratio);
+    overlay.height = Math.round(height * ratio);
+    marked = true;
     const scale = view.scale;
     fitView();
     if (pendingView) { // the view the address asked for, now that the canvas has a size
@@ -147,118 +168,103 @@
       showView(centre, scale);
     }
     // Setting a canvas's size clears it: paint now, not on the next frame, so it never shows blank.
-    if (frame) cancelAnimationFrame(frame);
-    baseDirty = true;
+    if (frameRequest) cancelAnimationFrame(frameRequest);
     paint();
   }
 
-  // ---- Drawing ------------------------------------------------------------------------
-  // The base holds the thumbnails as drawn for one view. While the view moves, the base is
-  // only shifted and scaled (one drawImage), and redrawn in full once the view rests: at
-  // 10,000 thumbnails a full redraw takes far longer than a frame on a canvas without a GPU.
-  let baseDirty = true, frame = 0, settle = 0;
-  const baseView = { scale: 1, x: 0, y: 0 };
-  function redraw(baseToo) {
-    if (baseToo) baseDirty = true;
-    if (!frame) frame = requestAnimationFrame(paint);
+  // ---- Drawing: at most once a frame, and only when something changed ------------------
+  let frameRequest = 0, hoverAt = 0;
+  function redraw() {
+    if (!frameRequest) frameRequest = requestAnimationFrame(paint);
   }
   function viewChanged() {
-    clearTimeout(settle);
-    settle = setTimeout(() => redraw(true), count > 2000 ? 140 : 0);
-    redraw(false);
+    redraw();
     saveState();
   }
-  function paintBase() {
-    const g = baseCtx;
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
-    g.clearRect(0, 0, width, height);
-    const size = thumbSize();
-    const half = size / 2;
-    const border = colours ? Math.max(1.5, size * 0.09) : 0;
-    const visible = [];
-    for (let i = 0; i < count; i++) {
-      const sx = points[i].x * view.scale + view.x;
-      const sy = points[i].y * view.scale + view.y;
-      if (sx + half < 0 || sy + half < 0 || sx - half > width || sy - half > height) continue;
-      visible.push(i);
-    }
-    const allowFull = size > cell * 1.3 && visible.length <= 250;
-    g.imageSmoothingEnabled = size < cell;
-    for (const i of visible) {
-      const sx = points[i].x * view.scale + view.x - half;
-      const sy = points[i].y * view.scale + view.y - half;
-      if (colours) {
-        g.fillStyle = colours[i];
-        g.fillRect(sx - border, sy - border, size + 2 * border, size + 2 * border);
-      }
-      drawThumb(g, i, sx, sy, size, allowFull);
-    }
-    baseDirty = false;
-    baseView.scale = view.scale;
-    baseView.x = view.x;
-    baseView.y = view.y;
-  }
-  function ring(x, y, size, colour, line) {
-    ctx.lineWidth = line;
-    ctx.strokeStyle = colour;
-    ctx.strokeRect(x - size / 2 - line, y - size / 2 - line, size + 2 * line, size + 2 * line);
-  }
   function paint() {
-    frame = 0;
-    if (baseDirty) paintBase();
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const k = view.scale / baseView.scale;
-    ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(base, (view.x - baseView.x * k) * ratio, (view.y - baseView.y * k) * ratio,
-                  base.width * k, base.height * k);
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    frameRequest = 0;
+    if (width < 1) return;
+    const started = performance.now();
     const size = thumbSize();
-    const screen = toScreen;
-    paintSelection(size);
-    for (const i of found.slice(0, 500)) {
-      const [x, y] = screen(i);
-      ring(x, y, size, "#ff9500", 2);
+    const frameView = {
+      scale: view.scale, x: view.x, y: view.y, width, height, ratio, half: thumbWorld / 2,
+      border: frames ? Math.max(1.5, size * 0.09) / view.scale : 0, ring: 2.5 / view.scale,
+    };
+    const detail = window.AevisMapDetail.detailFor(points, { ...frameView, margin: frameView.border + frameView.ring });
+    sheets.want(detail.sharp);
+    const drawn = renderer.draw({ view: frameView, detail, framed: Boolean(frames) });
+    paintMarks(size);
+    const now = performance.now();
+    Object.assign(stats, {
+      level: detail.level, drawn: drawn.drawn, sharpDrawn: drawn.sharpDrawn, flat: drawn.flat, frames: stats.frames + 1,
+      uploadMs: Math.max(stats.uploadMs, drawn.uploadMs || 0),
+      drawMs: now - started, sharpSheetsWanted: detail.sharp, sharpSheetsLoaded: sheets.sharpLoaded().sort((a, b) => a - b),
+      smallAtlasesLoaded: sheets.smallLoaded(), coloursLoaded: Boolean(sheets.colours()),
+      view: { scale: view.scale, x: view.x, y: view.y, fit: view.fit, thumb: thumbWorld, width, height },
+    });
+    const complete = !drawn.more && drawn.flat === 0 && stats.coloursLoaded && detail.sharp.every((g) => sheets.sharp(g));
+    if (complete && stats.firstFullDraw === null) stats.firstFullDraw = now;
+    if (hoverAt) {
+      stats.hoverLatency = now - hoverAt;
+      hoverAt = 0;
     }
-    if (found.length) { // the current match on top of its neighbours, a little larger
-      const [x, y] = screen(found[foundAt]);
-      const big = size * 1.4;
-      ctx.imageSmoothingEnabled = big < cell;
-      drawThumb(ctx, found[foundAt], x - big / 2, y - big / 2, big, big > cell * 1.3);
-      ring(x, y, big, "#ff3b30", 3);
+    if (drawn.more) redraw();
+  }
+
+  function ring(x, y, size, colour, line) {
+    marks.lineWidth = line;
+    marks.strokeStyle = colour;
+    marks.strokeRect(x - size / 2 - line, y - size / 2 - line, size + 2 * line, size + 2 * line);
+  }
+  /** An image drawn large over the map (the found one, the hovered one), from its sharpest tile. */
+  function raised(index, size, colour) {
+    const [x, y] = toScreen(index);
+    const tile = sheets.tile(points, index);
+    marks.fillStyle = "#fff";
+    marks.fillRect(x - size / 2 - 2, y - size / 2 - 2, size + 4, size + 4);
+    if (tile) {
+      marks.imageSmoothingEnabled = size * ratio < tile.side;
+      marks.drawImage(tile.image, tile.sx, tile.sy, tile.side, tile.side, x - size / 2, y - size / 2, size, size);
     }
+    ring(x, y, size, colour, colour === CURRENT ? 3 : 2);
+  }
+  let marked = true; // whether the overlay may hold marks: an empty one is not cleared again
+  function paintMarks(size) {
     const focus = cardIndex();
+    const wanted = Boolean(drawing || shape || found.length || focus >= 0);
+    if (wanted || marked) {
+      marks.setTransform(1, 0, 0, 1, 0, 0);
+      marks.clearRect(0, 0, overlay.width, overlay.height);
+      marked = wanted;
+    }
+    if (!wanted) return;
+    marks.setTransform(ratio, 0, 0, ratio, 0, 0);
+    paintOutline();
+    for (const i of found.slice(0, 500)) ring(...toScreen(i), size, FOUND, 2);
+    if (found.length) raised(found[foundAt], size * 1.4, CURRENT);
     if (focus >= 0) {
-      const [hx, hy] = screen(focus);
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = "#2f6db5";
-      for (const other of points[focus].neighbours) {
-        const [nx, ny] = screen(other);
-        ctx.beginPath();
-        ctx.moveTo(hx, hy);
-        ctx.lineTo(nx, ny);
-        ctx.stroke();
+      const [hx, hy] = toScreen(focus);
+      marks.lineWidth = 1.5;
+      marks.strokeStyle = NEIGHBOUR;
+      const others = points.neighbours(focus);
+      for (const other of others) {
+        const [nx, ny] = toScreen(other);
+        marks.beginPath();
+        marks.moveTo(hx, hy);
+        marks.lineTo(nx, ny);
+        marks.stroke();
       }
-      for (const other of points[focus].neighbours) {
-        const [nx, ny] = screen(other);
-        ring(nx, ny, size, "#2f6db5", 2);
-      }
-      const big = Math.max(size * 1.8, Math.min(size, 48));
-      ctx.fillStyle = "#fff";
-      ctx.fillRect(hx - big / 2 - 2, hy - big / 2 - 2, big + 4, big + 4);
-      ctx.imageSmoothingEnabled = big < cell;
-      drawThumb(ctx, focus, hx - big / 2, hy - big / 2, big, big > cell * 1.3);
-      ring(hx, hy, big, "#2f6db5", 2);
+      for (const other of others) ring(...toScreen(other), size, NEIGHBOUR, 2);
+      raised(focus, Math.max(size * 1.8, Math.min(size, 48)), NEIGHBOUR);
     }
     if (hovered < 0) showCard(); // the pinned image's card follows it as the view moves
   }
   function tracePath(corners, close) {
-    ctx.beginPath();
-    corners.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
-    if (close) ctx.closePath();
+    marks.beginPath();
+    corners.forEach(([x, y], i) => (i ? marks.lineTo(x, y) : marks.moveTo(x, y)));
+    if (close) marks.closePath();
   }
-  function paintSelection(size) {
-    const SELECTED = "#d6336c";
+  function paintOutline() {
     let outline = null; // screen corners of the chosen shape or of the one being drawn
     if (drawing) {
       outline = drawing.kind === "rectangle" ? boxCorners(drawing.path[0], drawing.path[drawing.path.length - 1]) : drawing.path;
@@ -267,123 +273,62 @@
       outline = shape.kind === "rectangle"
         ? boxCorners(screenOf(shape.box.slice(0, 2)), screenOf(shape.box.slice(2))) : shape.points.map(screenOf);
     }
-    if (outline) {
-      tracePath(outline, !drawing || drawing.kind === "rectangle");
-      ctx.fillStyle = "#d6336c1a";
-      ctx.fill();
-      ctx.setLineDash([6, 4]);
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = SELECTED;
-      ctx.stroke();
-      ctx.setLineDash([]);
-    }
-    for (const i of selected.slice(0, 5000)) {
-      const [x, y] = toScreen(i);
-      if (x > -size && y > -size && x < width + size && y < height + size) ring(x, y, size, SELECTED, 2);
-    }
+    if (!outline) return;
+    tracePath(outline, !drawing || drawing.kind === "rectangle");
+    marks.fillStyle = "#d6336c1a";
+    marks.fill();
+    marks.setLineDash([6, 4]);
+    marks.lineWidth = 1.5;
+    marks.strokeStyle = SELECTED;
+    marks.stroke();
+    marks.setLineDash([]);
   }
   function boxCorners([x0, y0], [x1, y1]) {
     return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
   }
 
-  // ---- Finding the point under the pointer (a uniform grid over the map) ------------
-  const buckets = Math.max(1, Math.ceil(Math.sqrt(count)));
-  const grid = Array.from({ length: buckets * buckets }, () => []);
-  const bucketOf = (v) => Math.min(buckets - 1, Math.max(0, Math.floor(v * buckets)));
-  points.forEach((p, i) => grid[bucketOf(p.y) * buckets + bucketOf(p.x)].push(i));
+  // ---- The image under the pointer (map-grid.js) -------------------------------------
   function pointAt(sx, sy) {
-    const wx = (sx - view.x) / view.scale, wy = (sy - view.y) / view.scale;
-    const reach = Math.max(thumbSize() / 2, 6) / view.scale;
-    let best = -1, bestDistance = Infinity;
-    for (let by = bucketOf(wy - reach); by <= bucketOf(wy + reach); by++) {
-      for (let bx = bucketOf(wx - reach); bx <= bucketOf(wx + reach); bx++) {
-        for (const i of grid[by * buckets + bx]) {
-          const dx = Math.abs(points[i].x - wx), dy = Math.abs(points[i].y - wy);
-          if (dx > reach || dy > reach) continue;
-          const distance = dx * dx + dy * dy;
-          if (distance < bestDistance) { best = i; bestDistance = distance; }
-        }
-      }
-    }
-    return best;
+    const [wx, wy] = toWorld([sx, sy]);
+    return grid.nearest(wx, wy, Math.max(thumbSize() / 2, 6) / view.scale);
   }
 
-  // ---- Hover preview and the pinned image -------------------------------------------
+  // ---- Hover card and the pinned image (map-card.js) ---------------------------------
   // The card shows the hovered image or, when none is hovered, the pinned one: set by the
   // address (i=…), by Find, or by a tap on an image without a page; Escape lets it go.
-  let hovered = -1, pinned = -1, carded = -1;
+  const preview = host.querySelector(".map-preview");
+  const card = window.AevisMapCard(preview, points, sheets, palette, root);
+  let hovered = -1, pinned = -1;
   function cardIndex() {
     return hovered >= 0 ? hovered : pinned;
   }
-  function hover(index, sx, sy) {
-    if (index === hovered) { if (index >= 0) placePreview(sx, sy); return; }
+  function hover(index, sx, sy, event) {
+    if (index === hovered) { if (index >= 0) card.place(sx, sy, width, height); return; }
     hovered = index;
+    if (event) hoverAt = event.timeStamp;
     setCursor(index);
     showCard(sx, sy);
-    redraw(false);
+    redraw();
     saveState();
   }
   function pin(index) {
     if (index === pinned) return;
     pinned = index;
     showCard();
-    redraw(false);
+    redraw();
     saveState();
   }
   function showCard(sx, sy) {
     const index = cardIndex();
     if (index < 0) {
       preview.hidden = true;
-      carded = -1;
       return;
     }
-    if (index !== carded) fillCard(index);
+    if (index !== card.shown()) card.fill(index);
     if (hovered < 0) [sx, sy] = toScreen(pinned);
     const onScreen = sx >= 0 && sy >= 0 && sx <= width && sy <= height;
     preview.hidden = !onScreen;
-    if (onScreen) placePreview(sx, sy);
-  }
-  function fillCard(index) {
-    carded = index;
-    const p = points[index];
-    previewName.textContent = p.name;
-    const facts = [];
-    if (p.label !== null) facts.push("label: " + p.label);
-    facts.push("cluster " + (p.cluster + 1));
-    facts.push("rebuild error " + p.error.toPrecision(2));
-    if (p.trust !== null && p.trust !== undefined) facts.push("map trust " + Math.round(p.trust * 100) + "%");
-    const crowd = palette.has("density") ? palette.densityRank()[index] : NaN;
-    if (!Number.isNaN(crowd)) facts.push("more crowded than " + Math.round(crowd * 100) + "% of images");
-    previewFacts.textContent = facts.join(" · ");
-    previewNeighbours.replaceChildren(...p.neighbours.map((other) => {
-      const item = document.createElement("li");
-      item.textContent = points[other].name;
-      return item;
-    }));
-    preview.querySelector(".map-preview-action").textContent = p.href ? "Click to open its page." : "This image has no page of its own.";
-    paintPreview(index);
-  }
-  function paintPreview(index) {
-    const side = 120;
-    const r = window.devicePixelRatio || 1;
-    previewCanvas.width = side * r;
-    previewCanvas.height = side * r;
-    previewCtx.setTransform(r, 0, 0, r, 0, 0);
-    previewCtx.imageSmoothingEnabled = false;
-    previewCtx.clearRect(0, 0, side, side);
-    drawThumb(previewCtx, index, 0, 0, side, true);
-    const picture = full.get(index);
-    if (picture && !(picture.complete && picture.naturalWidth > 0)) {
-      picture.addEventListener("load", () => { if (carded === index) paintPreview(index); }, { once: true });
-    }
-  }
-  function placePreview(sx, sy) {
-    const box = preview.getBoundingClientRect();
-    let left = sx + 18, top = sy + 18;
-    if (left + box.width > width) left = Math.max(4, sx - box.width - 18);
-    if (top + box.height > height) top = Math.max(4, sy - box.height - 18);
-    preview.style.left = left + "px";
-    preview.style.top = top + "px";
+    if (onScreen) card.place(sx, sy, width, height);
   }
 
   // ---- Pointer: drag pans (or selects), two fingers pinch, a still click opens the page --
@@ -396,7 +341,7 @@
     return [event.clientX - box.left, event.clientY - box.top];
   };
   function setCursor(index) {
-    canvas.style.cursor = tool !== "move" ? "crosshair" : index >= 0 && points[index].href ? "pointer" : "grab";
+    canvas.style.cursor = tool !== "move" ? "crosshair" : index >= 0 && points.hasPage(index) ? "pointer" : "grab";
   }
   function pinchState() {
     const [a, b] = [...pointers.values()];
@@ -414,14 +359,14 @@
     if (pointers.size === 2) {
       pinch = pinchState();
       drawing = null; // a second finger pinches instead
-      redraw(false);
+      redraw();
     }
     if (!drawing) canvas.style.cursor = "grabbing";
   });
   canvas.addEventListener("pointermove", (event) => {
     const here = local(event);
     if (!pointers.has(event.pointerId)) {
-      if (event.pointerType === "mouse") hover(pointAt(...here), ...here);
+      if (event.pointerType === "mouse") hover(pointAt(...here), ...here, event);
       return;
     }
     const before = pointers.get(event.pointerId);
@@ -432,7 +377,7 @@
       if (drawing.kind === "rectangle") drawing.path[1] = here;
       else if (Math.hypot(here[0] - last[0], here[1] - last[1]) >= 3) drawing.path.push(here);
       if (moved > 4) hover(-1);
-      redraw(false);
+      redraw();
     } else if (pointers.size === 1) {
       moved += Math.abs(here[0] - before[0]) + Math.abs(here[1] - before[1]);
       if (moved > 4) {
@@ -458,7 +403,7 @@
     drawing = null;
     if (kind === "rectangle") setSelection(tools.rectangleShape([...path[0], ...path[path.length - 1]]));
     else if (path.length >= 3) setSelection(tools.lassoShape(path));
-    else redraw(false);
+    else redraw();
   }
   function release(event) {
     if (!pointers.has(event.pointerId)) return;
@@ -468,14 +413,14 @@
       finishDrawing();
     } else if (pointers.size === 0 && pressed && moved <= 4 && event.type === "pointerup") {
       const index = pointAt(...local(event));
-      if (index >= 0 && points[index].href) {
-        window.location.href = root + points[index].href;
+      if (index >= 0 && points.hasPage(index)) {
+        window.location.href = root + points.href(index);
       } else if (index >= 0) {
-        pin(index); // touch: a tap shows the preview, and it stays
+        pin(index); // touch: a tap shows the card, and it stays
       }
     }
     if (pointers.size === 0) {
-      if (drawing) { drawing = null; redraw(false); }
+      if (drawing) { drawing = null; redraw(); }
       pressed = null;
       setCursor(hovered);
     }
@@ -494,7 +439,7 @@
     else if (event.key === "-" || event.key === "_") zoomAt(1 / 1.4, width / 2, height / 2);
     else if (event.key === "0") { fitView(); view.touched = false; viewChanged(); }
     else if (event.key === "Escape" && (drawing || pinned >= 0 || shape)) {
-      if (drawing) { drawing = null; redraw(false); } else if (pinned >= 0) pin(-1); else setSelection(null);
+      if (drawing) { drawing = null; redraw(); } else if (pinned >= 0) pin(-1); else setSelection(null);
     }
     else if (steps[event.key]) {
       event.stopPropagation();
@@ -510,14 +455,14 @@
   function hideHint() { if (note && !note.dataset.kept) note.hidden = true; }
 
   // ---- Find by name -------------------------------------------------------------------
-  let found = [], foundAt = 0;
-  const lowerNames = points.map((p) => p.name.toLowerCase());
+  let found = [], foundAt = 0, lowerNames = null;
   function centreOn(index) {
-    showView([points[index].x, points[index].y], Math.max(view.scale, Math.min(view.fit * 300, 64 / thumbWorld / 1.2)));
+    showView([points.x[index], points.y[index]], Math.max(view.scale, Math.min(view.fit * 300, 64 / thumbWorld / 1.2)));
     viewChanged();
   }
   function search() {
     const query = findInput.value.trim().toLowerCase();
+    if (!lowerNames) lowerNames = points.names.map((name) => name.toLowerCase());
     found = [];
     foundAt = 0;
     if (query) lowerNames.forEach((name, i) => { if (name.includes(query)) found.push(i); });
@@ -525,14 +470,14 @@
     findStatus.textContent = !query ? "" : found.length === 0 ? "no image by that name"
       : found.length === 1 ? "1 image" : found.length + " images — Enter for the next";
     pin(found.length ? found[0] : -1);
-    if (found.length) centreOn(found[0]); else redraw(false);
+    if (found.length) centreOn(found[0]); else redraw();
   }
   findInput.addEventListener("input", search);
   findInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && found.length) {
       event.preventDefault();
       foundAt = (foundAt + 1) % found.length;
-      findStatus.textContent = (foundAt + 1) + " of " + found.length + ": " + points[found[foundAt]].name;
+      findStatus.textContent = (foundAt + 1) + " of " + found.length + ": " + points.names[found[foundAt]];
       pin(found[foundAt]);
       centreOn(found[foundAt]);
     } else if (event.key === "Escape") {
@@ -544,13 +489,16 @@
   // ---- Selection: a rectangle or lasso on the map, listed in the panel below it ----------
   let shape = null, selected = [];
   const panel = window.AevisMapSelection(host.querySelector(".map-selection"), {
-    points, root, preview: data.preview, onClear: () => setSelection(null),
+    points, sheets, root, onClear: () => setSelection(null),
   });
   function setSelection(next) {
     shape = next;
-    selected = tools.select(points, shape);
+    selected = tools.select(points.x, points.y, shape);
+    const chosen = new Uint8Array(count);
+    for (const i of selected) chosen[i] = 1;
+    renderer.setMarks(chosen);
     panel.show(selected);
-    redraw(false);
+    redraw();
     saveState();
   }
   function chooseTool(next) {
@@ -562,7 +510,7 @@
 
   // ---- The view in the address: written as it changes (at most a few times a second), -
   // read on load and when the address's hash is edited.
-  const slugIndex = new Map(points.map((p, i) => [p.slug, i]));
+  const slugIndex = new Map(points.slugs.map((slug, i) => [slug, i]));
   let pendingView = null, stateTimer = 0;
   function currentState() {
     const focus = cardIndex();
@@ -570,8 +518,9 @@
       centre: view.touched && view.scale > 0 ? toWorld([width / 2, height / 2]) : null,
       zoom: view.scale / view.fit,
       colouring: mode === "none" ? null : mode,
-      image: focus >= 0 ? points[focus].slug : null,
+      image: focus >= 0 ? points.slugs[focus] : null,
       shape,
+      renderer: stats.asked,
     };
   }
   function saveState() {
@@ -605,4 +554,5 @@
   if (initial.centre) pendingView = initial;
   resize(); // shows the pending view once the canvas has a size
   applyState(initial, true);
+  sheets.start();
 })();

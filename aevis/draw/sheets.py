@@ -1,5 +1,6 @@
 """Many pictures on one sheet: the shareable collage of a page, the mosaic of every image, and
-the map's thumbnail sprite sheets.
+the map's thumbnail sprite sheets (which thumbnails go on which sheet is
+:mod:`aevis.site.map_sprites`').
 """
 
 from __future__ import annotations
@@ -10,11 +11,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from aevis.draw.pixels import BACKGROUND, INK, font, square
-
-SPRITE_CELL = 32
-"""Side of one thumbnail in a sprite sheet, in pixels."""
-SHEET_MAX = 64
-"""Most thumbnails per row and per column of one sheet (64 × 32 = 2,048 pixels)."""
 
 
 def collage(tiles: list[tuple[str, np.ndarray]], tile_size: int = 160) -> Image.Image:
@@ -48,18 +44,33 @@ def mosaic_picture(thumbnails: np.ndarray, cells: np.ndarray, columns: int, rows
     return sheet
 
 
-def sprite_layout(count: int) -> tuple[int, int]:
-    """(columns per sheet, number of sheets) for ``count`` thumbnails."""
-    columns = int(min(SHEET_MAX, max(1, math.ceil(math.sqrt(count)))))
-    return columns, max(1, math.ceil(count / (columns * SHEET_MAX)))
+def sprite_cells(thumbnails: np.ndarray, cell: int) -> np.ndarray:
+    """Thumbnails (n, H, W, C) in [0, 1] (C = 1, 3 or 4; NaN as black) as uint8 RGB squares
+    (n, cell, cell, 3), shrunk by averaging (a box filter) or enlarged keeping pixels sharp.
+
+    A thumbnail whose sides are whole multiples of ``cell`` is averaged block by block in one
+    numpy step (the common case: 64-pixel images into 64-, 32- or 16-pixel cells); any other
+    goes through Pillow one at a time (:func:`aevis.draw.pixels.square`).
+    """
+    thumbnails = np.asarray(thumbnails, np.float32)
+    count, height, width = thumbnails.shape[:3]
+    if height % cell == 0 and width % cell == 0:
+        rgb = np.nan_to_num(thumbnails[..., :3] if thumbnails.shape[-1] >= 3 else np.repeat(thumbnails, 3, -1), nan=0.0)
+        blocks = rgb.reshape(count, cell, height // cell, cell, width // cell, 3).mean(axis=(2, 4))
+        return np.round(np.clip(blocks, 0, 1) * 255).astype(np.uint8)
+    resample = Image.Resampling.BOX if min(height, width) >= cell else Image.Resampling.NEAREST
+    return np.stack([np.asarray(square(thumbnail, cell, resample)) for thumbnail in thumbnails]) if count else (
+        np.zeros((0, cell, cell, 3), np.uint8))
 
 
-def sprite_sheet(thumbnails: np.ndarray, columns: int, cell: int = SPRITE_CELL) -> Image.Image:
-    """One sprite sheet: thumbnails (n, H, W, C) in [0, 1] shrunk to ``cell``-pixel squares (box
-    filter), ``columns`` a row, row-major; transparent where the last row ends early."""
-    rows = math.ceil(len(thumbnails) / columns)
-    sheet = Image.new("RGBA", (columns * cell, rows * cell), (0, 0, 0, 0))
-    for position, thumbnail in enumerate(thumbnails):
-        row, column = divmod(position, columns)
-        sheet.paste(square(thumbnail, cell, Image.Resampling.BOX), (column * cell, row * cell))
-    return sheet
+def sprite_sheet(cells: np.ndarray, columns: int, rows: int | None = None) -> Image.Image:
+    """One sprite sheet: uint8 cells (n, cell, cell, 3) ``columns`` a row, row-major, on
+    ``rows`` rows (default: as many as the cells fill); black where no cell is."""
+    count, cell = len(cells), cells.shape[1]
+    rows = math.ceil(count / columns) if rows is None else rows
+    if count > columns * rows:
+        raise ValueError(f"Expected at most {columns * rows} cells on a {columns}x{rows} sheet, got {count}.")
+    grid = np.zeros((rows * columns, cell, cell, 3), np.uint8)
+    grid[:count] = cells
+    return Image.fromarray(grid.reshape(rows, columns, cell, cell, 3).transpose(0, 2, 1, 3, 4)
+                           .reshape(rows * cell, columns * cell, 3))

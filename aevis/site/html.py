@@ -15,7 +15,7 @@ import jinja2
 
 from aevis.data.imageset import sample_positions
 from aevis.gallery import Gallery
-from aevis.site import mapdata, urls
+from aevis.site import mapdata, thumbnails, urls
 from aevis.site.compare_page import gather_compare
 from aevis.site.pages import (
     gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
@@ -76,7 +76,7 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
         shutil.copyfile(TEMPLATES / PurePosixPath(path).name, site / path)
     layers = gather_layers(gallery)
     emit("index.html", urls.INDEX, pages=pages, mosaic=urls.MOSAIC if gallery.insides else None)
-    map_data = gather_map(gallery)
+    map_data = gather_map(gallery, thumbnails.pictured(gallery))
     mapdata.write_map_script(site, map_data)
     emit("map.html", urls.MAP, map=map_data)
     emit("model.html", urls.MODEL, model=gather_model(gallery), layers=layers)

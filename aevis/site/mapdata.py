@@ -3,8 +3,16 @@ page as a script so it works from ``file://`` (no fetch, no network).
 
 :func:`gather_map_data` collects what the build computed (the k-means clusters included);
 :func:`write_map_script` writes the data script (:data:`aevis.site.urls.MAP_DATA`,
-``window.AEVIS_MAP = {...};``). ``templates/map.html`` and ``templates/map.js`` draw it on one
-canvas from the thumbnail sprite sheets (:func:`aevis.site.pictures.write_sprite_sheets`).
+``window.AEVIS_MAP = {...};``). ``templates/map.html`` and ``templates/map.js`` draw it with
+WebGL (or a 2D canvas) from the sprite scripts of :mod:`aevis.site.map_sprites`.
+
+The data is columnar, so 100,000 images stay a few bytes each: numbers travel as base64 of
+little-endian typed arrays (positions as 16-bit steps of the unit square, neighbours as int32,
+labels and clusters as uint16 indices, errors and figures as float32, NaN where unmeasured),
+names and slugs as string arrays, sources as a few folders and each image's folder (or in
+full where they are not its folder and its name), and which images have a page as a bitset. The
+sprite plan (which image is in which sheet, each sheet's box on the map) rides along.
+:func:`map_columns` decodes it all again in Python, for tests and scripts.
 
 Each "colour by" choice carries its legend's words (:func:`colourings`): reconstruction error,
 local density in code space and map trust (:mod:`aevis.latent.trust`), the k-means cluster and
@@ -13,6 +21,7 @@ the label. Each image carries its ``source`` too, for the CSV of a selection.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from aevis.draw import colour
-from aevis.draw.sheets import SHEET_MAX, SPRITE_CELL, sprite_layout
 from aevis.latent.quality import QUALITY_K
-from aevis.site import aims, urls
+from aevis.site import aims, map_sprites, urls
+from aevis.site.map_sprites import SpritePlan
 
 
 @dataclass(frozen=True)
@@ -102,34 +111,32 @@ class MapData:
     """float32 (N,): local density in code space (:func:`aevis.latent.trust.local_density`); None when not measured."""
     quality: MapQuality | None
     colourings: tuple[Colouring, ...]
-    sheet_columns: int
-    sprite_sheets: tuple[str, ...]
-    """Sprite-sheet paths relative to the site root; thumbnail i is number i % per_sheet of sheet i // per_sheet."""
+    sprites: SpritePlan
+    """Which image is in which sprite sheet, and each sheet's box on the map."""
     mosaic: str | None = None
     """The mosaic PNG relative to the site root, linked from the page; None links none."""
     preview: str = urls.THUMBNAIL_PATTERN
-    """Full-size picture of an image, ``{slug}`` left to fill in, shown when zoomed in and on hover."""
+    """Full-size picture of an image, ``{slug}`` left to fill in, shown on hover."""
+    pictured: np.ndarray | None = None
+    """bool (N,): which images have that picture (:func:`aevis.site.thumbnails.pictured`); None: all.
+    The others show their sprite tile instead."""
     script: str = urls.MAP_DATA
-    sprite_cell: int = SPRITE_CELL
 
     @property
     def count(self) -> int:
         return len(self.names)
 
-    @property
-    def per_sheet(self) -> int:
-        return self.sheet_columns * SHEET_MAX
-
 
 def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours, labels=None,
                     quality: dict | None = None, mosaic: str | None = urls.MOSAIC,
-                    preview: str = urls.THUMBNAIL_PATTERN, sources=None, map_trust=None,
+                    preview: str = urls.THUMBNAIL_PATTERN, pictured=None, sources=None, map_trust=None,
                     density=None) -> MapData:
     """Collect the map's data.
 
     Args:
         names, slugs: N image names and slugs, manifest order.
-        hrefs: N page paths relative to the site root (:func:`aevis.site.urls.image_page`) or None.
+        hrefs: N page paths relative to the site root (:func:`aevis.site.urls.image_page` of the
+            slug: any other is refused) or None.
         positions: float32 (N, 2) map positions in [0, 1].
         clusters: int (N,) each image's cluster, numbered from 0
             (:func:`aevis.latent.clusters.kmeans_clusters`).
@@ -139,6 +146,7 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         quality: the dict of :func:`aevis.latent.quality.map_quality`, or None to show none.
         mosaic: the mosaic PNG the page links to (the build writes it), or None.
         preview: pattern of each image's full-size picture, ``{slug}`` replaced.
+        pictured: bool (N,), which images have one (None: every image).
         sources: N source paths (default: the names).
         map_trust: float (N,) :func:`aevis.latent.trust.map_trust`, or None: no such colouring.
         density: float (N,) :func:`aevis.latent.trust.local_density`, or None: no such colouring.
@@ -153,7 +161,10 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
     cluster_ids = np.asarray(clusters, np.int64).reshape(count)
     cluster_count = int(cluster_ids.max()) + 1 if count else 0
     k = quality["k"] if quality else QUALITY_K
-    columns, sheets = sprite_layout(count)
+    strays = [(slug, href) for slug, href in zip(slugs, hrefs) if href is not None and href != urls.image_page(str(slug))]
+    if strays:
+        raise ValueError(f"Expected each page at {urls.image_page('<slug>')} (the map stores only which images have "
+                         f"one), got {strays[0][1]!r} for slug {strays[0][0]!r}.")
     return MapData(
         names=tuple(str(name) for name in names),
         slugs=tuple(str(slug) for slug in slugs),
@@ -169,10 +180,10 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         density=None if density is None else np.asarray(density, np.float32).reshape(count),
         quality=MapQuality(**{field: quality[field] for field in MapQuality.__dataclass_fields__}) if quality else None,
         colourings=colourings(labels is not None, cluster_count, density is not None, map_trust is not None, k),
-        sheet_columns=columns,
-        sprite_sheets=tuple(urls.sprite_sheet(number) for number in range(sheets)),
+        sprites=map_sprites.sprite_plan(positions),
         mosaic=mosaic,
         preview=preview,
+        pictured=None if pictured is None else np.asarray(pictured, bool).reshape(count),
     )
 
 
@@ -218,36 +229,46 @@ def _ramp(colourmap: str, steps: int = 9) -> tuple[str, ...]:
 
 
 def map_payload(data: MapData) -> dict:
-    """The JSON object assigned to ``window.AEVIS_MAP``: settings, colours and one row per image."""
+    """The JSON object assigned to ``window.AEVIS_MAP``: settings, colours, and a column per
+    figure (see the module's words; :func:`map_columns` reads it back)."""
     label_names = sorted(set(data.labels)) if data.labels is not None else []
     palette = colour.palette(len(label_names))
-    low, high = float(data.errors.min()), float(np.percentile(data.errors, 99))
-    points = []
-    for index in range(data.count):
-        points.append({
-            "name": data.names[index],
-            "slug": data.slugs[index],
-            "href": data.hrefs[index],
-            "x": round(float(data.positions[index, 0]), 5),
-            "y": round(float(data.positions[index, 1]), 5),
-            "source": data.sources[index],
-            "label": data.labels[index] if data.labels is not None else None,
-            "cluster": int(data.clusters[index]),
-            "error": float(f"{float(data.errors[index]):.4g}"),
-            "trust": _rounded(data.map_trust, index, 3),
-            "density": _rounded(data.density, index, 4),
-            "neighbours": [int(other) for other in data.neighbours[index]],
-            "sprite": index,
-        })
+    low, high = float(data.errors.min()) if data.count else 0.0, float(np.percentile(data.errors, 99)) if data.count else 1.0
+    plan = data.sprites
+    label_number = {label: number for number, label in enumerate(label_names)}
+    pages = np.packbits(np.array([href is not None for href in data.hrefs], bool), bitorder="little")
     return {
-        "version": 1,
+        "version": 2,
         "count": data.count,
-        "cell": data.sprite_cell,
-        "sheetColumns": data.sheet_columns,
-        "perSheet": data.per_sheet,
-        "sheets": list(data.sprite_sheets),
+        "positionSteps": map_sprites.POSITION_STEPS,
+        "positions": _base64(map_sprites.quantised_positions(data.positions), "<u2"),
+        "names": list(data.names),
+        "slugs": list(data.slugs),
+        **_sources(data.sources, data.names),
+        "pages": _base64(pages, "u1"),
+        "pagePattern": urls.image_page("{slug}"),
         "preview": data.preview,
+        "pictured": None if data.pictured is None else _base64(np.packbits(data.pictured, bitorder="little"), "u1"),
         "labels": label_names,
+        "labelOf": None if data.labels is None else _base64([label_number[label] for label in data.labels], "<u2"),
+        "clusterOf": _base64(data.clusters, "<u2"),
+        "errors": _base64(data.errors, "<f4"),
+        "trust": None if data.map_trust is None else _base64(data.map_trust, "<f4"),
+        "density": None if data.density is None else _base64(data.density, "<f4"),
+        "k": int(data.neighbours.shape[1]),
+        "neighbours": _base64(data.neighbours, "<i4"),
+        "sprites": {
+            "group": map_sprites.GROUP,
+            "order": _base64(plan.order, "<i4"),
+            "boxes": _base64(plan.boxes, "<u2"),
+            "colours": urls.MAP_COLOURS,
+            "small": {"cell": map_sprites.SMALL_CELL, "columns": map_sprites.SMALL_COLUMNS,
+                      "perAtlas": map_sprites.PER_ATLAS,
+                      "rows": [plan.atlas_rows(number) for number in range(plan.atlases)],
+                      "scripts": [urls.sprite_atlas(number) for number in range(plan.atlases)]},
+            "sharp": {"columns": map_sprites.SHARP_COLUMNS, "count": plan.groups,
+                      "pattern": urls.sprite_sheet("{number}")},
+        },
         "labelColours": [palette[number % len(palette)] for number in range(len(label_names))],
         "clusterColours": colour.palette(data.cluster_count),
         "errorRange": [low, high if high > low else low + 1e-9],
@@ -257,20 +278,68 @@ def map_payload(data: MapData) -> dict:
              "low": item.low, "high": item.high}
             for item in data.colourings
         ],
-        "points": points,
     }
 
 
-def _rounded(values: np.ndarray | None, index: int, digits: int) -> float | None:
-    """``values[index]`` to ``digits`` significant digits for JSON; None when absent or NaN."""
-    if values is None or not np.isfinite(values[index]):
-        return None
-    return float(f"{float(values[index]):.{digits}g}")
+def _sources(sources: tuple[str, ...], names: tuple[str, ...]) -> dict:
+    """Where the images came from, short: ``sourceFolders`` and ``sourceFolderOf`` (uint16) when
+    every source is one of a few folders followed by the image's name (the usual case, and a
+    tenth of the bytes), else ``sources`` in full."""
+    folders: dict[str, int] = {}
+    numbers = []
+    for source, name in zip(sources, names):
+        if not source.endswith(name) or len(folders) > 4096:
+            return {"sources": list(sources), "sourceFolders": None, "sourceFolderOf": None}
+        numbers.append(folders.setdefault(source[: len(source) - len(name)], len(folders)))
+    return {"sources": None, "sourceFolders": list(folders), "sourceFolderOf": _base64(numbers, "<u2")}
+
+
+def _base64(values, dtype: str) -> str:
+    """Values as base64 of one typed array (``dtype`` a little-endian numpy type, as JavaScript reads it)."""
+    return base64.b64encode(np.ascontiguousarray(values, dtype=dtype).tobytes()).decode("ascii")
+
+
+def _decoded(text: str | None, dtype: str) -> np.ndarray | None:
+    return None if text is None else np.frombuffer(base64.b64decode(text), dtype=dtype)
+
+
+def map_columns(payload: dict) -> dict:
+    """A map data object (:func:`read_map_script`) decoded as the page decodes it: ``names``,
+    ``slugs``, ``sources``, ``hrefs`` (None where no page), ``labels`` (None, or one per image),
+    ``quantised`` uint16 (N, 2), ``positions`` float (N, 2), ``clusters``, ``errors``, ``trust``,
+    ``density`` (None when absent), ``neighbours`` int32 (N, k), ``order`` and ``boxes`` (the
+    sprite plan: :class:`aevis.site.map_sprites.SpritePlan`)."""
+    count = payload["count"]
+    quantised = _decoded(payload["positions"], "<u2").reshape(count, 2)
+    pages = np.unpackbits(_decoded(payload["pages"], "u1"), count=count, bitorder="little").astype(bool)
+    label_of = _decoded(payload["labelOf"], "<u2")
+    sprites = payload["sprites"]
+    return {
+        "names": payload["names"],
+        "slugs": payload["slugs"],
+        "sources": payload["sources"] if payload["sources"] is not None else [
+            payload["sourceFolders"][folder] + name
+            for folder, name in zip(_decoded(payload["sourceFolderOf"], "<u2"), payload["names"])],
+        "hrefs": [payload["pagePattern"].replace("{slug}", slug) if page else None
+                  for slug, page in zip(payload["slugs"], pages)],
+        "pictured": None if payload["pictured"] is None else np.unpackbits(
+            _decoded(payload["pictured"], "u1"), count=count, bitorder="little").astype(bool),
+        "labels": None if label_of is None else [payload["labels"][number] for number in label_of],
+        "quantised": quantised,
+        "positions": quantised / payload["positionSteps"],
+        "clusters": _decoded(payload["clusterOf"], "<u2"),
+        "errors": _decoded(payload["errors"], "<f4"),
+        "trust": _decoded(payload["trust"], "<f4"),
+        "density": _decoded(payload["density"], "<f4"),
+        "neighbours": _decoded(payload["neighbours"], "<i4").reshape(count, payload["k"]),
+        "order": _decoded(sprites["order"], "<i4"),
+        "boxes": _decoded(sprites["boxes"], "<u2").reshape(-1, 4),
+    }
 
 
 def write_map_script(site: Path, data: MapData) -> Path:
-    """Write the map's data script under ``site``; return its path. (The sprite sheets it
-    points to are pictures: :func:`aevis.site.pictures.write_sprite_sheets`.)"""
+    """Write the map's data script under ``site``; return its path. (The sprite scripts it
+    points to are pictures: :func:`aevis.site.map_sprites.write_map_sprites`.)"""
     script = Path(site) / data.script
     script.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(map_payload(data), separators=(",", ":"), ensure_ascii=True, allow_nan=False)

@@ -455,8 +455,9 @@ def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | No
     )
 
 
-def gather_map(gallery: Gallery) -> mapdata.MapData:
-    """The interactive map's data: every image's place, colours and neighbours."""
+def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.MapData:
+    """The interactive map's data: every image's place, colours and neighbours; ``pictured``
+    (bool (N,)): which images have a thumbnail picture (:func:`aevis.site.thumbnails.pictured`)."""
     return mapdata.gather_map_data(
         gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
         gallery.positions,
@@ -467,6 +468,7 @@ def gather_map(gallery: Gallery) -> mapdata.MapData:
         density=gallery.insides.density if gallery.insides else None,
         quality=gallery.insides.map_quality if gallery.insides else None,
         mosaic=urls.MOSAIC if gallery.insides else None,
+        pictured=pictured,
     )
 
 

@@ -54,21 +54,6 @@ def write_set_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None
                       lambda path: charts.loss_curve(losses, path))
 
 
-def write_sprite_sheets(images: np.ndarray, image_keys: list[str], site: Path, cache: ResultCache) -> None:
-    """The map's thumbnail sprite sheets (:func:`aevis.draw.sheets.sprite_sheet`): image i is
-    number i % per sheet of sheet i // per sheet, in manifest order."""
-    columns, count = sheets.sprite_layout(len(images))
-    per_sheet = columns * sheets.SHEET_MAX
-    for number in range(count):
-        rows = slice(number * per_sheet, (number + 1) * per_sheet)
-        target = site / urls.sprite_sheet(number)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        cache.picture(
-            make_key("sprite sheet", image_keys[rows], columns, sheets.SPRITE_CELL), target,
-            lambda path, rows=rows: sheets.sprite_sheet(images[rows], columns).save(path),
-        )
-
-
 def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
     """The faithfulness chart and the randomization strip."""
     explanations = gallery.explanations

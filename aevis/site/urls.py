@@ -47,8 +47,12 @@ STYLE_SHEET = f"{ASSETS}/style.css"
 FAVICON = f"{ASSETS}/favicon.svg"
 GALLERY_SCRIPT = f"{ASSETS}/gallery.js"
 MAP_SCRIPT = f"{ASSETS}/map.js"
-MAP_HELPER_SCRIPTS = (f"{ASSETS}/map-tools.js", f"{ASSETS}/map-colours.js", f"{ASSETS}/map-selection.js")
-"""Loaded before :data:`MAP_SCRIPT`, which uses them (the address, shapes and CSV; colourings; the selection panel)."""
+MAP_HELPER_SCRIPTS = tuple(f"{ASSETS}/map-{name}.js" for name in (
+    "tools", "points", "grid", "colours", "sheets", "detail", "gl", "canvas", "card", "selection"))
+"""Loaded before :data:`MAP_SCRIPT`, which uses them: the address, shapes and CSV; the data
+decoded; the grid that finds the image under the pointer; colourings; loading the sprite
+scripts; which level of detail to draw; the WebGL and the 2D-canvas renderers; the hover card;
+the selection panel."""
 MAP_STYLE_SHEET = f"{ASSETS}/map.css"
 DUPLICATES_SCRIPT = f"{ASSETS}/duplicates.js"
 """Regroups the near-duplicates page when its threshold slider moves."""
@@ -57,6 +61,8 @@ STATIC_FILES = (STYLE_SHEET, GALLERY_SCRIPT, FAVICON, MAP_SCRIPT, *MAP_HELPER_SC
 """Copied unchanged from ``templates/``, where each has the same file name."""
 MAP_DATA = f"{ASSETS}/map-data.js"
 """The map's data: a script (``window.AEVIS_MAP = {...};``), not JSON, so ``file://`` works."""
+MAP_RENDERERS = ("webgl2", "webgl1", "canvas")
+"""What may draw the map, best first; the address may ask for one (``#renderer=canvas``)."""
 
 # ---------------------------------------------------------------------------------- pictures
 MEDIA = "media"
@@ -120,9 +126,20 @@ def feature(channel: int) -> str:
     return f"{MEDIA}/features/channel-{int(channel)}.png"
 
 
-def sprite_sheet(number: int) -> str:
-    """The map's thumbnail sheet ``number``."""
-    return f"{MEDIA}/sprites-{number}.png"
+MAP_SPRITES = f"{MEDIA}/map-sprites"
+"""The map's sprite scripts (:mod:`aevis.site.map_sprites`): pictures as data, so WebGL may use them from ``file://``."""
+MAP_COLOURS = f"{MAP_SPRITES}/colours.js"
+"""Every image's mean colour, what the map draws far out."""
+
+
+def sprite_sheet(number: int | str) -> str:
+    """The map's sharp thumbnail sheet of group ``number`` (a script)."""
+    return f"{MAP_SPRITES}/sharp-{number}.js"
+
+
+def sprite_atlas(number: int | str) -> str:
+    """The map's small thumbnail atlas ``number`` (a script)."""
+    return f"{MAP_SPRITES}/small-{number}.js"
 
 
 # ---------------------------------------------------------------------------------- data

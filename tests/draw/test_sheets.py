@@ -18,28 +18,32 @@ COLOURS = _flat([(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1)])
 BYTES = np.round(COLOURS[:, 0, 0] * 255).astype(np.uint8)
 
 
-def test_sprite_sheet_puts_thumbnail_i_in_row_i_div_columns_column_i_mod_columns():
-    cell = sheets.SPRITE_CELL
-    sheet = np.asarray(sheets.sprite_sheet(COLOURS, columns=2))
-    assert sheet.shape == (3 * cell, 2 * cell, 4)  # five thumbnails, two a row: three rows
+def test_sprite_sheet_puts_cell_i_in_row_i_div_columns_column_i_mod_columns():
+    cell = 16
+    cells = sheets.sprite_cells(COLOURS, cell)
+    assert cells.shape == (5, cell, cell, 3) and cells.dtype == np.uint8
+    sheet = np.asarray(sheets.sprite_sheet(cells, columns=2))
+    assert sheet.shape == (3 * cell, 2 * cell, 3)  # five cells, two a row: three rows
     for index, rgb in enumerate(BYTES):
         row, column = divmod(index, 2)
         tile = sheet[row * cell : (row + 1) * cell, column * cell : (column + 1) * cell]
-        np.testing.assert_array_equal(tile, np.broadcast_to([*rgb, 255], tile.shape), err_msg=str(index))
-    assert (sheet[2 * cell :, cell:] == 0).all()  # where the last row ends early: transparent
+        np.testing.assert_array_equal(tile, np.broadcast_to(rgb, tile.shape), err_msg=str(index))
+    assert (sheet[2 * cell :, cell:] == 0).all()  # where the last row ends early: black
+    assert np.asarray(sheets.sprite_sheet(cells, columns=4, rows=4)).shape == (64, 64, 3)  # rows asked for
+    with pytest.raises(ValueError, match="at most 4 cells on a 2x2 sheet, got 5"):
+        sheets.sprite_sheet(cells, columns=2, rows=2)
 
 
-def test_sprite_sheet_shrinks_a_thumbnail_by_averaging():
+def test_sprite_cells_shrink_by_averaging_and_enlarge_sharp():
     thumbnail = np.zeros((1, 64, 64, 3), np.float32)
     thumbnail[0, :, 1::2] = 1.0  # alternate black and white columns: grey once shrunk to 32
-    sheet = np.asarray(sheets.sprite_sheet(thumbnail, columns=1))
-    np.testing.assert_array_equal(sheet[..., :3], np.full((32, 32, 3), 128))
-
-
-@pytest.mark.parametrize(("count", "layout"), [(1, (1, 1)), (5, (3, 1)), (4096, (64, 1)), (4097, (64, 2)),
-                                               (10_000, (64, 3))])
-def test_sprite_layout_is_square_up_to_64_columns_of_64_rows_a_sheet(count, layout):
-    assert sheets.sprite_layout(count) == layout
+    np.testing.assert_array_equal(sheets.sprite_cells(thumbnail, 32), np.full((1, 32, 32, 3), 128))
+    odd = np.zeros((1, 20, 30, 1), np.float32)  # grey, not a multiple of the cell: through Pillow
+    odd[0, :, 15:] = 1.0
+    shrunk = sheets.sprite_cells(odd, 16)
+    assert shrunk.shape == (1, 16, 16, 3) and shrunk[0, :, 0].max() == 0 and shrunk[0, :, -1].min() == 255
+    small = sheets.sprite_cells(COLOURS[:1, :4, :4], 16)  # 4 pixels to 16: each repeated, not blurred
+    np.testing.assert_array_equal(small[0], np.broadcast_to(BYTES[0], (16, 16, 3)))
 
 
 def test_mosaic_picture_puts_each_thumbnail_at_its_cell_and_leaves_the_rest_white():

@@ -25,11 +25,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--no-sandbox",  # tests run as root in CI
     "--headless",
-    "--disable-gpu",
+    "--disable-gpu",  # no GPU here: compositing in software...
+    "--use-angle=swiftshader",  # ...and WebGL 1 and 2 on ANGLE's software Vulkan (SwiftShader),
+    "--enable-unsafe-swiftshader",  # which Chromium no longer falls back to on its own
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
 ]
+"""Every browser test and bench/map_frames.py launch Chromium with these."""
 
 # Skipped on a desk without Chromium; in CI (CI=true), where .ci/run installs it, never.
 pytestmark = pytest.mark.skipif(
@@ -215,12 +218,14 @@ def test_arrow_keys_move_between_image_pages(browser, base_url, tiny_site):
         watch.close()
 
 
-def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_site):
+@pytest.mark.parametrize("renderer", ["webgl2", "webgl1", "canvas"])
+def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_site, renderer):
     gallery = tiny_site[1]
     name, slug = gallery.imageset.names[5], gallery.slugs[5]
     watch = PageWatch(browser)
     try:
-        watch.open(base_url + "map.html")
+        watch.open(base_url + "map.html#renderer=" + renderer)
+        assert watch.page.evaluate("() => AevisMap.stats.renderer") == renderer
         watch.page.fill(".map-find", name)  # finding an image puts it at the centre of the canvas
         box = watch.page.locator(".map-canvas").bounding_box()
         centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -237,14 +242,17 @@ def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_sit
 
 
 def test_map_data_lists_every_image_of_the_manifest_once(tiny_site):
-    from aevis.site.mapdata import read_map_script
+    from aevis.site.mapdata import map_columns, read_map_script
 
     site = tiny_site[0].out
     manifest = json.loads((site / "data" / "manifest.json").read_text())
-    data = read_map_script(site / "assets" / "map-data.js")
-    slugs = [point["slug"] for point in data["points"]]
+    columns = map_columns(read_map_script(site / "assets" / "map-data.js"))
+    slugs = columns["slugs"]
     assert sorted(slugs) == sorted(record["slug"] for record in manifest["images"])
     assert len(set(slugs)) == len(slugs)
+    assert sorted(columns["order"]) == list(range(len(slugs)))  # each image on one sprite sheet
+    for number in range(len(columns["boxes"])):  # each sheet's script is in the site
+        assert (site / urls.sprite_sheet(number)).is_file()
 
 
 LONG_NAMES = (

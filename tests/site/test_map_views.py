@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.site.mapdata import read_map_script
+from aevis.site.mapdata import map_columns, read_map_script
 from tests.conftest import TINY_BUILD
 from tests.site import test_browser
 from tests.site.test_browser import CHROMIUM, PageWatch
@@ -32,6 +32,18 @@ CSV_COLUMNS = ["name", "source", "x", "y", "error", "label"]
 
 def _map_data(site: Path) -> dict:
     return read_map_script(site / "assets" / "map-data.js")
+
+
+def _points(site: Path) -> list[dict]:
+    """Each image of the map's data as the page sees it: x and y as its float32 positions."""
+    columns = map_columns(_map_data(site))
+    positions = (columns["quantised"] / 65535).astype(np.float32)
+    labels = columns["labels"] or [None] * len(columns["names"])
+    return [{"name": name, "source": source, "x": float(x), "y": float(y), "error": float(error), "label": label,
+             "href": href, "slug": slug}
+            for name, source, (x, y), error, label, href, slug in zip(
+                columns["names"], columns["sources"], positions, columns["errors"], labels, columns["hrefs"],
+                columns["slugs"])]
 
 
 def _hash_state(page) -> dict[str, str]:
@@ -89,12 +101,15 @@ def _expected_rows(points: list[dict], chosen: list[int]) -> list[dict[str, str]
 
 
 def _same_rows(found: list[dict[str, str]], expected: list[dict[str, str]]) -> None:
-    """Rows equal: text columns exactly, number columns as numbers."""
+    """Rows equal: text columns exactly, number columns as the CSV rounds them (x and y to 5
+    decimals, the error to 4 significant digits)."""
     assert [row["name"] for row in found] == [row["name"] for row in expected]
     for got, want in zip(found, expected):
         for column in CSV_COLUMNS:
-            if column in ("x", "y", "error"):
-                assert float(got[column]) == float(want[column]), (got, want)
+            if column in ("x", "y"):
+                assert float(got[column]) == pytest.approx(float(want[column]), abs=1.5e-5), (got, want)
+            elif column == "error":
+                assert float(got[column]) == pytest.approx(float(want[column]), rel=1e-3), (got, want)
             else:
                 assert got[column] == want[column], (got, want)
 
@@ -141,7 +156,7 @@ def test_every_colouring_draws_with_worded_legend(browser, base_url, tiny_site):
 
 def test_rectangle_selection_lists_and_downloads_exactly_the_points_inside(browser, base_url, tiny_site):
     config, gallery = tiny_site
-    points = _map_data(config.out)["points"]
+    points = _points(config.out)
     name = gallery.imageset.names[5]
     watch = PageWatch(browser)
     try:
@@ -186,7 +201,7 @@ def test_rectangle_selection_lists_and_downloads_exactly_the_points_inside(brows
 
 
 def test_lasso_selects_the_points_inside_its_outline_and_drag_still_pans(browser, base_url, tiny_site):
-    points = _map_data(tiny_site[0].out)["points"]
+    points = _points(tiny_site[0].out)
     watch = PageWatch(browser)
     try:
         watch.open(base_url + "map.html")
@@ -219,7 +234,7 @@ def test_lasso_selects_the_points_inside_its_outline_and_drag_still_pans(browser
 
 def test_the_view_in_the_address_opens_again_in_a_new_page(browser, base_url, tiny_site):
     config, gallery = tiny_site
-    points = _map_data(config.out)["points"]
+    points = _points(config.out)
     name, slug = gallery.imageset.names[3], gallery.slugs[3]
     first = PageWatch(browser)
     try:
@@ -287,7 +302,7 @@ def odd_name_site(tmp_path_factory) -> Path:
 
 
 def test_csv_of_everything_escapes_odd_names(browser, odd_name_site):
-    points = _map_data(odd_name_site)["points"]
+    points = _points(odd_name_site)
     assert any("," in p["name"] for p in points) and any('"' in p["name"] for p in points)
     watch = PageWatch(browser)
     try:

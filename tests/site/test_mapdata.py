@@ -1,21 +1,18 @@
-"""The map page's data file, sprite sheets and quality figures."""
+"""The map page's data file, sprite scripts and quality figures (the map at scale: test_map_scale.py)."""
 
 import json
 import types
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from aevis import __version__
-from aevis.draw import sheets
 from aevis.latent.clusters import kmeans_clusters
 from aevis.latent.neighbours import finite_codes, nearest_neighbours
 from aevis.latent.quality import QUALITY_K, map_quality
 from aevis.latent.trust import neighbourhoods
-from aevis.site import mapdata
+from aevis.site import map_sprites, mapdata, urls
 from aevis.site.html import _environment
-from aevis.site.pictures import write_sprite_sheets
 from aevis.store.cache import ResultCache
 
 
@@ -52,37 +49,28 @@ def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
     data, names = _gathered()
     thumbnails = np.random.default_rng(1).random((len(names), 16, 16, 3)).astype(np.float32)
     cache = ResultCache(None)
-    write_sprite_sheets(thumbnails, [str(number) for number in range(len(names))], tmp_path, cache)
+    plan = map_sprites.write_map_sprites(thumbnails, [str(number) for number in range(len(names))], data.positions,
+                                         tmp_path, cache)
     script = mapdata.write_map_script(tmp_path, data)
     assert script == tmp_path / "assets" / "map-data.js"
     payload = mapdata.read_map_script(tmp_path / "assets" / "map-data.js")
-    points = payload["points"]
-    assert [point["name"] for point in points] == names  # every image, once, in manifest order
-    sprites = [point["sprite"] for point in points]
-    assert sorted(sprites) == list(range(len(names)))
-    assert payload["perSheet"] * len(payload["sheets"]) >= len(names)
-    assert all(0 <= other < len(names) for point in points for other in point["neighbours"])
-    assert points[0]["href"] == "images/image-0.html" and points[1]["href"] is None
-    assert {point["cluster"] for point in points} == {0, 1, 2, 3}
+    columns = mapdata.map_columns(payload)
+    assert columns["names"] == names  # every image, once, in manifest order
+    assert sorted(columns["order"]) == list(range(len(names)))  # each in one sheet's cell
+    np.testing.assert_array_equal(columns["order"], plan.order)
+    assert ((columns["neighbours"] >= 0) & (columns["neighbours"] < len(names))).all()
+    assert columns["hrefs"][0] == "images/image-0.html" and columns["hrefs"][1] is None
+    assert set(columns["clusters"]) == {0, 1, 2, 3}
     # k-means finds the four clusters: one cluster per label.
-    assert len({(point["label"], point["cluster"]) for point in points}) == 4
-    # The sprite of image i sits where the page's script will look for it.
-    cell, columns = payload["cell"], payload["sheetColumns"]
-    with Image.open(tmp_path / payload["sheets"][0]) as sheet:
-        sheet = np.asarray(sheet.convert("RGB"), np.float32) / 255
-    index = 17
-    row, column = divmod(index % payload["perSheet"], columns)
-    tile = sheet[row * cell : (row + 1) * cell, column * cell : (column + 1) * cell]
-    assert abs(tile.mean() - thumbnails[index].mean()) < 0.01
-    assert cache.misses["picture"] == len(payload["sheets"])
-    assert sorted(path.name for path in (tmp_path / "media").iterdir()) == [
-        f"sprites-{number}.png" for number in range(len(payload["sheets"]))]
-
-
-def test_sprite_sheets_stay_within_2048_pixels():
-    assert sheets.sprite_layout(10_000) == (64, 3)
-    assert sheets.sprite_layout(320) == (18, 1)
-    assert sheets.SHEET_MAX * sheets.SPRITE_CELL <= 2048
+    assert len(set(zip(columns["labels"], columns["clusters"]))) == 4
+    # The sprite scripts the page will ask for are there, one sharp sheet per group of 256.
+    sprites = payload["sprites"]
+    assert sprites["sharp"]["count"] == 1 and sprites["small"]["scripts"] == [urls.sprite_atlas(0)]
+    assert cache.misses["picture"] == 1 + 1 + 1  # the sharp sheet, the small atlas, the mean colours
+    assert sorted(path.name for path in (tmp_path / urls.MAP_SPRITES).iterdir()) == [
+        "colours.js", "sharp-0.js", "small-0.js"]
+    for path in (tmp_path / urls.MAP_SPRITES).iterdir():
+        assert path.read_text().startswith("window.AevisMapSheet(")
 
 
 def test_map_quality_on_separated_clusters():
@@ -138,10 +126,10 @@ def test_map_page_renders_with_its_scripts_and_quality():
 def test_map_data_carries_sources_trust_density_and_worded_colourings(tmp_path):
     data, names = _gathered()
     payload = mapdata.read_map_script(mapdata.write_map_script(tmp_path, data))
-    points = payload["points"]
-    assert [point["source"] for point in points] == [f"kind/{name}" for name in names]
-    np.testing.assert_allclose([point["trust"] for point in points], data.map_trust, atol=1e-3)
-    np.testing.assert_allclose([point["density"] for point in points], data.density, rtol=1e-3)
+    columns = mapdata.map_columns(payload)
+    assert columns["sources"] == [f"kind/{name}" for name in names]
+    np.testing.assert_array_equal(columns["trust"], data.map_trust)
+    np.testing.assert_array_equal(columns["density"], data.density)
     choices = {choice["key"]: choice for choice in payload["colourings"]}
     assert list(choices) == ["none", "label", "cluster", "error", "density", "trust"]
     for key, choice in choices.items():
@@ -149,12 +137,13 @@ def test_map_data_carries_sources_trust_density_and_worded_colourings(tmp_path):
     for key in ("error", "density", "trust"):  # a ramp worded at both ends
         assert len(choices[key]["ramp"]) >= 2 and choices[key]["low"] and choices[key]["high"], key
     assert "code space" in choices["density"]["words"] and f"{QUALITY_K} most similar" in choices["trust"]["words"]
-    # Without the figures, no such colourings and null values.
+    # Without the figures, no such colourings and no such columns.
     bare = mapdata.gather_map_data(names, [f"s{n}" for n in range(len(names))], [None] * len(names),
                                    data.positions, data.clusters, data.errors, data.neighbours)
     bare_payload = mapdata.map_payload(bare)
     assert [choice["key"] for choice in bare_payload["colourings"]] == ["none", "cluster", "error"]
-    assert bare_payload["points"][0]["trust"] is None and bare_payload["points"][0]["source"] == names[0]
+    bare_columns = mapdata.map_columns(bare_payload)
+    assert bare_columns["trust"] is None and bare_columns["sources"] == names
     with pytest.raises(ValueError, match="Expected 120 entries"):
         mapdata.gather_map_data(names, data.slugs, data.hrefs, data.positions, data.clusters, data.errors,
                                 data.neighbours, map_trust=np.ones(5))
@@ -168,9 +157,9 @@ def test_built_site_records_map_trust_in_the_manifest_and_the_map_data(tiny_site
     expected = neighbourhoods(finite_codes(gallery.codes), gallery.positions)
     recorded = [record["map_trust"] for record in manifest["images"]]
     np.testing.assert_allclose(recorded, expected["map_trust"], atol=1e-4)
-    by_slug = {point["slug"]: point for point in payload["points"]}
+    columns = mapdata.map_columns(payload)
+    at = {slug: number for number, slug in enumerate(columns["slugs"])}
     for record in manifest["images"]:
-        point = by_slug[record["slug"]]
-        assert point["trust"] == pytest.approx(record["map_trust"], abs=1e-3)
-        assert point["source"] == record["source"]
-    np.testing.assert_allclose([by_slug[slug]["density"] for slug in gallery.slugs], expected["density"], rtol=1e-3)
+        assert columns["trust"][at[record["slug"]]] == pytest.approx(record["map_trust"], abs=1e-3)
+        assert columns["sources"][at[record["slug"]]] == record["source"]
+    np.testing.assert_allclose([columns["density"][at[slug]] for slug in gallery.slugs], expected["density"], rtol=1e-6)
