@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from aevis.data.imageset import ImageSet
-from aevis.data.pixels import Pixels
+from aevis.data.pixels import Masks, Pixels
 
 SHAPE_KINDS = ("circle", "square", "triangle", "cross")
 _SUPERSAMPLE = 4  # drawn at 4x and reduced, for anti-aliased edges
@@ -28,7 +28,7 @@ def make_shapes(count: int = 320, size: int = 64, seed: int = 0) -> ImageSet:
     """
     rng = np.random.default_rng(seed)
     images = Pixels.allocate((count, size, size, 3))
-    masks = np.empty((count, size, size), bool)
+    masks = Masks((count, size, size))
     labels = []
     for index in range(count):
         kind = SHAPE_KINDS[index % len(SHAPE_KINDS)]

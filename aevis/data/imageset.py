@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aevis.data.pixels import Pixels
+from aevis.data.pixels import Masks, Pixels
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class ImageSet:
         labels: a class label per image, where known.
         label_kind: what a label names, as a noun that follows "the same" ("digit", "kind of
             shape"), where known.
-        masks: bool (N, H, W) ground-truth object masks, where known.
+        masks: bool (N, H, W) ground-truth object masks, where known (:class:`Masks`, packed; a
+            bool array given here is packed).
         rejected: files that were skipped, with reasons.
     """
 
@@ -42,13 +43,15 @@ class ImageSet:
     names: list[str]
     sources: list[str]
     labels: list[str] | None = None
-    masks: np.ndarray | None = None
+    masks: Masks | None = None
     label_kind: str | None = None
     rejected: list[Reject] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.images, Pixels):
             object.__setattr__(self, "images", Pixels.from_unit(self.images))
+        if self.masks is not None and not isinstance(self.masks, Masks):
+            object.__setattr__(self, "masks", Masks.from_bool(self.masks))
 
     def __len__(self) -> int:
         return len(self.images)

@@ -192,3 +192,45 @@ def _runs(rows: np.ndarray) -> Iterator[tuple[int, int]]:
     breaks = np.flatnonzero(np.diff(rows) != 1) + 1
     edges = [0, *breaks.tolist(), len(rows)]
     yield from zip(edges[:-1], edges[1:])
+
+
+class Masks:
+    """Boolean masks (N, H, W), packed eight to a byte: 51 MB instead of 410 MB at 100,000 masks
+    of 64 × 64. Indexing by image (an integer, a slice, indices) unpacks as numpy would."""
+
+    dtype = np.dtype(bool)
+    ndim = 3
+
+    def __init__(self, shape: tuple[int, int, int]) -> None:
+        self.shape = tuple(int(side) for side in shape)
+        self._packed = np.zeros((self.shape[0], -(-self.shape[1] * self.shape[2] // 8)), np.uint8)
+
+    @classmethod
+    def from_bool(cls, masks: np.ndarray) -> Masks:
+        masks = np.asarray(masks, bool)
+        packed = cls(masks.shape)
+        packed[:] = masks
+        return packed
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows, rest = _split(key)
+        picked = self._packed[rows]
+        flat = np.unpackbits(picked, axis=-1, count=self.shape[1] * self.shape[2]).astype(bool)
+        masks = flat.reshape(*picked.shape[:-1], *self.shape[1:])
+        if not rest:
+            return masks
+        return masks[rest] if masks.ndim == 2 else masks[(slice(None), *rest)]
+
+    def __setitem__(self, key, masks: np.ndarray) -> None:
+        masks = np.asarray(masks, bool)
+        self._packed[key] = np.packbits(masks.reshape(*masks.shape[:-2], -1), axis=-1)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self[:] if dtype is None else self[:].astype(dtype)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from aevis.data import folders, pixels
-from aevis.data.pixels import Pixels, to_bytes
+from aevis.data.pixels import Masks, Pixels, to_bytes
 
 RNG = np.random.default_rng(3)
 UNIT = RNG.random((5, 4, 6, 3), dtype=np.float32)
@@ -66,3 +66,15 @@ def test_a_large_folder_is_read_to_disk_with_the_same_pixels(tmp_path, monkeypat
 def test_pixels_that_are_not_bytes_are_refused():
     with pytest.raises(ValueError, match="uint8"):
         Pixels(UNIT)
+
+
+def test_masks_packed_eight_to_a_byte_unpack_exactly():
+    masks = np.random.default_rng(8).random((6, 5, 7)) > 0.5  # 35 bits a mask: not a whole number of bytes
+    packed = Masks.from_bool(masks)
+    assert packed.shape == (6, 5, 7) and packed.dtype == bool and len(packed) == 6
+    assert packed._packed.nbytes == 6 * 5  # ceil(35 / 8) bytes a mask
+    for key in (2, -1, slice(1, 4), [5, 0, 0], np.array([True, False] * 3), (slice(None), 1), (3, 2, slice(0, 4))):
+        np.testing.assert_array_equal(packed[key], masks[key], err_msg=repr(key))
+    packed[4] = ~masks[4]
+    np.testing.assert_array_equal(packed[4], ~masks[4])
+    np.testing.assert_array_equal(np.asarray(packed)[:4], masks[:4])
