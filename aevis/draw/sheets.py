@@ -32,10 +32,11 @@ def mosaic_picture(thumbnails: np.ndarray, cells: np.ndarray, columns: int, rows
                    cell: int | None = None) -> Image.Image:
     """Thumbnails (N, H, W, C) in [0, 1] placed at their grid ``cells`` (row-major), no gaps.
 
-    ``cell`` (pixels) defaults to 2048 / columns, kept between 16 and 64, so the picture stays
-    about 2,000 pixels wide or less whatever the set's size. Empty cells are white.
+    ``cell`` (pixels) defaults to 2048 / columns, kept between 4 and 64, so the picture stays
+    about 2,000 pixels wide up to a quarter of a million images (at 100,000, cells of 6
+    pixels: the map is where each one is seen). Empty cells are white.
     """
-    cell = cell or int(min(64, max(16, 2048 // max(columns, 1))))
+    cell = cell or int(min(64, max(4, 2048 // max(columns, 1))))
     sheet = Image.new("RGB", (columns * cell, rows * cell), BACKGROUND)
     resample = Image.Resampling.NEAREST if cell >= thumbnails.shape[1] else Image.Resampling.BOX
     for thumbnail, index in zip(thumbnails, cells):

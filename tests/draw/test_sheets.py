@@ -58,7 +58,9 @@ def test_mosaic_picture_puts_each_thumbnail_at_its_cell_and_leaves_the_rest_whit
     for empty in (1, 3, 5):
         row, column = divmod(empty, 3)
         assert (mosaic[row * side : (row + 1) * side, column * side : (column + 1) * side] == BACKGROUND).all()
-    assert sheets.mosaic_picture(COLOURS[:3], cells, columns=200, rows=1).size == (200 * 16, 16)  # at least 16
+    assert sheets.mosaic_picture(COLOURS[:3], cells, columns=100, rows=1).size == (100 * 20, 20)  # 2048 // 100
+    assert sheets.mosaic_picture(COLOURS[:3], cells, columns=317, rows=1).size == (317 * 6, 6)  # 100,000 images
+    assert sheets.mosaic_picture(COLOURS[:3], cells, columns=1000, rows=1).size == (1000 * 4, 4)  # at least 4
 
 
 def test_collage_lays_the_labelled_tiles_side_by_side():
