@@ -110,6 +110,9 @@ class Gallery:
     flags: dict[int, tuple[str, ...]] = field(default_factory=dict)
     """Image index -> what went wrong numerically (NaN or infinite values) for that image."""
     warnings: list[str] = field(default_factory=list)
+    neighbour_recall: float | None = None
+    """The share of the true nearest neighbours the lists hold, on a sample, where the search
+    did not prove them exact (:func:`aevis.latent.neighbours.neighbour_recall`); None: exact."""
     comparison: Comparison | None = None
     """A second model's neighbours and map beside this one's (``--compare``)."""
 

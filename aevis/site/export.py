@@ -114,6 +114,7 @@ def manifest(gallery: Gallery, records: list | None = None) -> dict:
         "faithfulness": _json_safe(explanations.faithfulness) if explanations else {},
         "cell_faithfulness": _cell_figures(explanations),
         "map_quality": gallery.insides.map_quality if gallery.insides else None,
+        "neighbour_recall": gallery.neighbour_recall,
         "duplicate_rule": duplicates.rule.as_record(),
         "compare": _compare_record(comparison) if comparison is not None else None,
         "files": {"codes": urls.in_data(urls.CODES) if codes_in_site(gallery.codes) else None,

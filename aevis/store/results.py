@@ -22,7 +22,13 @@ from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
 from aevis.latent import mosaic, quality, trust
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
 from aevis.latent.map import TSNE_LIBRARY, tsne_map
-from aevis.latent.neighbours import finite_codes, nearest_neighbours
+from aevis.latent.neighbours import (
+    PROVEN_UP_TO,
+    RECALL_SAMPLE,
+    finite_codes,
+    nearest_neighbours,
+    neighbour_recall,
+)
 from aevis.latent.strangeness import image_errors
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
@@ -287,6 +293,19 @@ class Results:
             entry = {"indices": indices, "similarities": similarities}
             self.cache.put_arrays("neighbours", key, entry)
         return entry["indices"], entry["similarities"]
+
+    def neighbour_recall(self, codes: np.ndarray, indices: np.ndarray) -> float | None:
+        """:func:`aevis.latent.neighbours.neighbour_recall` of ``indices`` where the search did not
+        prove them exact (above :data:`~aevis.latent.neighbours.PROVEN_UP_TO` codes), else None;
+        keyed by the codes and the indices."""
+        if len(codes) <= PROVEN_UP_TO:
+            return None
+        key = make_key("neighbour recall", array_hash(codes), array_hash(indices), RECALL_SAMPLE)
+        figures = self.cache.figures("neighbour_recall", key)
+        if figures is None:
+            figures = {"recall": neighbour_recall(codes, indices)}
+            self.cache.put_figures("neighbour_recall", key, figures)
+        return figures["recall"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
         """:func:`aevis.latent.map.tsne_map` of ``codes``, keyed by the codes, the seed and the

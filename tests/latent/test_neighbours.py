@@ -101,3 +101,33 @@ def test_all_pairs_path_is_unchanged():
     indices, similarities = nearest_neighbours(codes, 6)
     np.testing.assert_array_equal(indices, order)
     np.testing.assert_array_equal(similarities, np.take_along_axis(full, order, axis=1))
+
+
+def test_above_the_proven_size_neighbours_are_the_candidates_best_with_exact_similarities(reduced_path, monkeypatch):
+    monkeypatch.setattr(neighbours, "PROVEN_UP_TO", 0)
+    codes = _clustered_codes()
+    indices, similarities = nearest_neighbours(codes, 6)
+    expected_indices, _ = _float64_reference(codes, 6)
+    unit = neighbours.unit_codes(codes).astype(np.float64)
+    listed = np.einsum("ij,ikj->ik", unit, unit[indices]).astype(np.float32)
+    np.testing.assert_allclose(similarities, listed, atol=1e-6)  # each listed similarity is exact
+    assert (np.diff(similarities, axis=1) <= 1e-6).all() and not (indices == np.arange(len(codes))[:, None]).any()
+    # With 6 dimensions and 8 candidates some true neighbours are missed, and the recall says how many.
+    missed = np.mean([len(set(found) & set(true)) / 6 for found, true in zip(indices, expected_indices)])
+    recall = neighbours.neighbour_recall(codes, indices, sample=len(codes))
+    assert 0.5 < recall < 1.0 and recall == pytest.approx(missed, abs=0.01)  # ties count as found
+    assert neighbours.neighbour_recall(codes, expected_indices, sample=len(codes)) == 1.0
+    # Proven, the same search is exact again.
+    monkeypatch.setattr(neighbours, "PROVEN_UP_TO", len(codes))
+    np.testing.assert_array_equal(nearest_neighbours(codes, 6)[0], expected_indices)
+
+
+def test_recall_of_listed_neighbours_counts_the_true_ones_on_a_sample():
+    codes = _clustered_codes(count=600, dimensions=16, seed=3)
+    true, _ = _float64_reference(codes, 4)
+    assert neighbours.neighbour_recall(codes, true[:, ::-1], sample=600) == 1.0  # the same four, any order
+    wrong = np.roll(true, 300, axis=0)  # another image's neighbours
+    expected = np.mean([len(set(a) & set(b)) / 4 for a, b in zip(wrong, true)])
+    # Zero codes tie with every code at 0, so anything listed for them counts: within 3 rows of 600.
+    assert neighbours.neighbour_recall(codes, wrong, sample=600) == pytest.approx(expected, abs=3 / 600)
+    assert neighbours.neighbour_recall(codes, true, sample=50, seed=1) == 1.0
