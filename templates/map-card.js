@@ -50,15 +50,7 @@
       const ratio = window.devicePixelRatio || 1;
       canvas.width = SIDE * ratio;
       canvas.height = SIDE * ratio;
-      g.imageSmoothingEnabled = false;
-      const tile = sheets.tile(points, shown);
-      if (tile) {
-        g.drawImage(tile.image, tile.sx, tile.sy, tile.side, tile.side, 0, 0, canvas.width, canvas.height);
-      } else {
-        const rgb = sheets.colours();
-        g.fillStyle = rgb ? "rgb(" + rgb[3 * shown] + "," + rgb[3 * shown + 1] + "," + rgb[3 * shown + 2] + ")" : "#888";
-        g.fillRect(0, 0, canvas.width, canvas.height);
-      }
+      sheets.paint(g, points, shown);
     }
 
     function showPicture(index) {

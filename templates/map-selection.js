@@ -44,15 +44,7 @@
       canvas.width = canvas.height = 32;
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", name);
-      const g = canvas.getContext("2d");
-      const tile = options.sheets ? options.sheets.tile(points, index) : null;
-      const rgb = options.sheets ? options.sheets.colours() : null;
-      if (tile) {
-        g.drawImage(tile.image, tile.sx, tile.sy, tile.side, tile.side, 0, 0, 32, 32);
-      } else {
-        g.fillStyle = rgb ? "rgb(" + rgb[3 * index] + "," + rgb[3 * index + 1] + "," + rgb[3 * index + 2] + ")" : "#888";
-        g.fillRect(0, 0, 32, 32);
-      }
+      if (options.sheets) options.sheets.paint(canvas.getContext("2d"), points, index);
       return canvas;
     }
 

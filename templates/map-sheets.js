@@ -119,10 +119,27 @@
       return { image, sx: (at % columns) * side, sy: Math.floor(at / columns) * side, side };
     }
 
+    /** Draw image `index` over all of the 2D context `g`'s canvas: its sharpest loaded tile, or
+     *  its mean colour before any tile has arrived (grey before the colours have). */
+    function paint(g, points, index) {
+      const { width, height } = g.canvas;
+      g.imageSmoothingEnabled = false;
+      const found = tile(points, index);
+      if (found) {
+        g.drawImage(found.image, found.sx, found.sy, found.side, found.side, 0, 0, width, height);
+        return;
+      }
+      g.fillStyle = colours
+        ? "rgb(" + colours[3 * index] + "," + colours[3 * index + 1] + "," + colours[3 * index + 2] + ")"
+        : "#888";
+      g.fillRect(0, 0, width, height);
+    }
+
     return {
       start,
       want,
       tile,
+      paint,
       /** Every image's mean colour (RGB bytes, data order), or null before it arrives. */
       colours: () => colours,
       small: (number) => (small[number] ? small[number].image : null),
