@@ -69,8 +69,11 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             ae, encoded, gallery.positions, imageset.labels, config.seed, results, code_neighbours,
         )
     gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery))
+    # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
+    # heat-maps flag later are paged, so pictured already.)
+    pictured = thumbnails.pictured(gallery)
     with staged_site(Path(config.out)) as staging:
-        explanations, flags = _explain_and_draw(config, gallery, results, staging, stages)
+        explanations, flags = _explain_and_draw(config, gallery, results, staging, stages, pictured)
         gallery = dataclasses.replace(gallery, explanations=explanations, flags=flags)
         for index, problems in gallery.flags.items():
             stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
@@ -82,7 +85,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             set_pages.write_pictures(gallery, staging, cache, results.error_maps)
             pictures.write_compare_pictures(gallery, staging, cache)
             write_data(gallery, staging)
-            html.write_pages(gallery, staging, SITE_TITLE, on_progress=advance)
+            html.write_pages(gallery, staging, SITE_TITLE, pictured, on_progress=advance)
     if not codes_in_site(gallery.codes):
         write_codes(gallery.codes, codes_beside(Path(config.out)))
         stages.log(f"The codes take {gallery.codes.nbytes / 1e9:.1f} GB, too much to publish with the site; "
@@ -282,9 +285,10 @@ def _explanations(config: BuildConfig, gallery: Gallery) -> Explanations | None:
 
 
 def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, staging: Path,
-                      stages: Stages) -> tuple[Explanations | None, dict[int, tuple[str, ...]]]:
-    """Every image's pictures and maps file; for the paged images, heat-maps with every method
-    and pair maps, a chunk at a time: made (or found in the cache), written, drawn, dropped.
+                      stages: Stages, pictured: np.ndarray) -> tuple[Explanations | None, dict[int, tuple[str, ...]]]:
+    """The thumbnails of the ``pictured`` images (bool (N,)); for the paged images, their maps
+    file and pictures, heat-maps with every method and pair maps, a chunk at a time: made (or
+    found in the cache), written, drawn, dropped.
 
     Only the faithfulness sample's maps are kept, for the checks that end the stage.
 
@@ -294,10 +298,10 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     """
     flags = {index: list(problems) for index, problems in gallery.flags.items()}
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
-    pictured = np.flatnonzero(thumbnails.pictured(gallery))
-    with stages.stage("Writing thumbnails", total=len(pictured)) as advance:
-        for start in range(0, len(pictured), _CHUNK * 8):
-            rows = pictured[start : start + _CHUNK * 8]
+    thumbnailed = np.flatnonzero(pictured)
+    with stages.stage("Writing thumbnails", total=len(thumbnailed)) as advance:
+        for start in range(0, len(thumbnailed), _CHUNK * 8):
+            rows = thumbnailed[start : start + _CHUNK * 8]
             pictures.write_thumbnails(gallery, staging, cache, rows)
             advance(len(rows))
 

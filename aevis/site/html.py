@@ -15,7 +15,7 @@ import jinja2
 
 from aevis.data.imageset import sample_positions
 from aevis.gallery import Gallery
-from aevis.site import mapdata, thumbnails, urls
+from aevis.site import mapdata, urls
 from aevis.site.compare_page import gather_compare
 from aevis.site.pages import (
     gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
@@ -58,8 +58,9 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> None:
-    """Render every HTML page and copy the static files."""
+def write_pages(gallery: Gallery, site: Path, title: str, pictured, on_progress=None) -> None:
+    """Render every HTML page and copy the static files; ``pictured`` (bool (N,)): the images
+    with a thumbnail file (:func:`aevis.site.thumbnails.pictured`), which the map tells apart."""
     environment = _environment()
     summary = summarise(gallery, title)
     pages = gather_pages(gallery)
@@ -76,7 +77,7 @@ def write_pages(gallery: Gallery, site: Path, title: str, on_progress=None) -> N
         shutil.copyfile(TEMPLATES / PurePosixPath(path).name, site / path)
     layers = gather_layers(gallery)
     emit("index.html", urls.INDEX, pages=pages, mosaic=urls.MOSAIC if gallery.insides else None)
-    map_data = gather_map(gallery, thumbnails.pictured(gallery))
+    map_data = gather_map(gallery, pictured)
     mapdata.write_map_script(site, map_data)
     emit("map.html", urls.MAP, map=map_data)
     emit("model.html", urls.MODEL, model=gather_model(gallery), layers=layers)
