@@ -14,11 +14,23 @@ EXACT_SEARCH_UP_TO = 8000
 reduced space (see :func:`nearest_neighbours`). On real codes of 4,096 numbers, medians of
 bench/neighbours.py on two busy cores: 13 s against 6.7 s at 10,000 codes, 65 s against 12 s
 at 20,000; at 5,000 both took about 10 s."""
-REDUCED_DIMENSIONS = 32
+REDUCED_DIMENSIONS = 64
 """Principal components of the reduced space. On 10,000 real codes of 4,096 numbers, 16 left a
-fifth of the codes to the second search, 32 about 1 in 100, 64 none, at a slower tree search."""
-CANDIDATES = 24
-"""Nearest points in the reduced space first compared in full, per code (at least k)."""
+fifth of the codes to the second search, 32 about 1 in 100, 64 none. Unproven, at 100,000 codes
+of the seed model, the candidates' best held 99.1 % of the true ten nearest with 32 and 99.7 %
+with 64."""
+CANDIDATES = 64
+"""Nearest points in the reduced space first compared in full, per code (at least k), where the
+answer is then proven. Fewer leave more rows to the radius search: on 30,000 seed-model codes
+the whole search took 98 s with 24, 36 s with 64, 44 s with 96."""
+UNPROVEN_CANDIDATES = 24
+"""The same above :data:`PROVEN_UP_TO` codes, where they are all there is: at 100,000 seed-model
+codes, 24 held 99.7 % of the true ten nearest, and the search took 71 s."""
+_FLOOR_SAMPLE = 8192
+"""Columns of each block of reduced-space products whose farthest candidate sets a floor
+that every candidate passes: only the few products above it are sorted (see
+:func:`_reduced_candidates`)."""
+_PRODUCT_FLOATS = 1 << 25  # reduced-space products held at once: 128 MB
 PROVEN_UP_TO = 50_000
 """Up to this many codes the reduced-space search proves its answer exact (step 3 of
 :func:`nearest_neighbours`); above it the candidates' best are kept unproven. The proof's cost
@@ -30,6 +42,9 @@ RECALL_SAMPLE = 500
 _PCA_SAMPLE = 10_000  # codes the principal components are fitted on
 _POOL_FLOATS = 1 << 22  # numbers of candidate codes gathered at once: 32 MB in float64
 _GROUP = 16  # rows compared with their pooled candidates in one product: each also sees the others'
+_REDUCED_SLACK = 1e-4
+"""Slack, in squared reduced distance, for float32 products of points of length about 1 (their
+rounding is below 1e-5): a row counts as unsure when its farthest candidate is within it."""
 _MARGIN = 1e-5
 """Slack, in cosine similarity, for unit codes whose float32 length is not exactly 1 and for
 the similarities' rounding to float32 (both below 1e-6)."""
@@ -44,18 +59,20 @@ def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> t
     1. The unit codes are projected on their first :data:`REDUCED_DIMENSIONS` principal
        components (fitted on a sample), plus one coordinate: the length of what the projection
        leaves out. Distances there never exceed the distances between the unit codes.
-    2. A k-d tree gives each code its :data:`CANDIDATES` nearest points in that space; they are
-       compared in full, and the k-th similarity s found is a floor for the true k-th.
+    2. Matrix products in that space, a block of rows at a time, give each code its
+       :data:`CANDIDATES` nearest points there; they are compared in full, and the k-th
+       similarity s found is a floor for the true k-th.
     3. Any code at least as similar as s lies within ``sqrt(2 - 2 s)`` of it in the full space,
        so within that radius in the reduced one. Where the candidates did not already reach
-       that far, every code inside the radius is compared in full too.
+       that far, a k-d tree finds every code inside the radius, and those are compared in full
+       too.
 
     So the answer is exact, not approximate: no code that can beat the k-th is left unchecked
     (zero codes, which have no direction, are compared with everything). Above
     :data:`PROVEN_UP_TO` codes step 3 is left out: each code's neighbours are then the best of
-    its candidates, their similarities still exact, and :func:`neighbour_recall` measures on a
-    sample how many of the true neighbours they hold. The similarities are
-    summed in float64 and rounded to float32, where the all-pairs search sums in float32: the
+    its :data:`UNPROVEN_CANDIDATES` candidates, their similarities still exact, and
+    :func:`neighbour_recall` measures on a sample how many of the true neighbours they hold.
+    The similarities are summed in float64 and rounded to float32, where the all-pairs search sums in float32: the
     two agree to about 1e-7, and may order differently two codes that close (about 1 row in
     1,000 of real codes, whose neighbours lie above 0.99). Time grows with how many codes
     crowd each radius, which stays small for clustered codes.
@@ -121,25 +138,62 @@ def _search_reduced_space(unit: _UnitRows, k: int, prove: bool = True) -> tuple[
     """Neighbours among candidates from the reduced space, then (``prove``) among every code the
     reduced space cannot rule out, for the rows whose first candidates do not settle it."""
     reduced = _reduced_codes(unit)
-    tree = cKDTree(reduced)
-    wanted = min(max(CANDIDATES, k) + 1, len(unit))  # + 1: each code finds itself
-    distances, candidates = tree.query(reduced, wanted)
-    rows = tree.indices  # the tree's leaf order: rows taken together share candidates
+    wanted = min(max(CANDIDATES if prove else UNPROVEN_CANDIDATES, k) + 1, len(unit))  # + 1: itself
+    candidates, farthest = _reduced_candidates(reduced, wanted)
+    rows = np.arange(len(unit))
     indices, similarities = np.zeros((len(unit), k), np.int64), np.zeros((len(unit), k), np.float32)
-    _best_in_pools(unit, rows, candidates[rows], indices, similarities)
+    _best_in_pools(unit, rows, candidates, indices, similarities)
+    del candidates
     # A code as similar as the k-th found (less rounding slack) is at most this far from the
     # row in the full space, so no farther in the reduced one.
     radius = np.sqrt(np.maximum(2 - 2 * (similarities[:, -1].astype(np.float64) - _MARGIN), 0.0))
     zero = unit.norms == 0  # no direction: the bound above does not apply
-    unsure = rows[(distances[rows, -1] <= radius[rows]) & ~zero[rows]] if prove else rows[:0]
-    for start in range(0, len(unsure), _BLOCK):
-        chosen = unsure[start : start + _BLOCK]
-        balls = tree.query_ball_point(reduced[chosen], radius[chosen])
-        _best_in_pools(unit, chosen, balls, indices, similarities)
+    unsure = np.flatnonzero((farthest <= radius**2 + _REDUCED_SLACK) & ~zero) if prove else rows[:0]
+    if len(unsure):
+        tree = cKDTree(reduced)
+        for start in range(0, len(unsure), _BLOCK):
+            chosen = unsure[start : start + _BLOCK]
+            balls = tree.query_ball_point(reduced[chosen], radius[chosen])
+            _best_in_pools(unit, chosen, balls, indices, similarities)
     for row in np.flatnonzero(zero):  # similarity 0 to every code: the lowest other indices
         indices[row] = np.delete(np.arange(k + 1), row) if row <= k else np.arange(k)
         similarities[row] = 0
     return indices, similarities
+
+
+def _reduced_candidates(reduced: np.ndarray, wanted: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``wanted`` nearest rows of ``reduced`` (itself among them, in any order), and
+    the squared distance of the farthest of them, by float32 products.
+
+    A k-d tree does this slowly in 65 dimensions (more than 3 minutes at 100,000 codes); all the
+    products take seconds, and sorting them all would take minutes. So, for each block of rows,
+    the ``wanted``-th nearest among the first :data:`_FLOOR_SAMPLE` columns, in a seeded random
+    order of the rows, sets a floor: it is never nearer than the ``wanted``-th nearest of all, so
+    every row's ``wanted`` nearest are among the few products that pass it (a few hundred of
+    100,000), and only those are sorted."""
+    count = len(reduced)
+    order = np.random.default_rng(0).permutation(count)
+    points = reduced.astype(np.float32)
+    squares = np.einsum("ij,ij->i", points, points)
+    # One product gives r . q - |r|² / 2, which is largest for the nearest r of each q.
+    queries = np.concatenate([points, np.ones((count, 1), np.float32)], axis=1)
+    shuffled = np.concatenate([points, -0.5 * squares[:, None]], axis=1)[order]
+    sample = min(_FLOOR_SAMPLE, count)
+    block = max(1, min(_BLOCK, _PRODUCT_FLOATS // count))
+    candidates = np.empty((count, wanted), np.int64)
+    farthest = np.empty(count, np.float32)
+    for start in range(0, count, block):
+        scores = queries[start : start + block] @ shuffled.T
+        floor = np.partition(scores[:, :sample], sample - wanted, axis=1)[:, sample - wanted]
+        passing = np.flatnonzero(scores >= floor[:, None])
+        row, column = np.divmod(passing, count)
+        score = scores.reshape(-1)[passing].astype(np.float64)
+        ranked = np.lexsort((-score, row))  # by row, then highest score first
+        starts = np.searchsorted(row[ranked], np.arange(len(scores)))
+        kept = ranked[starts[:, None] + np.arange(wanted)]
+        candidates[start : start + len(scores)] = order[column[kept]]
+        farthest[start : start + len(scores)] = squares[start : start + len(scores)] - 2 * score[kept[:, -1]]
+    return candidates, farthest
 
 
 class _UnitRows:

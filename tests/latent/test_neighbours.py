@@ -38,6 +38,7 @@ def reduced_path(monkeypatch):
     monkeypatch.setattr(neighbours, "EXACT_SEARCH_UP_TO", 0)
     monkeypatch.setattr(neighbours, "REDUCED_DIMENSIONS", 6)
     monkeypatch.setattr(neighbours, "CANDIDATES", 8)
+    monkeypatch.setattr(neighbours, "UNPROVEN_CANDIDATES", 8)
 
 
 @pytest.mark.parametrize("k", [1, 6, 10])
@@ -131,3 +132,20 @@ def test_recall_of_listed_neighbours_counts_the_true_ones_on_a_sample():
     # Zero codes tie with every code at 0, so anything listed for them counts: within 3 rows of 600.
     assert neighbours.neighbour_recall(codes, wrong, sample=600) == pytest.approx(expected, abs=3 / 600)
     assert neighbours.neighbour_recall(codes, true, sample=50, seed=1) == 1.0
+
+
+def test_reduced_candidates_are_each_rows_nearest_in_the_reduced_space(monkeypatch):
+    """Checked against every distance sorted, with blocks and floor samples small enough that
+    each block's floor lets through more than the candidates."""
+    monkeypatch.setattr(neighbours, "_FLOOR_SAMPLE", 60)
+    monkeypatch.setattr(neighbours, "_PRODUCT_FLOATS", 500 * 23)
+    points = np.random.default_rng(5).normal(size=(500, 7)).astype(np.float32)
+    points[10:13] = points[3]  # ties at distance 0
+    candidates, farthest = neighbours._reduced_candidates(points, 9)
+    squared = ((points[:, None].astype(np.float64) - points[None]) ** 2).sum(-1)
+    nearest = np.sort(squared, axis=1)[:, :9]
+    found = np.sort(np.take_along_axis(squared, candidates, axis=1), axis=1)
+    np.testing.assert_allclose(found, nearest, atol=1e-5)
+    np.testing.assert_allclose(farthest, nearest[:, -1], atol=1e-5)
+    assert all(len(set(row)) == 9 for row in candidates)
+    assert set(candidates[3]) >= {3, 10, 11, 12}
