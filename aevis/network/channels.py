@@ -15,7 +15,7 @@ TOP_IMAGES = 8
 class ChannelRanking:
     """Streaming top-``k`` images per channel, with an optional payload per winner.
 
-    Call :meth:`add` with each chunk's (n, channels) values and the index of its first image;
+    Call :meth:`add` with each chunk's (n, channels) values and the indices of its images;
     chunks may come in any order. ``cells`` (n, channels, 2) is carried along with the winners
     (the strongest cell of each map, for the outline box).
     """
@@ -28,13 +28,15 @@ class ChannelRanking:
         self.cells: np.ndarray | None = None
         """int32 (channels, k, 2) or None when no cells were given."""
 
-    def add(self, values: np.ndarray, start: int, cells: np.ndarray | None = None) -> None:
-        """Merge one chunk: ``values`` (n, channels) for images ``start`` .. ``start + n - 1``."""
+    def add(self, values: np.ndarray, rows, cells: np.ndarray | None = None) -> None:
+        """Merge one chunk: ``values`` (n, channels) of the images ``rows`` (n indices, or the
+        first of n consecutive ones)."""
         values = np.asarray(values, np.float32)
         if values.ndim != 2 or values.shape[1] != self.channels:
             raise ValueError(f"Expected values of shape (n, {self.channels}), got {values.shape}.")
         count = len(values)
-        indices = np.broadcast_to(np.arange(start, start + count, dtype=np.int64)[None, :], (self.channels, count))
+        rows = np.arange(rows, rows + count) if np.ndim(rows) == 0 else np.asarray(rows)
+        indices = np.broadcast_to(rows.astype(np.int64)[None, :], (self.channels, count))
         merged_indices = np.concatenate([self.indices, indices], axis=1)
         merged_values = np.concatenate([self.values, values.T], axis=1)
         # Highest value first; on equal values the lower image index (lexsort: last key is primary).
@@ -46,3 +48,15 @@ class ChannelRanking:
             self.cells = np.take_along_axis(merged_cells, order[..., None], axis=1)
         self.indices = np.take_along_axis(merged_indices, order, axis=1)
         self.values = np.take_along_axis(merged_values, order, axis=1)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The winners as named arrays, for the result cache (:meth:`from_arrays` reads them)."""
+        kept = {"indices": self.indices, "values": self.values}
+        return kept if self.cells is None else {**kept, "cells": self.cells}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], k: int = TOP_IMAGES) -> ChannelRanking:
+        """The ranking of top ``k`` that :meth:`arrays` gave."""
+        ranking = cls(len(arrays["indices"]), k)
+        ranking.indices, ranking.values, ranking.cells = arrays["indices"], arrays["values"], arrays.get("cells")
+        return ranking

@@ -13,7 +13,7 @@ import numpy as np
 from aevis.latent.neighbours import finite_codes
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis
-from aevis.network.channels import TOP_IMAGES, ChannelRanking
+from aevis.network.channels import ChannelRanking
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,19 +44,6 @@ class Insides:
     """float32 (N,): each image's local density in code space (:func:`aevis.latent.trust.local_density`)."""
 
 
-def rank_channels(encoded, k: int = TOP_IMAGES, chunk: int = 1024) -> dict[str, ChannelRanking]:
-    """Each gallery layer's channels' top ``k`` images, from every image's channel means
-    (:class:`aevis.store.results.Encoded`), merged ``chunk`` images at a time."""
-    rankings = {}
-    for name, means in encoded.channel_means.items():
-        cells = encoded.channel_cells[name]
-        ranking = ChannelRanking(means.shape[1], k)
-        for start in range(0, len(means), chunk):
-            ranking.add(means[start : start + chunk], start, None if cells is None else cells[start : start + chunk])
-        rankings[name] = ranking
-    return rankings
-
-
 def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed: int, results,
                    code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> Insides:
     """Channel galleries, feature visualizations, the mosaic layout, k-means clusters, map quality
@@ -81,7 +68,7 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
     clusters, cluster_count = results.clusters(codes, seed)
     neighbourhoods = results.neighbourhoods(codes, positions, code_neighbours)
     return Insides(
-        rankings=rank_channels(encoded),
+        rankings=encoded.rankings,
         layers=activations.gallery_layers(ae),
         feature_channels=channels,
         feature_pictures=feature_pictures,

@@ -1,13 +1,13 @@
 """Channel-gallery ranking: exact top images for a model whose channels are known colours,
-ranked the way the build ranks them (per-image channel means from ``Results.encode``, merged by
-``rank_channels``)."""
+ranked the way the build ranks them (per-image channel means merged by ``Results.encode`` as it
+goes)."""
 
 import numpy as np
 import pytest
 
 from aevis.network import activations
 from aevis.network.channels import ChannelRanking
-from aevis.network.insides import rank_channels
+from aevis.store import results
 from aevis.store.cache import ResultCache
 from aevis.store.results import Results
 
@@ -17,9 +17,9 @@ def _flat_colours(colours):
     return np.broadcast_to(np.asarray(colours, np.float32)[:, None, None, :], (len(colours), 8, 8, 3)).copy()
 
 
-def _ranked(ae, images, k, batch_size=32, chunk=1024):
-    """The build's path: every image encoded once (no cache), then each layer's channels ranked."""
-    return rank_channels(Results(ae, images, ResultCache(None), batch_size).encode(), k=k, chunk=chunk)
+def _ranked(ae, images, batch_size=32):
+    """The build's path: every image encoded once (no cache), each layer's channels ranked."""
+    return Results(ae, images, ResultCache(None), batch_size).encode().rankings
 
 
 def test_ranking_orders_by_value_and_breaks_ties_to_the_lower_index():
@@ -45,6 +45,14 @@ def test_streaming_ranking_matches_the_whole_set_in_any_chunk_order(chunk):
     np.testing.assert_array_equal(streamed.indices, whole.indices)
     np.testing.assert_array_equal(streamed.values, whole.values)
     np.testing.assert_array_equal(streamed.cells, whole.cells)
+    # Chunks of scattered images, named by their indices, as the encoder meets them.
+    shuffled = ChannelRanking(6, 8)
+    order = rng.permutation(40)
+    for start in range(0, 40, chunk):
+        rows = order[start : start + chunk]
+        shuffled.add(values[rows], rows, cells[rows])
+    np.testing.assert_array_equal(shuffled.indices, whole.indices)
+    np.testing.assert_array_equal(shuffled.cells, whole.cells)
     # Against brute force: highest value, then lower index.
     for channel in range(6):
         expected = sorted(range(40), key=lambda i: (-values[i, channel], i))[:8]
@@ -52,7 +60,7 @@ def test_streaming_ranking_matches_the_whole_set_in_any_chunk_order(chunk):
         np.testing.assert_array_equal(whole.cells[channel], cells[expected, channel])
 
 
-def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(colour_ae):
+def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(colour_ae, monkeypatch):
     rng = np.random.default_rng(1)
     colours = rng.permutation(np.linspace(0.05, 0.95, 12))[:, None] * np.ones(3)
     colours[:, 1] = rng.permutation(colours[:, 0])
@@ -60,8 +68,9 @@ def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(col
     images = _flat_colours(colours)
     layers = activations.gallery_layers(colour_ae)
     assert [(layer.name, layer.part) for layer in layers] == [("colour", "encoder"), ("encoded", "bottleneck")]
-    # Encoded 5 at a time, merged 5 at a time: the chunks must not change the winners.
-    rankings = _ranked(colour_ae, images, k=8, batch_size=5, chunk=5)
+    # Encoded 5 at a time, merged 3 at a time: the chunks must not change the winners.
+    monkeypatch.setattr(results, "RANK_CHUNK", 3)
+    rankings = _ranked(colour_ae, images, batch_size=5)
     assert set(rankings) == {"colour", "encoded"}
     for name in ("colour", "encoded"):
         for channel in range(3):
@@ -73,7 +82,7 @@ def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(col
 def test_outline_box_surrounds_the_one_bright_spot(colour_ae):
     image = np.zeros((1, 8, 8, 3), np.float32)
     image[0, 5, 2, 1] = 1.0  # one green pixel at row 5, column 2
-    rankings = _ranked(colour_ae, image, k=1)
+    rankings = _ranked(colour_ae, image)
     for layer in activations.gallery_layers(colour_ae):
         cell = rankings[layer.name].cells[1, 0]
         top, left, bottom, right = activations.outline_box(cell, layer, (8, 8))

@@ -95,7 +95,7 @@ def _everything(results: Results) -> dict:
     return {
         "codes": codes, "code_keys": encoded.code_keys, "errors": encoded.errors,
         "error_sample": encoded.error_sample, "error_maps": results.error_maps(ROWS[::-1]),
-        "finite": encoded.reconstruction_finite, "means": encoded.channel_means, "cells": encoded.channel_cells,
+        "finite": encoded.reconstruction_finite, "rankings": {name: ranking.arrays() for name, ranking in encoded.rankings.items()},
         "indices": indices, "similarities": similarities, "positions": positions,
         "mosaic": (cells, columns, rows), "clusters": (clusters, cluster_count),
         "map_quality": results.map_quality(codes, positions, LABELS, SEED),
@@ -155,11 +155,13 @@ def test_encode_gives_the_codes_errors_and_channel_numbers_worked_out_on_paper(f
     np.testing.assert_allclose(found["errors"], error_maps.mean(axis=(1, 2)), rtol=1e-5, atol=1e-7)
     assert found["finite"].dtype == bool and found["finite"].all()
     assert found["code_keys"] == [array_hash(code) for code in found["codes"]]
-    assert list(found["means"]) == ["colour", "encoded"]  # the gallery layers, encoder first
-    np.testing.assert_allclose(found["means"]["colour"], images.mean(axis=(1, 2)), rtol=1e-5)
-    np.testing.assert_allclose(found["means"]["encoded"], pooled.mean(axis=(1, 2)), rtol=1e-5)
-    np.testing.assert_array_equal(found["cells"]["colour"], _argmax_cells(images))
-    np.testing.assert_array_equal(found["cells"]["encoded"], _argmax_cells(pooled))
+    assert list(found["rankings"]) == ["colour", "encoded"]  # the gallery layers, encoder first
+    for name, maps in (("colour", images), ("encoded", pooled)):
+        means, ranking = maps.mean(axis=(1, 2)), found["rankings"][name]
+        top = np.argsort(-means, axis=0, kind="stable")[: ranking["indices"].shape[1]].T  # (channels, k)
+        np.testing.assert_array_equal(ranking["indices"], top)
+        np.testing.assert_allclose(ranking["values"], np.take_along_axis(means.T, top, axis=1), rtol=1e-5)
+        np.testing.assert_array_equal(ranking["cells"], _argmax_cells(maps)[top, np.arange(means.shape[1])[:, None]])
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # its error map is NaN
