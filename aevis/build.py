@@ -22,7 +22,7 @@ from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import spread_sample
-from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes
+from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows
 from aevis.latent.quality import QUALITY_K
 from aevis.model import (
     Autoencoder,
@@ -416,7 +416,7 @@ def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows
 def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
     """Which images have NaN or infinite values in their code or reconstruction."""
     problems: dict[int, list[str]] = {}
-    bad_codes = ~np.isfinite(encoded.codes).all(axis=1)
+    bad_codes = ~finite_rows(encoded.codes)
     for name, flags in (("code", bad_codes), ("reconstruction", ~encoded.reconstruction_finite)):
         for index in np.flatnonzero(flags):
             problems.setdefault(int(index), []).append(f"non-finite values in its {name}")

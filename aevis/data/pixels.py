@@ -150,7 +150,7 @@ class PixelFile(Pixels):
         picked = picked.reshape(-1)
         values = np.empty((len(picked), *self.shape[1:]), np.uint8)
         flat = values.reshape(len(picked), -1)
-        for first, last in _runs(picked):  # each run of consecutive images is one read
+        for first, last in consecutive_runs(picked):  # each run of consecutive images is one read
             start = int(picked[first]) * self._image_bytes
             data = os.pread(self._backing.fileno(), (last - first) * self._image_bytes, start)
             flat[first:last] = np.frombuffer(data, np.uint8).reshape(last - first, -1)
@@ -164,7 +164,7 @@ class PixelFile(Pixels):
             raise IndexError("Images on disk are written whole: index them by row only.")
         picked = np.arange(len(self))[rows].reshape(-1)
         values = np.broadcast_to(np.asarray(values, np.uint8), (len(picked), *self.shape[1:]))
-        for first, last in _runs(picked):
+        for first, last in consecutive_runs(picked):
             start = int(picked[first]) * self._image_bytes
             os.pwrite(self._backing.fileno(), np.ascontiguousarray(values[first:last]).tobytes(), start)
 
@@ -185,7 +185,7 @@ def _split(key) -> tuple[object, tuple]:
     return key, ()
 
 
-def _runs(rows: np.ndarray) -> Iterator[tuple[int, int]]:
+def consecutive_runs(rows: np.ndarray) -> Iterator[tuple[int, int]]:
     """(first, last) position pairs of ``rows``'s runs of consecutive increasing values."""
     if not len(rows):
         return

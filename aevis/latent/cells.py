@@ -135,7 +135,7 @@ def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
     rows = np.asarray(rows, np.int64)
     wanted = np.asarray(neighbours, np.int64)[rows]
     needed = np.unique(np.concatenate([rows, wanted.reshape(-1)]))
-    codes = finite_codes(np.asarray(codes)[needed])
+    codes = finite_codes(codes[needed])
     return cell_contributions(codes, np.searchsorted(needed, wanted), grid, np.searchsorted(needed, rows))
 
 

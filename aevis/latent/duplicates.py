@@ -220,7 +220,7 @@ def find_duplicates(codes: np.ndarray, indices: np.ndarray, similarities: np.nda
     of_image: list[list[tuple[int, float]]] = [[] for _ in range(count)]
     for group in groups:
         members = np.asarray(group.members)
-        unit = unit_codes(finite_codes(np.asarray(codes)[members]))
+        unit = unit_codes(finite_codes(codes[members]))
         within = unit @ unit.T
         for row, member in enumerate(members):
             others = [(int(other), float(within[row, column]))

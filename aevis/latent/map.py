@@ -7,6 +7,8 @@ import openTSNE
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from aevis.store.codes import code_rows
+
 PCA_DIMENSIONS = 50
 """Codes are reduced to this many principal components before t-SNE, as its authors advise."""
 PCA_SAMPLE = 20_000
@@ -51,7 +53,7 @@ def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
     cores there are. A second thread did not pay: with the other core busy, threads waiting
     for each other at every iteration's barrier took 6-16 s for 10,000 codes, one took 7.4 s.
     """
-    codes = np.asarray(codes, np.float32)
+    codes = code_rows(codes)
     count = len(codes)
     if count < 3:  # t-SNE needs more points than its perplexity; place one or two by hand
         return np.array([[0.5, 0.5]] if count == 1 else [[0.25, 0.5], [0.75, 0.5]], np.float32)

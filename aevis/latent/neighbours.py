@@ -8,6 +8,8 @@ from scipy.spatial import cKDTree
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from aevis.store.codes import allocate, blocks, code_rows, map_blocks
+
 _BLOCK = 1024  # rows of the similarity matrix held at once: N x 1024 floats, not N x N
 EXACT_SEARCH_UP_TO = 8000
 """Up to this many codes every pair is compared (N² work); above it the search goes through a
@@ -88,7 +90,7 @@ def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> t
         ``(indices, similarities)``, both (N, min(k, N - 1)). A zero code has similarity 0
         to everything.
     """
-    codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+    codes = code_rows(codes)
     k = min(k, len(codes) - 1)
     if len(codes) <= EXACT_SEARCH_UP_TO or k < 1:
         return _compare_with_all(unit_codes(codes), np.arange(len(codes)), k, ordered)
@@ -99,7 +101,7 @@ def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> t
 def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECALL_SAMPLE, seed: int = 0) -> float:
     """The share of the true k nearest codes (by cosine similarity, every pair compared) that
     ``indices`` (N, k) lists, over a seeded sample of ``sample`` codes: 1.0 for an exact search."""
-    codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+    codes = code_rows(codes)
     k = indices.shape[1]
     if k < 1:
         return 1.0
@@ -108,12 +110,16 @@ def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECAL
         rows = np.sort(np.random.default_rng(seed).choice(len(codes), sample, replace=False))
     unit = _UnitRows(codes)
     chosen = unit[rows]
-    scores = np.concatenate([chosen @ unit[start : start + _BLOCK].T for start in range(0, len(codes), _BLOCK)], axis=1)
-    scores[np.arange(len(rows)), rows] = -np.inf  # never one's own neighbour
-    truth = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    best = np.full((len(rows), k), -np.inf, np.float32)  # each row's k highest similarities so far
+    for start in range(0, len(codes), _BLOCK):
+        scores = chosen @ unit[start : start + _BLOCK].T
+        own = (rows >= start) & (rows < start + len(scores[0]))
+        scores[own, rows[own] - start] = -np.inf  # never one's own neighbour
+        best = -np.partition(-np.concatenate([best, scores], axis=1), k - 1, axis=1)[:, :k]
     # Ties at the k-th similarity make more than k codes "true": a listed code that ties counts.
-    kth = np.take_along_axis(scores, truth, axis=1).min(axis=1, keepdims=True)
-    listed = np.take_along_axis(scores, indices[rows], axis=1)
+    kth = best.min(axis=1, keepdims=True)
+    listed = np.einsum("ij,ikj->ik", chosen, unit[indices[rows].reshape(-1)].reshape(len(rows), k, -1))
+    listed[indices[rows] == rows[:, None]] = -np.inf  # listing itself finds nothing
     return float(np.mean(listed >= kth - _MARGIN))
 
 
@@ -275,11 +281,20 @@ def unit_codes(codes: np.ndarray) -> np.ndarray:
     return np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
 
 
-def finite_codes(codes: np.ndarray) -> np.ndarray:
+def finite_codes(codes):
     """Codes with NaN and infinite values set to 0, so one broken image (flagged on its page)
     cannot poison everyone's neighbours, clusters or map. Finite codes come back as they are
-    (no copy: at 100,000 codes of 4,096 numbers a copy is 1.6 GB)."""
-    codes = np.asarray(codes, np.float32)
-    if all(np.isfinite(codes[start : start + _BLOCK]).all() for start in range(0, len(codes), _BLOCK)):
+    (no copy: at 100,000 codes of 4,096 numbers a copy is 1.6 GB); codes kept in a file are
+    cleaned into another."""
+    codes = code_rows(codes)
+    if finite_rows(codes).all():
         return codes
-    return np.nan_to_num(codes, nan=0.0, posinf=0.0, neginf=0.0)
+    cleaned = allocate(codes.shape)
+    for start, block in zip(range(0, len(codes), _BLOCK), blocks(codes, _BLOCK)):
+        cleaned[start : start + len(block)] = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+    return cleaned
+
+
+def finite_rows(codes) -> np.ndarray:
+    """bool (N,): whether each code is finite throughout."""
+    return map_blocks(lambda block: np.isfinite(block).all(axis=1), code_rows(codes))

@@ -7,6 +7,7 @@ from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
 from aevis.latent.neighbours import nearest_neighbours
+from aevis.store.codes import code_rows
 
 QUALITY_K = 10
 """Neighbours per point in every figure here."""
@@ -48,7 +49,7 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
         without labels, the pixels' without images. All None (but ``k``) for sets too small to
         have k neighbours.
     """
-    codes = np.asarray(codes, np.float32)
+    codes = code_rows(codes)
     positions = np.asarray(positions, np.float32)
     count = len(codes)
     result = {"k": k, "trustworthiness": None, "trust_sample": 0, "label_agreement_codes": None,

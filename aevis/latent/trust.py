@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree
 
 from aevis.latent.neighbours import nearest_neighbours
 from aevis.latent.quality import QUALITY_K
+from aevis.store.codes import code_rows
 
 DENSITY_FLOOR = 1e-6
 """Smallest mean cosine distance density divides by: a clump of identical codes gets a large
@@ -29,7 +30,7 @@ def neighbourhoods(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K,
     Returns:
         ``{"map_trust": float32 (N,), "density": float32 (N,)}``.
     """
-    codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+    codes = code_rows(codes)
     positions = np.asarray(positions, np.float32)
     if len(positions) != len(codes):
         raise ValueError(f"Expected one map position per code, got {len(positions)} positions for {len(codes)} codes.")
@@ -72,7 +73,7 @@ def local_density(codes: np.ndarray, k: int = QUALITY_K) -> np.ndarray:
     Returns:
         float32 (N,) > 0; NaN for a set of one image.
     """
-    codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+    codes = code_rows(codes)
     k = min(k, len(codes) - 1)
     if k < 1:
         return np.full(len(codes), np.nan, np.float32)

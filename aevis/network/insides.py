@@ -14,6 +14,7 @@ from aevis.latent.neighbours import finite_codes
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis
 from aevis.network.channels import ChannelRanking
+from aevis.store.codes import map_blocks
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +62,8 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
             found them already; None: map trust, density and map quality search themselves.
     """
     codes = finite_codes(encoded.codes)
-    bottleneck_values = activations.channel_means(codes.reshape(len(codes), *ae.encoder.output.shape[1:]))
+    bottleneck_values = map_blocks(
+        lambda block: activations.channel_means(block.reshape(len(block), *ae.encoder.output.shape[1:])), codes)
     channels = featurevis.varied_channels(bottleneck_values)
     feature_pictures, feature_key = results.feature_pictures(channels, seed)
     cells, columns, rows = results.mosaic_cells(positions)

@@ -30,6 +30,7 @@ from aevis.gallery import ExplainedChunk, Gallery
 from aevis.latent.cells import code_grid, neighbour_cells, recorded_cells
 from aevis.latent.strangeness import recorded_error
 from aevis.site import urls
+from aevis.store.codes import write_npy
 
 MANIFEST_VERSION = 1
 
@@ -291,8 +292,7 @@ def codes_beside(out: Path) -> Path:
 def write_codes(codes: np.ndarray, path: Path) -> None:
     """Save the codes as float32 .npy at ``path``, whole or not at all (written aside, then renamed)."""
     partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "wb") as handle:
-        np.save(handle, np.ascontiguousarray(codes, np.float32))
+    write_npy(codes, partial)
     partial.replace(path)
 
 
@@ -302,4 +302,4 @@ def write_data(gallery: Gallery, site: Path) -> None:
     (site / urls.DATA).mkdir(parents=True, exist_ok=True)
     write_manifest(gallery, site / urls.MANIFEST)
     if codes_in_site(gallery.codes):
-        np.save(site / urls.CODES, np.ascontiguousarray(gallery.codes, np.float32))
+        write_npy(gallery.codes, site / urls.CODES)

@@ -9,6 +9,7 @@ recomputes exactly the results that depend on it. Nothing is ever looked up by n
 Layout under the root (``<cache_dir>/results``)::
 
     arrays/<kind>/<ab>/<key>.npz     one result: a few named arrays
+    arrays/<kind>/<ab>/<key>.npy     one set's codes, read in place when large
     json/<kind>/<ab>/<key>.json      one result that is plain figures
     pictures/<ab>/<key>.<png|gif>    one drawn picture, hard-linked into the site
 
@@ -33,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from aevis import __version__
+from aevis.store import codes
+from aevis.store.codes import CodeFile
 
 
 @cache
@@ -47,8 +50,13 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def array_hash(values: np.ndarray) -> str:
-    """SHA-256 of an array's dtype, shape and bytes: the identity of an image or a code."""
+def array_hash(values) -> str:
+    """SHA-256 of an array's dtype, shape and bytes: the identity of an image or a code. Codes
+    kept in a file (:class:`aevis.store.codes.CodeFile`) hash as the same array in memory."""
+    if hasattr(values, "update_hash"):
+        digest = hashlib.sha256(f"{values.dtype.str}{tuple(values.shape)}".encode())
+        values.update_hash(digest)
+        return digest.hexdigest()
     values = np.ascontiguousarray(values)
     digest = hashlib.sha256(f"{values.dtype.str}{values.shape}".encode())
     digest.update(values.reshape(-1).view(np.uint8).data if values.size else b"")  # no copy: codes can be 1.6 GB
@@ -117,6 +125,22 @@ class ResultCache:
         """Store one result's arrays (uncompressed: they are read far more often than written)."""
         if self.root is not None:
             self._write(self._path("arrays", kind, key, ".npz"), lambda handle: np.savez(handle, **arrays))
+
+    def codes(self, kind: str, key: str, counted: bool = True) -> np.ndarray | CodeFile | None:
+        """Codes that :meth:`put_codes` stored, or None (a miss): read whole where they fit
+        in memory (:data:`aevis.store.codes.IN_MEMORY_LIMIT`), else read in place as they are
+        used. ``counted``: as for :meth:`arrays`."""
+        def read(path: Path):
+            stored = CodeFile.open_npy(path)
+            return stored if stored.nbytes > codes.IN_MEMORY_LIMIT else np.asarray(stored)
+
+        return self._lookup(kind, self._path("arrays", kind, key, ".npy") if self.root else None, read,
+                            (OSError, ValueError, EOFError), counted)
+
+    def put_codes(self, kind: str, key: str, values) -> None:
+        """Store float32 (N, D) codes, in memory or in a file, as one ``.npy`` written a block at a time."""
+        if self.root is not None:
+            self._write(self._path("arrays", kind, key, ".npy"), lambda handle: codes.write_npy_to(values, handle))
 
     # ------------------------------------------------------------------ figures
 

@@ -20,7 +20,9 @@ from aevis.latent.neighbours import nearest_neighbours
 from aevis.model import Autoencoder
 from aevis.network import featurevis
 from aevis.network.morphs import MORPH_STEPS
+from aevis.store import codes as stored_codes
 from aevis.store.cache import ResultCache, array_hash
+from aevis.store.codes import CodeFile
 from aevis.store.results import Results
 from tests.models import random_images
 
@@ -190,6 +192,19 @@ def test_whole_set_results_equal_the_plain_computations(first_build, saved_ae, i
     steps = randomization_cascade(saved_ae, images[:1], "saliency", found["maps"][:1], target="self", seed=SEED)
     _assert_identical([(step.layer, step.maps, step.spearman) for step in steps], found["cascade"])
     assert [layer for layer, _, _ in found["cascade"]] == ["colour"]  # the one weighted encoder layer
+
+
+def test_codes_kept_in_a_file_give_every_result_bit_for_bit(first_build, saved_ae, images, tmp_path, monkeypatch):
+    """Above the in-memory limit the codes are encoded into a file, stored in the cache as one,
+    and read back in place; everything computed from them is the same."""
+    monkeypatch.setattr(stored_codes, "IN_MEMORY_LIMIT", 0)
+    for _ in range(2):  # encoded into a file, then read from the cache's
+        results = Results(saved_ae, images, ResultCache(tmp_path / "results"), BATCH)
+        found = _everything(results)
+        assert isinstance(found["codes"], CodeFile)
+        found["codes"] = np.asarray(found["codes"])
+        _assert_identical(first_build[1], found)
+    assert results.cache.hits["encoded set"] == 1
 
 
 def test_heat_maps_and_pair_maps_are_the_saliency_worked_out_on_paper(first_build, images):
