@@ -27,6 +27,9 @@ from aevis.store.cache import ResultCache, make_key
 
 SHOWN = 12
 """Images shown at each end of the ranking (each half of the set when it has fewer than twice as many)."""
+RANKING_LISTED = 1000
+"""Images the strangest page lists in its fold-out ranking: every image's rank is in the
+manifest, and 100,000 lines made a 6 MB page."""
 SLIDER_STEPS = 200
 """Positions of the near-duplicate slider, from the floor to :data:`~aevis.latent.duplicates.RESOLUTION`."""
 HISTOGRAM_BINS = 30
@@ -110,7 +113,9 @@ class StrangestPage:
     typical: tuple[RankedImage, ...]
     """Lowest error first."""
     ranking: tuple[RankedImage, ...]
-    """Every image, highest error first."""
+    """The :data:`RANKING_LISTED` strangest images (every image in a smaller set), highest error first."""
+    ranked: int
+    """Images in the whole ranking."""
     histogram: Histogram | None
     median: float | None
     unrated: int
@@ -180,7 +185,8 @@ def gather_strangest(gallery: Gallery) -> StrangestPage:
     return StrangestPage(
         strangest=tuple(ranked(index) for index in strangest),
         typical=tuple(ranked(index) for index in typical),
-        ranking=tuple(ranked(index) for index in order),
+        ranking=tuple(ranked(index) for index in order[:RANKING_LISTED]),
+        ranked=len(order),
         histogram=_histogram(errors, strangest, typical, gallery.imageset.names),
         median=median,
         unrated=int((~finite).sum()),

@@ -14,7 +14,9 @@ from PIL import Image
 
 from aevis.latent.duplicates import find_duplicates
 from aevis.latent.strangeness import error_ranking, image_errors
-from aevis.site import urls
+from aevis.site import html as html_pages
+from aevis.site import set_pages, urls
+from aevis.site.pages import summarise
 from aevis.site.set_pages import (
     SHOWN, gather_duplicates, gather_strangest, shown_images, similarity_text, slider_position,
 )
@@ -78,6 +80,20 @@ def test_rankings_equal_a_sort_of_the_errors_recomputed_from_the_reconstructions
     assert [record["slug"] for record in records] == gallery.slugs
     ranks = np.array([record["error_rank"] for record in records])
     assert np.argsort(ranks).tolist() == expected.tolist() and sorted(ranks) == list(range(len(names)))
+
+
+def test_a_large_set_lists_the_strangest_part_of_its_ranking_and_points_to_the_manifest(tiny_site, tmp_path, monkeypatch):
+    config, gallery = tiny_site
+    whole = gather_strangest(gallery)
+    monkeypatch.setattr(set_pages, "RANKING_LISTED", 3)
+    page = gather_strangest(gallery)
+    assert page.ranking == whole.ranking[:3] and page.ranked == whole.ranked == len(gallery)
+    html = html_pages._environment().get_template("strangest.html").render(
+        root="", site=summarise(gallery, "t"), current=urls.STRANGEST, strangest=page)
+    words = " ".join(html.split())
+    assert f"the first 3 of {len(gallery)} images" in words and f'href="{urls.MANIFEST}"' in html
+    assert html.split('class="ranking"')[1].split("</ol>")[0].count("<li>") == 3
+    assert "The whole ranking" in (config.out / urls.STRANGEST).read_text()  # a small set lists it all
 
 
 def test_the_manifest_records_each_images_error_rank_and_duplicates(tiny_site):
