@@ -63,6 +63,9 @@
   renderer = chooseRenderer(initial.renderer);
   stats.renderer = renderer.name;
   stats.context = renderer.context;
+  // The GPU dropped the context (a driver reset, memory pressure) and gave it back: the
+  // renderer's own listener, registered first, has rebuilt what it had; draw again.
+  canvas.addEventListener("webglcontextrestored", () => redraw());
   const overlay = document.createElement("canvas"); // rings, lines and outlines over the images
   overlay.className = "map-overlay";
   overlay.setAttribute("aria-hidden", "true");

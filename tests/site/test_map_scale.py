@@ -276,6 +276,17 @@ def _on_screen(stats: dict, positions: np.ndarray) -> np.ndarray:
     return np.stack([positions[:, 0] * view["scale"] + view["x"], positions[:, 1] * view["scale"] + view["y"]], 1)
 
 
+def _assert_lonely_images_drawn(shot: np.ndarray, stats: dict, site: Path, images: np.ndarray) -> None:
+    """Each image that nothing covers shows its mean colour at its place (nine in ten at least)."""
+    positions = mapdata.map_columns(mapdata.read_map_script(site / urls.MAP_DATA))["positions"]
+    lonely = _isolated(positions, stats["view"]["thumb"] * 1.2)
+    assert len(lonely) >= 10
+    means = np.round(images.mean(axis=(1, 2)) * 255)
+    centres = np.round(_on_screen(stats, positions)).astype(int)
+    misses = [int(i) for i in lonely if np.abs(shot[centres[i, 1], centres[i, 0]] - means[i]).max() > 24]
+    assert len(misses) <= len(lonely) // 10, f"{len(misses)} of {len(lonely)} images not drawn at their place"
+
+
 @pytestmark_browser
 @pytest.mark.parametrize("renderer", list(CONTEXTS))
 def test_every_image_is_drawn_where_its_position_says(browser, scale_site, renderer):
@@ -287,16 +298,38 @@ def test_every_image_is_drawn_where_its_position_says(browser, scale_site, rende
         stats = watch.page.evaluate("() => AevisMap.stats")
         assert stats["drawn"] == COUNT and stats["count"] == COUNT
         shot, _ = _screen(watch)
-        positions = mapdata.map_columns(mapdata.read_map_script(site / urls.MAP_DATA))["positions"]
-        lonely = _isolated(positions, stats["view"]["thumb"] * 1.2)
-        assert len(lonely) >= 10
-        means = np.round(images.mean(axis=(1, 2)) * 255)
-        centres = np.round(_on_screen(stats, positions)).astype(int)
-        misses = [int(i) for i in lonely if np.abs(shot[centres[i, 1], centres[i, 0]] - means[i]).max() > 24]
-        assert len(misses) <= len(lonely) // 10, f"{len(misses)} of {len(lonely)} images not drawn at their place"
+        _assert_lonely_images_drawn(shot, stats, site, images)
         # Where no image is, the page shows through: the canvas is not painted everywhere.
         empty = np.round(_on_screen(stats, np.array([[-0.2, -0.2], [1.2, 1.2]]))).astype(int)
         assert all((shot[y, x] == shot[3, shot.shape[1] // 2]).all() for x, y in empty if 0 <= x < shot.shape[1] and 0 <= y < shot.shape[0])
+        assert watch.problems == []
+    finally:
+        watch.close()
+
+
+@pytestmark_browser
+@pytest.mark.parametrize("renderer", ["webgl2", "webgl1"])
+def test_a_lost_webgl_context_is_drawn_again_when_it_comes_back(browser, scale_site, renderer):
+    site, data, images = scale_site
+    watch = _open(browser, site, renderer)
+    try:
+        watch.page.wait_for_function(f"() => AevisMap.stats.smallAtlasesLoaded === {data.sprites.atlases}"
+                                     " && AevisMap.stats.flat === 0")
+        watch.page.evaluate("""() => {
+            const canvas = document.querySelector('.map-canvas');
+            const gl = canvas.getContext(AevisMap.stats.renderer === 'webgl2' ? 'webgl2' : 'webgl');
+            window.loseContext = gl.getExtension('WEBGL_lose_context');
+            canvas.addEventListener('webglcontextlost', () => { window.contextLost = true; });
+            loseContext.loseContext();
+        }""")
+        watch.page.wait_for_function("() => window.contextLost === true")
+        frames = watch.page.evaluate("() => AevisMap.stats.frames")
+        watch.page.evaluate("() => loseContext.restoreContext()")
+        # Nothing moves: only the restored context may ask for the new frames.
+        watch.page.wait_for_function(f"() => AevisMap.stats.frames > {frames} && AevisMap.stats.drawn === {COUNT}"
+                                     " && AevisMap.stats.flat === 0", timeout=20_000)
+        shot, _ = _screen(watch)
+        _assert_lonely_images_drawn(shot, watch.page.evaluate("() => AevisMap.stats"), site, images)
         assert watch.problems == []
     finally:
         watch.close()
