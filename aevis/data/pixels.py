@@ -119,6 +119,14 @@ class Pixels:
         for block in self.blocks():
             digest.update(np.ascontiguousarray(block).data)
 
+    def write_npy(self, handle) -> None:
+        """Write the stored bytes as a uint8 (N, H, W, C) ``.npy`` into an open binary file, a
+        block at a time (:meth:`PixelFile.open_npy` reads it in place)."""
+        header = {"descr": "|u1", "fortran_order": False, "shape": tuple(int(side) for side in self.shape)}
+        np.lib.format.write_array_header_1_0(handle, header)
+        for block in self.blocks():
+            handle.write(np.ascontiguousarray(block).data)
+
 
 class PixelFile(Pixels):
     """Images kept as uint8 in an unnamed temporary file, gone when this object is.
@@ -127,13 +135,26 @@ class PixelFile(Pixels):
     count as the process's own memory once touched, and a whole-set pass touches all of them.
     """
 
-    def __init__(self, shape: tuple[int, int, int, int], backing=None, count: int | None = None) -> None:
+    def __init__(self, shape: tuple[int, int, int, int], backing=None, count: int | None = None,
+                 offset: int = 0) -> None:
         self._shape = (int(shape[0]) if count is None else count, *map(int, shape[1:]))
         self._image_bytes = int(np.prod(self._shape[1:]))
         if backing is None:
             backing = tempfile.TemporaryFile(prefix="aevis-pixels-")
             backing.truncate(int(shape[0]) * self._image_bytes)
         self._backing = backing
+        self._offset = offset  # where the first image starts in the file
+
+    @classmethod
+    def open_npy(cls, path) -> PixelFile:
+        """The uint8 (N, H, W, C) images of a C-ordered ``.npy`` file (:meth:`Pixels.write_npy`),
+        read in place; the file must not change while they are used."""
+        handle = open(path, "rb")
+        shape, fortran, dtype = npy_header(handle)
+        if dtype != np.uint8 or fortran or len(shape) != 4:
+            handle.close()
+            raise ValueError(f"{path} does not hold C-ordered uint8 (N, H, W, C) images.")
+        return cls(shape, handle, offset=handle.tell())
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -151,7 +172,7 @@ class PixelFile(Pixels):
         values = np.empty((len(picked), *self.shape[1:]), np.uint8)
         flat = values.reshape(len(picked), -1)
         for first, last in consecutive_runs(picked):  # each run of consecutive images is one read
-            start = int(picked[first]) * self._image_bytes
+            start = self._offset + int(picked[first]) * self._image_bytes
             data = os.pread(self._backing.fileno(), (last - first) * self._image_bytes, start)
             flat[first:last] = np.frombuffer(data, np.uint8).reshape(last - first, -1)
         if one:
@@ -165,11 +186,11 @@ class PixelFile(Pixels):
         picked = np.arange(len(self))[rows].reshape(-1)
         values = np.broadcast_to(np.asarray(values, np.uint8), (len(picked), *self.shape[1:]))
         for first, last in consecutive_runs(picked):
-            start = int(picked[first]) * self._image_bytes
+            start = self._offset + int(picked[first]) * self._image_bytes
             os.pwrite(self._backing.fileno(), np.ascontiguousarray(values[first:last]).tobytes(), start)
 
     def head(self, count: int) -> PixelFile:
-        return PixelFile(self.shape, self._backing, count=min(count, len(self)))
+        return PixelFile(self.shape, self._backing, count=min(count, len(self)), offset=self._offset)
 
 
 def _split(key) -> tuple[object, tuple]:
@@ -183,6 +204,14 @@ def _split(key) -> tuple[object, tuple]:
     if key is Ellipsis:
         return slice(None), ()
     return key, ()
+
+
+def npy_header(handle) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` file open in ``handle``, left at its
+    first value."""
+    version = np.lib.format.read_magic(handle)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(handle)
 
 
 def consecutive_runs(rows: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -204,6 +233,18 @@ class Masks:
     def __init__(self, shape: tuple[int, int, int]) -> None:
         self.shape = tuple(int(side) for side in shape)
         self._packed = np.zeros((self.shape[0], -(-self.shape[1] * self.shape[2] // 8)), np.uint8)
+
+    @classmethod
+    def from_packed(cls, shape: tuple[int, int, int], packed: np.ndarray) -> Masks:
+        """The masks whose :attr:`packed` bytes these are."""
+        masks = cls(shape)
+        masks._packed[:] = packed
+        return masks
+
+    @property
+    def packed(self) -> np.ndarray:
+        """uint8 (N, ceil(H·W / 8)): the masks' bits, eight to a byte."""
+        return self._packed
 
     @classmethod
     def from_bool(cls, masks: np.ndarray) -> Masks:

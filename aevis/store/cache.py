@@ -9,7 +9,7 @@ recomputes exactly the results that depend on it. Nothing is ever looked up by n
 Layout under the root (``<cache_dir>/results``)::
 
     arrays/<kind>/<ab>/<key>.npz     one result: a few named arrays
-    arrays/<kind>/<ab>/<key>.npy     one set's codes, read in place when large
+    arrays/<kind>/<ab>/<key>.npy     one set's codes or images, read in place when large
     json/<kind>/<ab>/<key>.json      one result that is plain figures
     pictures/<ab>/<key>.<png|gif>    one drawn picture, hard-linked into the site
 
@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from aevis import __version__
+from aevis.data import pixels
+from aevis.data.pixels import PixelFile, Pixels
 from aevis.store import codes
 from aevis.store.codes import CodeFile
 
@@ -134,13 +136,27 @@ class ResultCache:
             stored = CodeFile.open_npy(path)
             return stored if stored.nbytes > codes.IN_MEMORY_LIMIT else np.asarray(stored)
 
-        return self._lookup(kind, self._path("arrays", kind, key, ".npy") if self.root else None, read,
-                            (OSError, ValueError, EOFError), counted)
+        return self._lookup(kind, self._npy_path(kind, key), read, (OSError, ValueError, EOFError), counted)
 
     def put_codes(self, kind: str, key: str, values) -> None:
         """Store float32 (N, D) codes, in memory or in a file, as one ``.npy`` written a block at a time."""
         if self.root is not None:
-            self._write(self._path("arrays", kind, key, ".npy"), lambda handle: codes.write_npy_to(values, handle))
+            self._write(self._npy_path(kind, key), lambda handle: codes.write_npy_to(values, handle))
+
+    def pixels(self, kind: str, key: str, counted: bool = True) -> Pixels | None:
+        """Images that :meth:`put_pixels` stored, or None (a miss): read whole where they fit in
+        memory (:data:`aevis.data.pixels.IN_MEMORY_LIMIT`), else read in place as they are used.
+        ``counted``: as for :meth:`arrays`."""
+        def read(path: Path) -> Pixels:
+            stored = PixelFile.open_npy(path)
+            return stored if int(np.prod(stored.shape)) > pixels.IN_MEMORY_LIMIT else Pixels(stored.bytes(slice(None)))
+
+        return self._lookup(kind, self._npy_path(kind, key), read, (OSError, ValueError, EOFError), counted)
+
+    def put_pixels(self, kind: str, key: str, images: Pixels) -> None:
+        """Store images, in memory or in a file, as one uint8 ``.npy`` written a block at a time."""
+        if self.root is not None:
+            self._write(self._npy_path(kind, key), images.write_npy)
 
     # ------------------------------------------------------------------ figures
 
@@ -207,6 +223,9 @@ class ResultCache:
             (self.hits if hit else self.misses)[kind] += 1
 
     # ------------------------------------------------------------------ storage
+
+    def _npy_path(self, kind: str, key: str) -> Path | None:
+        return self._path("arrays", kind, key, ".npy") if self.root else None
 
     def _path(self, area: str, kind: str | None, key: str, suffix: str) -> Path:
         folder = self.root / area if kind is None else self.root / area / kind

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis.data.pixels import consecutive_runs
+from aevis.data.pixels import consecutive_runs, npy_header
 
 IN_MEMORY_LIMIT = 256 * 2**20
 """Codes of more bytes than this are kept in a file (:class:`CodeFile`)."""
@@ -58,9 +58,7 @@ class CodeFile:
     def open_npy(cls, path: Path) -> CodeFile:
         """The float32 (N, D) codes of a C-ordered ``.npy`` file, read in place."""
         handle = open(path, "rb")
-        version = np.lib.format.read_magic(handle)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran, dtype = read_header(handle)
+        shape, fortran, dtype = npy_header(handle)
         if dtype != np.float32 or fortran or len(shape) != 2:
             handle.close()
             raise ValueError(f"{path} does not hold C-ordered float32 (N, D) codes.")
