@@ -288,7 +288,8 @@ def _stage_note(stages: dict[str, float], names: tuple[str, ...]) -> str:
     return "; ".join(f"{name.lower()} {stages[name]:.1f} s" for name in names if name in stages)
 
 
-_SLOW_STAGES = ("Training the autoencoder", "Finding neighbours", "Drawing the map (t-SNE)", "Explaining and drawing", "Checking faithfulness")
+_SLOW_STAGES = ("Training the autoencoder", "Finding neighbours and drawing the map (t-SNE)", "Explaining and drawing",
+                "Checking faithfulness")
 
 
 def bench_build(scratch: Path, repeats: int) -> tuple[list[Row], Path]:

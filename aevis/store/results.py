@@ -156,6 +156,7 @@ class Results:
         )
         self.image_keys = [array_hash(image) for image in images]
         self._encoded: Encoded | None = None
+        self._hashes: dict[int, tuple[object, str]] = {}
 
     # ------------------------------------------------------------------ per image
 
@@ -328,9 +329,17 @@ class Results:
 
     # ------------------------------------------------------------------ whole set
 
+    def _codes_hash(self, codes) -> str:
+        """:func:`array_hash` of ``codes``, worked out once for each codes object the build
+        passes (they are never changed): at 100,000 codes each hash reads 1.6 GB, six times over."""
+        known = self._hashes.get(id(codes))
+        if known is None or known[0] is not codes:  # an id is reused only once its object is gone
+            known = self._hashes[id(codes)] = (codes, array_hash(codes))
+        return known[1]
+
     def neighbours(self, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """:func:`aevis.latent.neighbours.nearest_neighbours` of ``codes``, keyed by the codes."""
-        key = make_key("neighbours", array_hash(codes), k)
+        key = make_key("neighbours", self._codes_hash(codes), k)
         entry = self.cache.arrays("neighbours", key)
         if entry is None:
             indices, similarities = nearest_neighbours(codes, k)
@@ -344,7 +353,7 @@ class Results:
         keyed by the codes and the indices."""
         if len(codes) <= PROVEN_UP_TO:
             return None
-        key = make_key("neighbour recall", array_hash(codes), array_hash(indices), RECALL_SAMPLE)
+        key = make_key("neighbour recall", self._codes_hash(codes), array_hash(indices), RECALL_SAMPLE)
         figures = self.cache.figures("neighbour_recall", key)
         if figures is None:
             figures = {"recall": neighbour_recall(codes, indices)}
@@ -354,7 +363,7 @@ class Results:
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
         """:func:`aevis.latent.map.tsne_map` of ``codes``, keyed by the codes, the seed and the
         openTSNE version."""
-        key = make_key("tsne", array_hash(codes), seed, TSNE_LIBRARY)
+        key = make_key("tsne", self._codes_hash(codes), seed, TSNE_LIBRARY)
         entry = self.cache.arrays("tsne", key)
         if entry is None:
             entry = {"positions": tsne_map(codes, seed)}
@@ -385,7 +394,7 @@ class Results:
     def clusters(self, codes: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
         """:func:`aevis.latent.clusters.kmeans_clusters` of ``codes`` (k = :data:`CLUSTERS`),
         keyed by the codes and the seed."""
-        key = make_key("clusters", array_hash(codes), CLUSTERS, seed)
+        key = make_key("clusters", self._codes_hash(codes), CLUSTERS, seed)
         entry = self.cache.arrays("clusters", key)
         if entry is None:
             ids, count = kmeans_clusters(codes, CLUSTERS, seed)
@@ -398,7 +407,7 @@ class Results:
         """:func:`aevis.latent.quality.map_quality` (the pixels' label agreement from this set's
         images), keyed by codes, positions, labels, images and seed. ``code_neighbours``: the
         codes' nearest neighbours, ordered, where already found (they follow from the codes)."""
-        key = make_key("map_quality", array_hash(codes), array_hash(positions), labels, self.image_keys, seed)
+        key = make_key("map_quality", self._codes_hash(codes), array_hash(positions), labels, self.image_keys, seed)
         figures = self.cache.figures("map_quality", key)
         if figures is None:
             figures = quality.map_quality(codes, positions, labels, seed=seed, images=self.images,
@@ -411,7 +420,7 @@ class Results:
         """:func:`aevis.latent.trust.neighbourhoods` (each image's map trust and local density),
         keyed by codes and positions. ``code_neighbours``: the codes' ``(indices,
         similarities)``, ordered, where already found."""
-        key = make_key("neighbourhoods", array_hash(codes), array_hash(positions), quality.QUALITY_K)
+        key = make_key("neighbourhoods", self._codes_hash(codes), array_hash(positions), quality.QUALITY_K)
         entry = self.cache.arrays("neighbourhoods", key)
         if entry is None:
             entry = trust.neighbourhoods(codes, positions, code_neighbours=code_neighbours)
