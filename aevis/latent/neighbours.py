@@ -74,10 +74,10 @@ def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> t
     :data:`PROVEN_UP_TO` codes step 3 is left out: each code's neighbours are then the best of
     its :data:`UNPROVEN_CANDIDATES` candidates, their similarities still exact, and
     :func:`neighbour_recall` measures on a sample how many of the true neighbours they hold.
-    The similarities are summed in float64 and rounded to float32, where the all-pairs search sums in float32: the
-    two agree to about 1e-7, and may order differently two codes that close (about 1 row in
-    1,000 of real codes, whose neighbours lie above 0.99). Time grows with how many codes
-    crowd each radius, which stays small for clustered codes.
+    The similarities are summed in float64 and rounded to float32, where the all-pairs search
+    sums in float32: the two agree to about 1e-7, and may order differently two codes that close
+    (about 1 row in 1,000 of real codes, whose neighbours lie above 0.99). Time grows with how
+    many codes crowd each radius, which stays small for clustered codes.
 
     Args:
         codes: float32 (N, D), finite (see :func:`finite_codes`).
