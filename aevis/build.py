@@ -101,7 +101,8 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     return gallery
 
 
-def _model_and_images(config: BuildConfig, stages: Stages, cache: ResultCache) -> tuple[Autoencoder, ImageSet, ModelInfo]:
+def _model_and_images(config: BuildConfig, stages: Stages,
+                      cache: ResultCache) -> tuple[Autoencoder, ImageSet, ModelInfo]:
     if config.model is not None or config.encoder is not None:
         detect = config.input_scale == AUTO
         with stages.stage("Loading the model"):
@@ -219,7 +220,8 @@ def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages, ca
             make = partial(builtin.make_shapes, config.count, height, config.seed)
         else:
             make = partial(builtin.make_digits, config.count, height)
-        key = make_key("image set", config.dataset, config.count, height, config.seed if config.dataset == "shapes" else None)
+        seed = config.seed if config.dataset == "shapes" else None  # the digits are not drawn at random
+        key = make_key("image set", config.dataset, config.count, height, seed)
         imageset = remembered_imageset(cache, key, make)
     if channels != imageset.images.shape[-1]:
         converted = np.stack([folders.to_channels(image, channels) for image in imageset.images])

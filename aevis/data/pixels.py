@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -122,10 +122,7 @@ class Pixels:
     def write_npy(self, handle) -> None:
         """Write the stored bytes as a uint8 (N, H, W, C) ``.npy`` into an open binary file, a
         block at a time (:meth:`PixelFile.open_npy` reads it in place)."""
-        header = {"descr": "|u1", "fortran_order": False, "shape": tuple(int(side) for side in self.shape)}
-        np.lib.format.write_array_header_1_0(handle, header)
-        for block in self.blocks():
-            handle.write(np.ascontiguousarray(block).data)
+        write_npy_blocks(handle, np.uint8, self.shape, self.blocks())
 
 
 class PixelFile(Pixels):
@@ -212,6 +209,16 @@ def npy_header(handle) -> tuple[tuple[int, ...], bool, np.dtype]:
     version = np.lib.format.read_magic(handle)
     read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
     return read(handle)
+
+
+def write_npy_blocks(handle, dtype, shape: tuple[int, ...], blocks: Iterable[np.ndarray]) -> None:
+    """Write a C-ordered ``.npy`` of ``dtype`` and ``shape`` into an open binary file, its values
+    given by ``blocks`` in order (:func:`npy_header` reads the header back)."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+              "shape": tuple(int(side) for side in shape)}
+    np.lib.format.write_array_header_1_0(handle, header)
+    for block in blocks:
+        handle.write(np.ascontiguousarray(block, dtype).data)
 
 
 def consecutive_runs(rows: np.ndarray) -> Iterator[tuple[int, int]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis.data.pixels import consecutive_runs, npy_header
+from aevis.data.pixels import consecutive_runs, npy_header, write_npy_blocks
 
 IN_MEMORY_LIMIT = 256 * 2**20
 """Codes of more bytes than this are kept in a file (:class:`CodeFile`)."""
@@ -93,7 +93,8 @@ class CodeFile:
         picked = np.arange(len(self))[rows].reshape(-1)
         values = np.broadcast_to(np.asarray(values, np.float32), (len(picked), self.shape[1]))
         for first, last in consecutive_runs(picked):
-            os.pwrite(self._handle.fileno(), np.ascontiguousarray(values[first:last]).tobytes(), self._where(picked[first]))
+            data = np.ascontiguousarray(values[first:last]).tobytes()
+            os.pwrite(self._handle.fileno(), data, self._where(picked[first]))
 
     def __iter__(self) -> Iterator[np.ndarray]:
         for block in blocks(self):
@@ -147,8 +148,4 @@ def write_npy(codes, path: Path) -> None:
 
 def write_npy_to(codes, handle) -> None:
     """:func:`write_npy` into an open binary file."""
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
-              "shape": tuple(int(side) for side in codes.shape)}
-    np.lib.format.write_array_header_1_0(handle, header)
-    for block in blocks(codes):
-        handle.write(np.ascontiguousarray(block).data)
+    write_npy_blocks(handle, np.float32, codes.shape, blocks(codes))
