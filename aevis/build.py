@@ -60,7 +60,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     stages = stages or Stages(quiet=config.quiet)
     check_target(Path(config.out))  # fail before the slow part, not after
     other = _other_model(config, stages) if config.compare is not None else None  # so is a bad --compare
-    cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
+    cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None, on_damaged=stages.log)
     ae, imageset, model_info = _model_and_images(config, stages, cache)
     _log_model(ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
@@ -128,6 +128,7 @@ def _model_and_images(config: BuildConfig, stages: Stages,
         trained = train_seed(
             imageset.images, imageset.content_hash(), config.filters, config.epochs,
             config.batch_size, config.seed, Path(config.cache_dir), on_batch=advance,
+            on_damaged=stages.log,
         )
     if trained.cached:
         stages.log(f"Reused the trained model from the cache ({trained.path}).")
