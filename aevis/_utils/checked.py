@@ -51,6 +51,9 @@ def write(path: Path, make: Callable[[Path], None]) -> None:
         sum_path(path).unlink(missing_ok=True)
         os.replace(scratch, path)
         _write_small(sum_path(path), f"{digest}\n".encode("ascii"))
+    except OSError as error:
+        Path(scratch).unlink(missing_ok=True)
+        raise named(error, path) from error
     except BaseException:
         Path(scratch).unlink(missing_ok=True)
         raise
@@ -116,8 +119,29 @@ def copy(data: bytes, target: Path) -> None:
     a site must not change when the cache does, nor the cache when a site is edited."""
     target = Path(target)
     target.unlink(missing_ok=True)
-    with target.open("wb") as stream:
-        stream.write(data)
+    try:
+        with target.open("wb") as stream:
+            stream.write(data)
+    except OSError as error:
+        target.unlink(missing_ok=True)
+        raise named(error, target) from error
+
+
+def named(error: OSError, path: Path) -> OSError:
+    """``error`` with the file it happened to, where it names none (a full disk is found by
+    ``write()``, which does not know the file's name)."""
+    if error.filename is not None or error.errno is None:
+        return error
+    return type(error)(error.errno, error.strerror, str(path))
+
+
+def check_writable(folder: Path) -> None:
+    """Make ``folder`` if missing and write a file there, or raise the OSError that says why not:
+    a build finds a read-only or forbidden place before it trains or encodes anything."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-"):
+        pass
 
 
 def _write_small(path: Path, data: bytes) -> None:
