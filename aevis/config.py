@@ -7,6 +7,7 @@ The command line (``aevis.cli``) fills a :class:`BuildConfig`; nothing else read
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -176,11 +177,14 @@ class BuildConfig:
         return {**options, "batch_size": self.batch_size}
 
     def as_record(self) -> dict:
-        """The build parameters as JSON-ready values, for the manifest."""
+        """The build parameters as JSON-ready values, for the manifest and the report: files and
+        folders by their name alone, as the site is published and a path would tell strangers
+        where the user keeps them (the model is known by its SHA-256 too, in the manifest)."""
         record = dataclasses.asdict(self)
+        paths = {field.name for field in dataclasses.fields(self) if "Path" in str(field.type)}
         for key, value in record.items():
-            if isinstance(value, Path):
-                record[key] = str(value)
+            if key in paths and value is not None:  # a Path, or a str from the Python API
+                record[key] = Path(os.path.abspath(value)).name  # "." is named too; links are not followed
             elif isinstance(value, tuple):
                 record[key] = list(value)
             elif isinstance(value, datetime):

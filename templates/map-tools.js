@@ -116,16 +116,25 @@
 
   // ---- CSV (RFC 4180: comma-separated, CRLF lines, quoted where needed) ------------------
   const CSV_COLUMNS = ["name", "source", "x", "y", "error", "label"];
+  const BYTE_ORDER_MARK = "\ufeff"; // without it, spreadsheets read UTF-8 as Latin-1: "ü" becomes "Ã¼"
+  const FORMULA_START = /^[=+\-@\t\r]/; // what spreadsheets take for the start of a formula
 
+  /** One field: empty for a missing value (null, or a number not measured); text a spreadsheet
+   *  would run as a formula (a file named "=1+1.png") made inert by OWASP's rule for CSV
+   *  injection: a single quote before it, and the field quoted. */
   function csvField(value) {
-    const text = value === null || value === undefined ? "" : String(value);
-    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+    if (value === null || value === undefined || (typeof value === "number" && !Number.isFinite(value))) return "";
+    if (typeof value === "number") return String(value);
+    const formula = FORMULA_START.test(String(value));
+    const text = formula ? "'" + value : String(value);
+    return formula || /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
-  /** The CSV of rows ``indices``; ``rows`` is an array of objects or a function of the index. */
+  /** The CSV of rows ``indices`` (after a byte-order mark); ``rows`` is an array of objects or
+   *  a function of the index. */
   function csvText(rows, indices) {
     const rowOf = typeof rows === "function" ? rows : (i) => rows[i];
-    const lines = [CSV_COLUMNS.join(",")];
+    const lines = [BYTE_ORDER_MARK + CSV_COLUMNS.join(",")];
     for (const i of indices) {
       const row = rowOf(i);
       lines.push(CSV_COLUMNS.map((column) => csvField(row[column])).join(","));

@@ -19,6 +19,7 @@ import h5py  # comes with Keras, which reads .h5 files with it
 import keras
 
 from aevis.errors import AevisError
+from aevis.model.archive import check_keras_archive
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
@@ -72,6 +73,8 @@ def load_model_file(path: str | Path, custom_objects: dict | None = None, safe_m
     """
     path = Path(path)
     _check_file(path)
+    if path.suffix == ".keras":
+        check_keras_archive(path)  # a zip bomb is refused before Keras inflates it
     try:
         return keras.models.load_model(path, compile=False, safe_mode=safe_mode, custom_objects=custom_objects)
     except Exception as error:  # Keras raises many types; the user needs one sentence.

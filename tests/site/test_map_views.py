@@ -28,6 +28,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 CSV_COLUMNS = ["name", "source", "x", "y", "error", "label"]
+BYTE_ORDER_MARK = "\ufeff".encode()
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet takes for the start of a formula (OWASP, CSV injection)."""
 
 
 def _map_data(site: Path) -> dict:
@@ -84,20 +87,34 @@ def _drag(page, corners: list[tuple[float, float]], shift: bool = False) -> None
 
 def _download_csv(page) -> tuple[str, list[dict[str, str]]]:
     """Click "Download CSV", catch the real download; (file name, rows as dicts)."""
+    file_name, text = _download_csv_text(page)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    assert reader.fieldnames == CSV_COLUMNS
+    return file_name, list(reader)
+
+
+def _download_csv_text(page) -> tuple[str, str]:
+    """Click "Download CSV", catch the real download; (file name, its text after the byte-order mark)."""
     with page.expect_download() as caught:
         page.click(".map-download")
     download = caught.value
-    text = Path(download.path()).read_text(encoding="utf-8")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    assert reader.fieldnames == CSV_COLUMNS
-    return download.suggested_filename, list(reader)
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(BYTE_ORDER_MARK)  # so a spreadsheet reads the accents as UTF-8
+    return download.suggested_filename, data[len(BYTE_ORDER_MARK):].decode("utf-8")
 
 
 def _expected_rows(points: list[dict], chosen: list[int]) -> list[dict[str, str]]:
-    return [
-        {column: "" if points[i][column] is None else str(points[i][column]) for column in CSV_COLUMNS}
-        for i in chosen
-    ]
+    return [{column: _as_cell(points[i][column]) for column in CSV_COLUMNS} for i in chosen]
+
+
+def _as_cell(value) -> str:
+    """What a CSV cell should read: nothing for a missing value, a single quote before text that
+    would start a formula, the text itself otherwise."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return str(value)
 
 
 def _same_rows(found: list[dict[str, str]], expected: list[dict[str, str]]) -> None:
@@ -106,7 +123,9 @@ def _same_rows(found: list[dict[str, str]], expected: list[dict[str, str]]) -> N
     assert [row["name"] for row in found] == [row["name"] for row in expected]
     for got, want in zip(found, expected):
         for column in CSV_COLUMNS:
-            if column in ("x", "y"):
+            if column in ("x", "y", "error") and want[column] == "":
+                assert got[column] == "", (got, want)
+            elif column in ("x", "y"):
                 assert float(got[column]) == pytest.approx(float(want[column]), abs=1.5e-5), (got, want)
             elif column == "error":
                 assert float(got[column]) == pytest.approx(float(want[column]), rel=1e-3), (got, want)
@@ -282,6 +301,10 @@ def test_the_view_in_the_address_opens_again_in_a_new_page(browser, base_url, ti
 ODD_NAMES = ('comma, in the name.png', 'say "cheese".png', "plain.png", "semi;colon and 'single'.png",
              "ünïcode näme.png", "hash#and%percent.png")
 """File names a CSV must quote (comma, double quote) or carry unchanged."""
+FORMULA_NAMES = ("=1+1.png", '=HYPERLINK("http:\\\\x","y").png', "@SUM(1).png", "+cmd.png", "-2.png",
+                 "\ttab first.png", "\rreturn first.png")
+"""File names a spreadsheet would run as formulas if a CSV carried them as they are (a file
+name cannot hold "//", so the link's address has backslashes)."""
 
 
 @pytest.fixture(scope="module")
@@ -294,16 +317,17 @@ def odd_name_site(tmp_path_factory) -> Path:
     folder = root / "images" / "a, folder"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    for name in ODD_NAMES:
+    for name in ODD_NAMES + FORMULA_NAMES:
         Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(folder / name)
     config = BuildConfig(out=root / "site", cache_dir=root / "cache", images=root / "images", **TINY_BUILD)
     build(config)
     return config.out
 
 
-def test_csv_of_everything_escapes_odd_names(browser, odd_name_site):
+def test_csv_of_everything_escapes_odd_names_and_formulas(browser, odd_name_site):
     points = _points(odd_name_site)
     assert any("," in p["name"] for p in points) and any('"' in p["name"] for p in points)
+    assert set(FORMULA_NAMES) <= {p["name"] for p in points}
     watch = PageWatch(browser)
     try:
         watch.open((odd_name_site / "map.html").resolve().as_uri())
@@ -314,14 +338,24 @@ def test_csv_of_everything_escapes_odd_names(browser, odd_name_site):
         x0, y0, x1, y1 = map(float, state["r"].split(","))
         inside = [i for i, p in enumerate(points) if x0 <= p["x"] <= x1 and y0 <= p["y"] <= y1]
         assert inside == list(range(len(points)))  # the whole fitted map
-        _, rows = _download_csv(watch.page)
+        _, text = _download_csv_text(watch.page)
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
         _same_rows(rows, _expected_rows(points, inside))
-        # A newline in a field (no file name has one) is quoted too, and read back whole.
+        # No cell starts a formula: each such name is quoted, behind a single quote (OWASP).
+        assert not [cell for row in rows for cell in row.values() if cell.startswith(FORMULA_STARTS)]
+        for name in FORMULA_NAMES:
+            assert '"\'' + name.replace('"', '""') + '"' in text, name
+        assert {row["name"] for row in rows} >= {"'=1+1.png", "'-2.png", "ünïcode näme.png"}
+        # A newline in a field (no file name has one) is quoted too, and read back whole; numbers
+        # stay numbers (a negative one is no formula), an unmeasured one is an empty cell.
         text = watch.page.evaluate(
-            """() => AevisMapTools.csvText([{name: 'two\\nlines', source: 'a,"b"', x: 0.5, y: 0.25, error: 1e-7,
-                                              label: null}], [0])""")
-        assert text == 'name,source,x,y,error,label\r\n"two\nlines","a,""b""",0.5,0.25,1e-7,\r\n'
-        assert list(csv.reader(io.StringIO(text, newline="")))[1] == ["two\nlines", 'a,"b"', "0.5", "0.25", "1e-7", ""]
+            """() => AevisMapTools.csvText([{name: 'two\\nlines', source: 'a,"b"', x: -0.5, y: 0.25, error: 1e-7,
+                                              label: null}, {name: '-1', source: '@a', x: 0, y: 1, error: NaN,
+                                              label: '+x'}], [0, 1])""")
+        assert text == ('\ufeffname,source,x,y,error,label\r\n"two\nlines","a,""b""",-0.5,0.25,1e-7,\r\n'
+                        '"\'-1","\'@a",0,1,,"\'+x"\r\n')
+        assert list(csv.reader(io.StringIO(text[1:], newline="")))[1:] == [
+            ["two\nlines", 'a,"b"', "-0.5", "0.25", "1e-7", ""], ["'-1", "'@a", "0", "1", "", "'+x"]]
         assert watch.problems == []
     finally:
         watch.close()
