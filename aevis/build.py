@@ -33,6 +33,7 @@ from aevis.model import (
     file_sha256,
     load_autoencoder,
 )
+from aevis.memory import image_bytes, images_per_call, pages_per_chunk
 from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
@@ -63,6 +64,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
     ae, imageset, model_info = _model_and_images(config, stages, cache)
     _log_model(ae, stages)
+    config = _fitting_batches(config, ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded, code_neighbours = _gather(config, ae, imageset, model_info, results, stages)
     if other is not None:
@@ -146,6 +148,16 @@ def _log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
         stages.log(f"Warning: {ae.rebuild_warning}")
 
 
+def _fitting_batches(config: BuildConfig, ae: Autoencoder, stages: Stages) -> BuildConfig:
+    """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`)."""
+    batch = images_per_call(ae, config.batch_size)
+    if batch == config.batch_size:
+        return config
+    stages.log(f"The model's layers hold {image_bytes(ae) / 2**20:,.0f} MB for each image, so it reads "
+               f"{batch} image{'s' if batch != 1 else ''} at a time, not {config.batch_size}.")
+    return dataclasses.replace(config, batch_size=batch)
+
+
 def _other_model(config: BuildConfig, stages: Stages) -> Autoencoder:
     """The ``--compare`` model, loaded as ``--model`` is (its pixel range is found on the images
     later, by :func:`_compare`). Its code layer is the one ``--bottleneck`` names where it has a
@@ -181,7 +193,7 @@ def _compare(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: R
         with stages.stage("Finding its pixel range"):
             other = choose_scales(other, AUTO, images)
     _log_model(other, stages, f" of {Path(config.compare).name}")
-    results = Results(other, images, cache, config.batch_size)
+    results = Results(other, images, cache, images_per_call(other, config.batch_size))
     with stages.stage("Encoding with the other model", total=len(images)) as advance:
         encoded = results.encode(on_progress=advance)
     with stages.stage("Comparing the two models"):
@@ -277,7 +289,7 @@ def _gather(
     return gallery, encoded, (indices, similarities)
 
 
-_CHUNK = 32  # paged images explained, written and drawn together: memory stays a chunk's worth
+_THUMBNAIL_CHUNK = 256  # thumbnails drawn and written together
 _CASCADE_METHOD = "saliency"
 
 
@@ -314,8 +326,8 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
     thumbnailed = np.flatnonzero(pictured)
     with stages.stage("Writing thumbnails", total=len(thumbnailed)) as advance:
-        for start in range(0, len(thumbnailed), _CHUNK * 8):
-            rows = thumbnailed[start : start + _CHUNK * 8]
+        for start in range(0, len(thumbnailed), _THUMBNAIL_CHUNK):
+            rows = thumbnailed[start : start + _THUMBNAIL_CHUNK]
             pictures.write_thumbnails(gallery, staging, cache, rows)
             advance(len(rows))
 
@@ -330,12 +342,13 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     # A chunk's pictures are drawn on a second thread while the next chunk's maps are computed,
     # and the last chunk's while the faithfulness checks run: drawing is mostly Python and
     # Pillow, the maps mostly TensorFlow, which leaves the interpreter free. At most two chunks
-    # are alive at once.
+    # are alive at once, so memory stays two chunks' worth.
+    chunk_size = pages_per_chunk(gallery.ae)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
         drawing = None
         with stages.stage("Explaining and drawing", total=len(paged)) as advance:
-            for start in range(0, len(paged), _CHUNK):
-                rows = paged[start : start + _CHUNK]
+            for start in range(0, len(paged), chunk_size):
+                rows = paged[start : start + chunk_size]
                 chunk = _explain_chunk(config, gallery, results, rows, options,
                                        neighbours[rows, 0] if by_neighbour else None)
                 for row, index in enumerate(rows):
