@@ -115,9 +115,15 @@ def cell_contributions(codes: np.ndarray, neighbours: np.ndarray, grid: tuple[in
     rows = np.arange(count) if rows is None else np.asarray(rows, np.int64)
     if rows.shape != (count,):
         raise ValueError(f"Expected one row index per row of neighbours ({count}), got {rows.shape}.")
+    height, width, _ = _check_grid(grid)
     codes = np.asarray(codes)
-    cells = pair_cells(codes[np.repeat(rows, k)], codes[neighbours.reshape(-1)], grid)
-    return cells.reshape(count, k, *cells.shape[1:])
+    firsts, seconds = np.repeat(rows, k), neighbours.reshape(-1)
+    cells = np.empty((count * k, height, width), np.float64)
+    block = rows_within(codes.shape[-1] * codes.itemsize, _BLOCK_BYTES)  # pairs' codes gathered at once
+    for start in range(0, len(firsts), block):
+        stop = start + block
+        cells[start:stop] = pair_cells(codes[firsts[start:stop]], codes[seconds[start:stop]], grid)
+    return cells.reshape(count, k, height, width)
 
 
 def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
