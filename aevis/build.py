@@ -20,12 +20,14 @@ from aevis.config import BuildConfig
 from aevis.data import builtin, folders
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
 from aevis.errors import AevisError
+from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows
 from aevis.latent.quality import QUALITY_K
+from aevis.memory import image_bytes, images_per_call, pages_per_chunk
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -33,7 +35,6 @@ from aevis.model import (
     file_sha256,
     load_autoencoder,
 )
-from aevis.memory import image_bytes, images_per_call, pages_per_chunk
 from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
@@ -80,8 +81,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
     with staged_site(Path(config.out)) as staging:
         explanations, flags = _explain_and_draw(config, gallery, results, staging, stages, pictured)
         gallery = dataclasses.replace(gallery, explanations=explanations, flags=flags)
-        for index, problems in gallery.flags.items():
-            stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
+        _log_flags(gallery, stages)
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
             pictures.write_set_pictures(gallery, staging, cache)
             map_sprites.write_map_sprites(imageset.images, gallery.image_keys, gallery.positions, staging, cache)
@@ -351,10 +351,13 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
                 rows = paged[start : start + chunk_size]
                 chunk = _explain_chunk(config, gallery, results, rows, options,
                                        neighbours[rows, 0] if by_neighbour else None)
+                blank = {method: blank_maps(chunk.maps[method]) for method in methods}
                 for row, index in enumerate(rows):
                     for method in methods:
                         if not np.isfinite(chunk.maps[method][row]).all():
                             flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
+                        elif blank[method][row]:
+                            flags.setdefault(int(index), []).append(blank_flag(method))
                     write_maps(staging, gallery.slugs[index], maps_of(gallery, chunk, row))
                 jobs = pictures.page_pictures(gallery, chunk) + network_pictures.image_pictures(gallery, chunk)
                 inputs = _picture_inputs(gallery, results, rows, pictures.missing_needs(jobs, cache))
@@ -448,6 +451,21 @@ def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
         for index in np.flatnonzero(flags):
             problems.setdefault(int(index), []).append(f"non-finite values in its {name}")
     return {index: tuple(reasons) for index, reasons in sorted(problems.items())}
+
+
+def _log_flags(gallery: Gallery, stages: Stages) -> None:
+    """A line for each image with numerical problems, and one for each method's blank maps."""
+    blanks: dict[str, int] = {}
+    for index, flags in gallery.flags.items():
+        problems = [flag for flag in flags if blank_method(flag) is None]
+        for flag in flags:
+            if blank_method(flag) is not None:
+                blanks[blank_method(flag)] = blanks.get(blank_method(flag), 0) + 1
+        if problems:
+            stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
+    pages = int(gallery.with_page.sum())
+    for method, count in blanks.items():
+        stages.log(f"The {method} map is blank (one flat colour) on {count} of {pages} pages; their cards say so.")
 
 
 def _reuse_summary(cache: ResultCache) -> str:
