@@ -24,7 +24,7 @@ from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
-from aevis.latent.map import spread_sample
+from aevis.latent.map import TSNE, map_kind, spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows
 from aevis.latent.quality import QUALITY_K
 from aevis.memory import image_bytes, images_per_call, pages_per_chunk
@@ -251,7 +251,8 @@ def _gather(
     with stages.stage("Encoding and rebuilding", total=count) as advance:
         encoded = results.encode(on_progress=advance)
     usable = finite_codes(encoded.codes)
-    with stages.stage("Finding neighbours and drawing the map (t-SNE)"):
+    drawn_by = " (t-SNE)" if map_kind(ae.code_size) == TSNE else ""
+    with stages.stage(f"Finding neighbours and drawing the map{drawn_by}"):
         # Each runs on one core (t-SNE so that its map does not depend on the cores; the search
         # because its small products lose more to a waiting thread than they gain), so the two
         # run side by side: 98 s for both at 100,000 codes, against 71 s and 93 s one after the

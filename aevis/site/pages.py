@@ -8,6 +8,7 @@ to the site root, so the site works from ``file://`` and any host.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from aevis.faithfulness.blank import blank_method
 from aevis.faithfulness.cells import CELLS, with_cells
 from aevis.gallery import Gallery
 from aevis.latent.cells import code_grid, shows_places
+from aevis.latent.map import map_kind
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
 from aevis.site.export import SOFTWARE, versions
@@ -470,7 +472,8 @@ def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | No
 def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.MapData:
     """The interactive map's data: every image's place, colours and neighbours; ``pictured``
     (bool (N,)): which images have a thumbnail picture (:func:`aevis.site.thumbnails.pictured`)."""
-    return mapdata.gather_map_data(
+    code_size = gallery.ae.code_size
+    data = mapdata.gather_map_data(
         gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
         gallery.positions,
         gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
@@ -482,6 +485,7 @@ def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.
         mosaic=urls.MOSAIC if gallery.insides else None,
         pictured=pictured,
     )
+    return dataclasses.replace(data, kind=map_kind(code_size), code_size=code_size)
 
 
 @dataclass(frozen=True)

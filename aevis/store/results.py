@@ -21,7 +21,7 @@ from aevis.faithfulness.cells import cell_deletion
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
 from aevis.latent import mosaic, quality, trust
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
-from aevis.latent.map import TSNE_LIBRARY, tsne_map
+from aevis.latent.map import TSNE, TSNE_LIBRARY, code_map, map_kind
 from aevis.latent.neighbours import (
     PROVEN_UP_TO,
     RECALL_SAMPLE,
@@ -367,12 +367,16 @@ class Results:
         return figures["recall"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`aevis.latent.map.tsne_map` of ``codes``, keyed by the codes, the seed and the
-        openTSNE version."""
-        key = make_key("tsne", self._codes_hash(codes), seed, TSNE_LIBRARY)
+        """:func:`aevis.latent.map.code_map` of ``codes`` (t-SNE, or a small code itself), keyed
+        by the codes, the seed and the openTSNE version."""
+        kind = map_kind(codes.shape[1])
+        if kind == TSNE:
+            key = make_key("tsne", self._codes_hash(codes), seed, TSNE_LIBRARY)
+        else:
+            key = make_key("code map", self._codes_hash(codes), kind)
         entry = self.cache.arrays("tsne", key)
         if entry is None:
-            entry = {"positions": tsne_map(codes, seed)}
+            entry = {"positions": code_map(codes, seed)}
             self.cache.put_arrays("tsne", key, entry)
         return entry["positions"]
 
