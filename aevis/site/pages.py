@@ -25,6 +25,7 @@ from aevis.latent.map import map_kind
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
 from aevis.site.export import SOFTWARE, versions
+from aevis.site.settings import applied_settings
 from aevis.site.words import CELL_WORDS, METHOD_WORDS, MethodWords, target_words
 
 
@@ -638,7 +639,7 @@ def gather_report(gallery: Gallery) -> ReportPage:
         FlaggedImage(image_link(gallery, index), gallery.imageset.sources[index], numerical_problems(flags))
         for index, flags in gallery.flags.items() if numerical_problems(flags)
     )
-    parameters = tuple((name, "—" if value is None else str(value)) for name, value in gallery.parameters.items())
+    parameters = applied_settings(gallery.parameters)
     software = tuple((SOFTWARE[name], version or "not installed") for name, version in versions().items())
     blank: dict[str, int] = {}
     for flags in gallery.flags.values():
