@@ -21,12 +21,14 @@ from aevis.data import builtin, folders
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
 from aevis._utils import checked
 from aevis.errors import AevisError, Place, disk_fault
+from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
-from aevis.latent.map import spread_sample
+from aevis.latent.map import TSNE, map_kind, spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows
 from aevis.latent.quality import QUALITY_K
+from aevis.memory import image_bytes, images_per_call, pages_per_chunk
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -80,6 +82,7 @@ def _build(config: BuildConfig, stages: Stages) -> Gallery:
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None, on_damaged=stages.log)
     ae, imageset, model_info = _model_and_images(config, stages, cache)
     _log_model(ae, stages)
+    config = _fitting_batches(config, ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded, code_neighbours = _gather(config, ae, imageset, model_info, results, stages)
     if other is not None:
@@ -95,8 +98,7 @@ def _build(config: BuildConfig, stages: Stages) -> Gallery:
     with staged_site(Path(config.out)) as staging:
         explanations, flags = _explain_and_draw(config, gallery, results, staging, stages, pictured)
         gallery = dataclasses.replace(gallery, explanations=explanations, flags=flags)
-        for index, problems in gallery.flags.items():
-            stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
+        _log_flags(gallery, stages)
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
             pictures.write_set_pictures(gallery, staging, cache)
             map_sprites.write_map_sprites(imageset.images, gallery.image_keys, gallery.positions, staging, cache)
@@ -180,6 +182,16 @@ def _log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
         stages.log(f"Warning: {ae.rebuild_warning}")
 
 
+def _fitting_batches(config: BuildConfig, ae: Autoencoder, stages: Stages) -> BuildConfig:
+    """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`)."""
+    batch = images_per_call(ae, config.batch_size)
+    if batch == config.batch_size:
+        return config
+    stages.log(f"The model's layers hold {image_bytes(ae) / 2**20:,.0f} MB for each image, so it reads "
+               f"{batch} image{'s' if batch != 1 else ''} at a time, not {config.batch_size}.")
+    return dataclasses.replace(config, batch_size=batch)
+
+
 def _other_model(config: BuildConfig, stages: Stages) -> Autoencoder:
     """The ``--compare`` model, loaded as ``--model`` is (its pixel range is found on the images
     later, by :func:`_compare`). Its code layer is the one ``--bottleneck`` names where it has a
@@ -215,7 +227,7 @@ def _compare(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: R
         with stages.stage("Finding its pixel range"):
             other = choose_scales(other, AUTO, images)
     _log_model(other, stages, f" of {Path(config.compare).name}")
-    results = Results(other, images, cache, config.batch_size)
+    results = Results(other, images, cache, images_per_call(other, config.batch_size))
     with stages.stage("Encoding with the other model", total=len(images)) as advance:
         encoded = results.encode(on_progress=advance)
     with stages.stage("Comparing the two models"):
@@ -273,7 +285,8 @@ def _gather(
     with stages.stage("Encoding and rebuilding", total=count) as advance:
         encoded = results.encode(on_progress=advance)
     usable = finite_codes(encoded.codes)
-    with stages.stage("Finding neighbours and drawing the map (t-SNE)"):
+    drawn_by = " (t-SNE)" if map_kind(ae.code_size) == TSNE else ""
+    with stages.stage(f"Finding neighbours and drawing the map{drawn_by}"):
         # Each runs on one core (t-SNE so that its map does not depend on the cores; the search
         # because its small products lose more to a waiting thread than they gain), so the two
         # run side by side: 98 s for both at 100,000 codes, against 71 s and 93 s one after the
@@ -311,7 +324,7 @@ def _gather(
     return gallery, encoded, (indices, similarities)
 
 
-_CHUNK = 32  # paged images explained, written and drawn together: memory stays a chunk's worth
+_THUMBNAIL_CHUNK = 256  # thumbnails drawn and written together
 _CASCADE_METHOD = "saliency"
 
 
@@ -348,8 +361,8 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     explanations, paged, cache = gallery.explanations, gallery.paged, results.cache
     thumbnailed = np.flatnonzero(pictured)
     with stages.stage("Writing thumbnails", total=len(thumbnailed)) as advance:
-        for start in range(0, len(thumbnailed), _CHUNK * 8):
-            rows = thumbnailed[start : start + _CHUNK * 8]
+        for start in range(0, len(thumbnailed), _THUMBNAIL_CHUNK):
+            rows = thumbnailed[start : start + _THUMBNAIL_CHUNK]
             pictures.write_thumbnails(gallery, staging, cache, rows)
             advance(len(rows))
 
@@ -364,18 +377,22 @@ def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, s
     # A chunk's pictures are drawn on a second thread while the next chunk's maps are computed,
     # and the last chunk's while the faithfulness checks run: drawing is mostly Python and
     # Pillow, the maps mostly TensorFlow, which leaves the interpreter free. At most two chunks
-    # are alive at once.
+    # are alive at once, so memory stays two chunks' worth.
+    chunk_size = pages_per_chunk(gallery.ae)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
         drawing = None
         with stages.stage("Explaining and drawing", total=len(paged)) as advance:
-            for start in range(0, len(paged), _CHUNK):
-                rows = paged[start : start + _CHUNK]
+            for start in range(0, len(paged), chunk_size):
+                rows = paged[start : start + chunk_size]
                 chunk = _explain_chunk(config, gallery, results, rows, options,
                                        neighbours[rows, 0] if by_neighbour else None)
+                blank = {method: blank_maps(chunk.maps[method]) for method in methods}
                 for row, index in enumerate(rows):
                     for method in methods:
                         if not np.isfinite(chunk.maps[method][row]).all():
                             flags.setdefault(int(index), []).append(f"non-finite values in its {method} map")
+                        elif blank[method][row]:
+                            flags.setdefault(int(index), []).append(blank_flag(method))
                     write_maps(staging, gallery.slugs[index], maps_of(gallery, chunk, row))
                 jobs = pictures.page_pictures(gallery, chunk) + network_pictures.image_pictures(gallery, chunk)
                 inputs = _picture_inputs(gallery, results, rows, pictures.missing_needs(jobs, cache))
@@ -469,6 +486,21 @@ def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
         for index in np.flatnonzero(flags):
             problems.setdefault(int(index), []).append(f"non-finite values in its {name}")
     return {index: tuple(reasons) for index, reasons in sorted(problems.items())}
+
+
+def _log_flags(gallery: Gallery, stages: Stages) -> None:
+    """A line for each image with numerical problems, and one for each method's blank maps."""
+    blanks: dict[str, int] = {}
+    for index, flags in gallery.flags.items():
+        problems = [flag for flag in flags if blank_method(flag) is None]
+        for flag in flags:
+            if blank_method(flag) is not None:
+                blanks[blank_method(flag)] = blanks.get(blank_method(flag), 0) + 1
+        if problems:
+            stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
+    pages = int(gallery.with_page.sum())
+    for method, count in blanks.items():
+        stages.log(f"The {method} map is blank (one flat colour) on {count} of {pages} pages; their cards say so.")
 
 
 def _reuse_summary(cache: ResultCache) -> str:

@@ -168,7 +168,8 @@ def test_non_finite_codes_are_flagged_and_the_build_goes_on(tmp_path):
                       faithfulness_sample=0, methods=("saliency",), pair_method=None))
     records = {r["source"]: r for r in json.loads((out / "data" / "manifest.json").read_text())["images"]}
     assert records["bright.png"]["flags"] and "code" in records["bright.png"]["flags"][0]
-    assert records["dark.png"]["flags"] == [] and records["dim.png"]["flags"] == []
+    # Flat images through a stub: their saliency maps are flat too, and only that is flagged.
+    assert records["dark.png"]["flags"] == records["dim.png"]["flags"] == ["blank:saliency"]
     assert records["dark.png"]["neighbours"][0]["slug"] == records["dim.png"]["slug"]
     assert "Take this page with care" in (out / records["bright.png"]["page"]).read_text()
     assert "bright.png" in (out / "report.html").read_text()

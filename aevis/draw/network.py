@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -112,30 +113,58 @@ def layer_strip(image: np.ndarray, reconstruction: np.ndarray, layers: list[Laye
             tiles = [square(rgb, STRIP_TILE)]
             caption = f"{layer.name}\n{flat.size} units"
         if layer.part == "bottleneck":
-            caption = "code: " + caption
+            caption = "code:\n" + caption
         columns.append((caption, tiles))
     columns.append(("reconstruction", [square(reconstruction, STRIP_TILE)]))
 
     arrow = STRIP_ARROW
-    label_h = 30
+    caption_font = font(10)
+    # Each caption wraps to its column's width (a long name such as conv2d_transpose_12 breaks
+    # after an underscore), so neighbouring captions never run into each other.
+    captions = [wrap_caption(caption, STRIP_TILE + arrow - 6, caption_font) for caption, _ in columns]
+    line_h = caption_font.getbbox("Ag")[3] + 2
+    label_h = max(len(lines) for lines in captions) * line_h + 8
     tallest = max(len(tiles) for _, tiles in columns)
     width = len(columns) * STRIP_TILE + (len(columns) - 1) * arrow + 2 * GAP
     height = tallest * (STRIP_TILE + 3) + label_h + 2 * GAP
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
-    caption_font = font(10)
     middle = GAP + (tallest * (STRIP_TILE + 3)) / 2
-    for number, (caption, tiles) in enumerate(columns):
+    for number, ((_, tiles), lines) in enumerate(zip(columns, captions)):
         left = GAP + number * (STRIP_TILE + arrow)
         top = GAP + (tallest - len(tiles)) * (STRIP_TILE + 3) / 2
         for tile in tiles:
             sheet.paste(tile, (left, int(top)))
             top += STRIP_TILE + 3
-        draw.multiline_text((left + STRIP_TILE / 2, GAP + tallest * (STRIP_TILE + 3) + label_h / 2), caption,
-                            fill=INK, font=caption_font, anchor="mm", align="center")
+        for row, line in enumerate(lines):
+            draw.text((left + STRIP_TILE / 2, GAP + tallest * (STRIP_TILE + 3) + 4 + row * line_h), line,
+                      fill=INK, font=caption_font, anchor="ma")
         if number + 1 < len(columns):
             _arrow(draw, left + STRIP_TILE + 3, left + STRIP_TILE + arrow - 3, middle)
     return sheet
+
+
+def wrap_caption(caption: str, width: float, typeface) -> list[str]:
+    """``caption``'s lines broken to at most ``width`` pixels in ``typeface``: after an
+    underscore, dash, dot, slash or colon where one falls, else between characters."""
+    lines = []
+    for text in caption.split("\n"):
+        line = ""
+        for piece in re.split(r"(?<=[_\-./:])", text):
+            if typeface.getlength(line + piece) <= width:
+                line += piece
+                continue
+            if line:
+                lines.append(line)
+            while typeface.getlength(piece) > width:
+                fits = 1
+                while typeface.getlength(piece[: fits + 1]) <= width:
+                    fits += 1
+                lines.append(piece[:fits])
+                piece = piece[fits:]
+            line = piece
+        lines.append(line)
+    return lines
 
 
 def _arrow(draw: ImageDraw.ImageDraw, start: float, end: float, y: float) -> None:

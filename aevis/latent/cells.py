@@ -25,8 +25,9 @@ import math
 import numpy as np
 
 from aevis.latent.neighbours import finite_codes
+from aevis.memory import rows_within
 
-_BLOCK = 1024  # pairs computed at once: a block's products hold _BLOCK × D float64 values
+_BLOCK_BYTES = 32 * 2**20  # the codes of the pairs computed at once
 
 RECORD_DECIMALS = 6
 """Decimals the manifest rounds the similarities, and so the cells, to."""
@@ -78,15 +79,17 @@ def pair_cells(first: np.ndarray, second: np.ndarray, grid: tuple[int, int, int]
     if len(first) != len(second):
         raise ValueError(f"Expected as many second codes as first ({len(first)}), got {len(second)}.")
     cells = np.empty((len(first), height, width), np.float64)
-    for start in range(0, len(first), _BLOCK):
-        a = first[start : start + _BLOCK].astype(np.float64)
-        b = second[start : start + _BLOCK].astype(np.float64)
-        products = (a * b).reshape(len(a), height * width, channels).sum(axis=2)
-        norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-        with np.errstate(invalid="ignore"):
+    block = rows_within(size * first.itemsize, _BLOCK_BYTES)
+    for start in range(0, len(first), block):
+        a = first[start : start + block].reshape(-1, height * width, channels)
+        b = second[start : start + block].reshape(-1, height * width, channels)
+        # einsum sums in float64 through a small buffer: no float64 copy of the codes is made.
+        with np.errstate(invalid="ignore", over="ignore"):
+            products = np.einsum("pcd,pcd->pc", a, b, dtype=np.float64)
+            norms = np.sqrt(np.einsum("pcd,pcd->p", a, a, dtype=np.float64) * np.einsum("pcd,pcd->p", b, b, dtype=np.float64))
             shares = np.divide(products, norms[:, None], out=np.zeros_like(products), where=norms[:, None] > 0)
         shares[~np.isfinite(norms)] = np.nan
-        cells[start : start + _BLOCK] = shares.reshape(len(a), height, width)
+        cells[start : start + len(a)] = shares.reshape(len(a), height, width)
     return cells
 
 
@@ -112,9 +115,15 @@ def cell_contributions(codes: np.ndarray, neighbours: np.ndarray, grid: tuple[in
     rows = np.arange(count) if rows is None else np.asarray(rows, np.int64)
     if rows.shape != (count,):
         raise ValueError(f"Expected one row index per row of neighbours ({count}), got {rows.shape}.")
+    height, width, _ = _check_grid(grid)
     codes = np.asarray(codes)
-    cells = pair_cells(codes[np.repeat(rows, k)], codes[neighbours.reshape(-1)], grid)
-    return cells.reshape(count, k, *cells.shape[1:])
+    firsts, seconds = np.repeat(rows, k), neighbours.reshape(-1)
+    cells = np.empty((count * k, height, width), np.float64)
+    block = rows_within(codes.shape[-1] * codes.itemsize, _BLOCK_BYTES)  # pairs' codes gathered at once
+    for start in range(0, len(firsts), block):
+        stop = start + block
+        cells[start:stop] = pair_cells(codes[firsts[start:stop]], codes[seconds[start:stop]], grid)
+    return cells.reshape(count, k, height, width)
 
 
 def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,

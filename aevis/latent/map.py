@@ -1,4 +1,5 @@
-"""The 2-D map of the codes: t-SNE positions, and a sample of images spread over it."""
+"""The 2-D map of the codes: t-SNE positions (or a small code itself), and a sample of images
+spread over it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,46 @@ projection trees (openTSNE's ``method="annoy"``) instead of an exact search, whi
 N². On 30,000 real codes of 1,024 numbers the whole map took 24 s (trustworthiness 0.897 on
 2,000 points); at 10,000, 8.7 s with Annoy and 6.5 s exact (0.901 against 0.903). Smaller sets
 keep the exact neighbours, and so the maps already cached."""
+
+
+SMALL_CODE = 3
+"""Codes of at most this many numbers are drawn as they are (:func:`small_code_map`), not by t-SNE."""
+TSNE, CODE, PCA_VIEW = "tsne", "code", "pca"
+"""How a map was drawn: by t-SNE, the code itself as (x, y), or a 3-number code's first two
+principal components."""
+
+
+def map_kind(code_size: int) -> str:
+    """How the map of codes of ``code_size`` numbers is drawn: :data:`TSNE`, :data:`CODE` or :data:`PCA_VIEW`."""
+    if code_size > SMALL_CODE:
+        return TSNE
+    return PCA_VIEW if code_size == SMALL_CODE else CODE
+
+
+def code_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The map of the codes, float32 (N, 2) in [0, 1]: :func:`tsne_map`, or for a code of at
+    most :data:`SMALL_CODE` numbers :func:`small_code_map`."""
+    codes = code_rows(codes)
+    return tsne_map(codes, seed) if map_kind(codes.shape[1]) == TSNE else small_code_map(codes)
+
+
+def small_code_map(codes: np.ndarray) -> np.ndarray:
+    """A small code drawn as it is, float32 (N, 2) in [0, 1]: two numbers are x and y, one is x
+    (y at the middle), three are seen along their first two principal components. Both axes
+    share one scale, centred, so distances on the map are distances between the codes (up to
+    the third component for three numbers)."""
+    codes = np.asarray(code_rows(codes), np.float64)
+    if codes.shape[1] == SMALL_CODE and len(codes) >= 2:
+        points = PCA(n_components=2).fit_transform(codes)
+    else:
+        points = np.zeros((len(codes), 2))
+        points[:, : codes.shape[1]] = codes[:, :2]
+    points[:, 1] *= -1  # y grows upwards in the code, downwards on the page
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = float((high - low).max()) if len(points) else 0.0
+    if not span > 0:
+        return np.full((len(points), 2), 0.5, np.float32)
+    return (0.5 + (points - (low + high) / 2) / span).astype(np.float32)
 
 
 def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:

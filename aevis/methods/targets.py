@@ -64,7 +64,9 @@ class Target:
         if self._reference is None:  # 'self': the codes are read now, once
             codes = self.ae.encode(self._images, batch_size=self._batch_size)
             object.__setattr__(self, "_reference", unit_codes(codes))
-            object.__setattr__(self, "_norms", np.linalg.norm(codes.astype(np.float64), axis=1).astype(np.float32))
+            # Summed in float64 through einsum's small buffer, not a float64 copy of the codes.
+            norms = np.sqrt(np.einsum("ij,ij->i", codes, codes, dtype=np.float64))
+            object.__setattr__(self, "_norms", norms.astype(np.float32))
         return self._reference
 
     def __call__(self, images, reference):

@@ -18,6 +18,7 @@ import numpy as np
 
 from aevis import backend
 from aevis.errors import AevisError
+from aevis.memory import images_per_call
 from aevis.model.files import file_sha256, import_custom_objects, load_model_file
 from aevis.model.graph import FlatGraph, flatten, flatten_pair, has_graph
 from aevis.model.scale import AUTO, SCALES, PixelScales, detect_scales
@@ -89,12 +90,12 @@ class Autoencoder:
 
     def encode(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Flattened codes, float32 (N, D), for [0, 1] images (N, H, W, C)."""
-        codes = _run_batched(self._encode_batch, images, batch_size)
+        codes = _run_batched(self._encode_batch, images, images_per_call(self, batch_size))
         return codes.reshape(len(images), -1)
 
     def reconstruct(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Reconstructions in [0, 1] space, float32 (N, H, W, C), for [0, 1] images."""
-        return _run_batched(self._reconstruct_batch, images, batch_size)
+        return _run_batched(self._reconstruct_batch, images, images_per_call(self, batch_size))
 
     def with_scales(self, scales: PixelScales, reason: str, warning: str | None = None) -> Autoencoder:
         """The same autoencoder reading and writing pixels in other ranges."""
@@ -213,7 +214,7 @@ def choose_scales(ae: Autoencoder, input_scale: str, images: np.ndarray | None =
         images = _probe_images(ae.input_spec)
     model = ae.model
     run = backend.compile_function(lambda x: model(x, training=False))
-    detection = detect_scales(lambda batch: backend.to_numpy(run(batch)), images)
+    detection = detect_scales(lambda batch: _run_batched(run, batch, images_per_call(ae, len(batch))), images)
     return ae.with_scales(detection.scales, detection.reason(), detection.warning())
 
 

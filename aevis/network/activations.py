@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from aevis import backend
+from aevis.memory import images_per_call
 
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 STRONGEST = 3
@@ -129,6 +130,7 @@ def _run(ae, images: np.ndarray, names: tuple[str, ...], batch_size: int, rebuil
         raise ValueError("No images to read feature maps of.")
     keys = names + ((_REBUILT,) if rebuild else ())
     parts: list[list[np.ndarray]] = [[] for _ in keys]
+    batch_size = images_per_call(ae, batch_size)
     for start in range(0, len(images), batch_size):
         outputs = fn(images[start : start + batch_size])
         for bucket, output in zip(parts, outputs):

@@ -5,7 +5,8 @@ one bottleneck channel's mean activation. Two regularisers keep the result an im
 than high-frequency noise (Olah, Mordvintsev & Schubert, "Feature Visualization", Distill
 2017): *jitter*, a random shift of the image before every step, so no single pixel grid can be
 exploited; and *blur*, a light Gaussian blur every few steps, which damps the finest patterns.
-All channels asked for are optimised together, one image each, in one batch.
+All channels asked for are optimised together, one image each, in as few batches as fit
+(:func:`aevis.memory.images_per_call`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from keras import ops
 from scipy.ndimage import gaussian_filter
 
 from aevis import backend
+from aevis.memory import images_per_call
 
 VIS_CHANNELS = 16
 """Bottleneck channels visualized by default: those that vary most across the set."""
@@ -57,11 +59,16 @@ def visualize(ae, channels, steps: int = VIS_STEPS, seed: int = 0, step_size: fl
     rng = np.random.default_rng(seed)
     images = (0.5 + rng.uniform(-0.05, 0.05, (len(channels), *spec.shape))).astype(np.float32)
     selector = np.eye(width_of_code, dtype=np.float32)[channels]  # (K, channels) one-hot
+    if not len(channels):
+        return images
     step = _step_function(ae)
+    per_call = images_per_call(ae, len(channels))  # each image's gradient is its own: any split gives the same
     for number in range(steps):
         dy, dx = (int(v) for v in rng.integers(-jitter, jitter + 1, 2))
         shifted = np.roll(images, (dy, dx), axis=(1, 2))
-        grads = np.roll(backend.to_numpy(step(shifted, selector)), (-dy, -dx), axis=(1, 2))
+        grads = np.concatenate([backend.to_numpy(step(shifted[start : start + per_call], selector[start : start + per_call]))
+                                for start in range(0, len(shifted), per_call)])
+        grads = np.roll(grads, (-dy, -dx), axis=(1, 2))
         spread = grads.reshape(len(grads), -1).std(axis=1).reshape(-1, 1, 1, 1) + 1e-8
         images = images + step_size * grads / spread
         if blur_every and (number + 1) % blur_every == 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from aevis import backend
+from aevis.memory import images_per_call
 
 MORPH_STEPS = 14
 """Codes decoded per morph, both ends included."""
@@ -46,6 +47,7 @@ def morphs(ae, codes: np.ndarray, targets: np.ndarray, steps: int = MORPH_STEPS,
     flat = line.reshape(count * steps, -1)
     code_shape = tuple(ae.decoder.inputs[0].shape[1:])
     decode = _decoder(ae)
+    batch_size = images_per_call(ae, batch_size)
     frames = [
         backend.to_numpy(decode(flat[start : start + batch_size].reshape(-1, *code_shape)))
         for start in range(0, len(flat), batch_size)

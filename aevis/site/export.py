@@ -29,6 +29,7 @@ from aevis import __version__
 from aevis.gallery import ExplainedChunk, Gallery
 from aevis.latent.cells import code_grid, neighbour_cells, recorded_cells
 from aevis.latent.strangeness import recorded_error
+from aevis.memory import rows_within
 from aevis.site import urls
 from aevis.store.codes import write_npy
 
@@ -189,15 +190,17 @@ def _compare_record(comparison) -> dict:
     }
 
 
-_CELL_BLOCK = 512  # images whose cells are worked out at once
+_CELL_BLOCK = 512  # images whose cells are worked out at once, where their cells fit in _CELL_BYTES
+_CELL_BYTES = 64 * 2**20
 
 
 def _cells_by_image(gallery: Gallery, grid: tuple[int, int, int]):
     """Each paged image's float64 (k, h, w) cells against its neighbours, in manifest order,
     from the codes the neighbours were found with (NaN and infinite values set to 0)."""
     neighbours, paged = gallery.neighbour_indices, gallery.paged
-    for start in range(0, len(paged), _CELL_BLOCK):
-        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + _CELL_BLOCK], grid)
+    block = rows_within(neighbours.shape[1] * grid[0] * grid[1] * 8, _CELL_BYTES, most=_CELL_BLOCK)
+    for start in range(0, len(paged), block):
+        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + block], grid)
 
 
 def _cell_figures(explanations) -> dict | None:

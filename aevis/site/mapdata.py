@@ -93,7 +93,7 @@ class MapData:
     hrefs: tuple[str | None, ...]
     """Page of each image relative to the site root, or None for an image without one."""
     positions: np.ndarray
-    """float32 (N, 2) t-SNE (x, y) in [0, 1], y downwards."""
+    """float32 (N, 2) map (x, y) in [0, 1], y downwards: t-SNE, or a small code itself (:attr:`kind`)."""
     labels: tuple[str, ...] | None
     clusters: np.ndarray
     """int (N,): k-means cluster of each code (cosine geometry: codes scaled to unit length)."""
@@ -121,6 +121,10 @@ class MapData:
     """bool (N,): which images have that picture (:func:`aevis.site.thumbnails.pictured`); None: all.
     The others show their sprite tile instead."""
     script: str = urls.MAP_DATA
+    kind: str = "tsne"
+    """How the positions were drawn (:func:`aevis.latent.map.map_kind`): by t-SNE, or a small code itself."""
+    code_size: int = 0
+    """Numbers per code, which the page's words name."""
 
     @property
     def count(self) -> int:

@@ -8,6 +8,7 @@ to the site root, so the site works from ``file://`` and any host.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,12 +17,15 @@ from aevis import __version__
 from aevis.draw import animations, charts
 from aevis.draw.colour import GRID_NORMALISATION, NORMALISATION_WORDS
 from aevis.draw.pixels import Size
+from aevis.faithfulness.blank import blank_method
 from aevis.faithfulness.cells import CELLS, with_cells
 from aevis.gallery import Gallery
 from aevis.latent.cells import code_grid, shows_places
+from aevis.latent.map import map_kind
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
 from aevis.site.export import SOFTWARE, versions
+from aevis.site.settings import applied_settings
 from aevis.site.words import CELL_WORDS, METHOD_WORDS, MethodWords, target_words
 
 
@@ -52,6 +56,8 @@ class Heatmap:
     legend_png: str
     failures: tuple[str, ...] = ()
     """The faithfulness checks this method failed on this model, each in a plain sentence."""
+    blank: bool = False
+    """The map is one flat colour on this image: the method found nothing to point at."""
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,8 @@ class ReportPage:
 
     rejected: tuple  # of aevis.data.imageset.Reject
     flagged: tuple[FlaggedImage, ...]
+    blank: tuple[tuple[str, int], ...]
+    """(method title, pages) for each method whose map was one flat colour on some pages."""
     warnings: tuple[str, ...]
     parameters: tuple[tuple[str, str], ...]
     versions: tuple[tuple[str, str], ...]
@@ -383,6 +391,8 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
     pages = []
     for position, index in enumerate(paged):
         slug = gallery.slugs[index]
+        flags = gallery.flags.get(int(index), ())
+        blank = {blank_method(flag) for flag in flags}
         neighbours = tuple(
             Link(
                 links[other].name, links[other].thumbnail, links[other].href, float(similarity),
@@ -395,7 +405,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
         )
         heatmaps = tuple(
             Heatmap(METHOD_WORDS[method], urls.media(slug, method), urls.overlay_legend(METHOD_WORDS[method].signed),
-                    checked[method].failures if method in checked else ())
+                    checked[method].failures if method in checked else (), method in blank)
             for method in methods
         )
         pages.append(ImagePage(
@@ -416,11 +426,16 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             listed_by=tuple(links[other] for other in listed_by[index]),
             previous=links[paged[position - 1]] if position > 0 else None,
             next=links[paged[position + 1]] if position + 1 < len(paged) else None,
-            flags=gallery.flags.get(int(index), ()),
+            flags=numerical_problems(flags),
             inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
             cells=cells,
         ))
     return pages
+
+
+def numerical_problems(flags: tuple[str, ...]) -> tuple[str, ...]:
+    """An image's flags but its blank maps (which its cards show): NaN or infinite values, in words."""
+    return tuple(flag for flag in flags if blank_method(flag) is None)
 
 
 def _cell_maps(gallery: Gallery, checked: FaithfulnessRow | None) -> CellMaps | None:
@@ -458,7 +473,8 @@ def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | No
 def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.MapData:
     """The interactive map's data: every image's place, colours and neighbours; ``pictured``
     (bool (N,)): which images have a thumbnail picture (:func:`aevis.site.thumbnails.pictured`)."""
-    return mapdata.gather_map_data(
+    code_size = gallery.ae.code_size
+    data = mapdata.gather_map_data(
         gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
         gallery.positions,
         gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
@@ -470,6 +486,7 @@ def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.
         mosaic=urls.MOSAIC if gallery.insides else None,
         pictured=pictured,
     )
+    return dataclasses.replace(data, kind=map_kind(code_size), code_size=code_size)
 
 
 @dataclass(frozen=True)
@@ -602,7 +619,7 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
         input_values=spec.height * spec.width * spec.channels,
         input_shape=shape_in_words((spec.height, spec.width, spec.channels)),
         labels=len(set(labels)) if labels else 0,
-        flagged=len(gallery.flags),
+        flagged=sum(1 for flags in gallery.flags.values() if numerical_problems(flags)),
         compared=gallery.comparison is not None,
         finding=_finding(gallery),
     )
@@ -619,9 +636,15 @@ def _finding(gallery: Gallery) -> Finding | None:
 def gather_report(gallery: Gallery) -> ReportPage:
     """The build report page."""
     flagged = tuple(
-        FlaggedImage(image_link(gallery, index), gallery.imageset.sources[index], problems)
-        for index, problems in gallery.flags.items()
+        FlaggedImage(image_link(gallery, index), gallery.imageset.sources[index], numerical_problems(flags))
+        for index, flags in gallery.flags.items() if numerical_problems(flags)
     )
-    parameters = tuple((name, "—" if value is None else str(value)) for name, value in gallery.parameters.items())
+    parameters = applied_settings(gallery.parameters)
     software = tuple((SOFTWARE[name], version or "not installed") for name, version in versions().items())
-    return ReportPage(tuple(gallery.imageset.rejected), flagged, tuple(gallery.warnings), parameters, software)
+    blank: dict[str, int] = {}
+    for flags in gallery.flags.values():
+        for method in filter(None, map(blank_method, flags)):
+            blank[method] = blank.get(method, 0) + 1
+    blank_titles = tuple((METHOD_WORDS[method].title, count) for method, count in blank.items())
+    return ReportPage(tuple(gallery.imageset.rejected), flagged, blank_titles, tuple(gallery.warnings), parameters,
+                      software)

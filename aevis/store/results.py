@@ -21,7 +21,7 @@ from aevis.faithfulness.cells import cell_deletion
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
 from aevis.latent import mosaic, quality, trust
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
-from aevis.latent.map import TSNE_LIBRARY, tsne_map
+from aevis.latent.map import TSNE, TSNE_LIBRARY, code_map, map_kind
 from aevis.latent.neighbours import (
     PROVEN_UP_TO,
     RECALL_SAMPLE,
@@ -33,6 +33,7 @@ from aevis.latent.strangeness import image_errors
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
+from aevis.memory import rows_within
 from aevis.network import activations, featurevis, morphs
 from aevis.network.channels import ChannelRanking
 from aevis.store import codes as stored_codes
@@ -133,6 +134,7 @@ class _Rankings:
 
 RANK_CHUNK = 1024
 """Images whose channel means are merged into the rankings at once."""
+_EXPLAINED_BYTES = 128 * 2**20  # images and reference codes one explain() call is given
 
 
 class Results:
@@ -301,10 +303,14 @@ class Results:
                 missing.append(same[0])
             else:
                 maps[same] = entry["map"]
-        if missing:
-            extra = {} if references is None else {"reference_codes": encoded.codes[references[missing]]}
-            computed = explain(self.ae, self.images[rows[missing]], method, target, **extra, **options)
-            for row, values in zip(missing, computed):
+        # A few at a time where images and codes are large: each call holds its images, and the
+        # target its reference codes, at 4.7 MB a code for a 540×540 model's 270×270×16.
+        per_call = rows_within(self.images[0].nbytes + 2 * 4 * self.ae.code_size, _EXPLAINED_BYTES)
+        for start in range(0, len(missing), per_call):
+            these = missing[start : start + per_call]
+            extra = {} if references is None else {"reference_codes": encoded.codes[references[these]]}
+            computed = explain(self.ae, self.images[rows[these]], method, target, **extra, **options)
+            for row, values in zip(these, computed):
                 maps[slots[keys[row]]] = values
                 self.cache.put_arrays(kind, keys[row], {"map": values})
         return maps, keys
@@ -361,12 +367,16 @@ class Results:
         return figures["recall"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
-        """:func:`aevis.latent.map.tsne_map` of ``codes``, keyed by the codes, the seed and the
-        openTSNE version."""
-        key = make_key("tsne", self._codes_hash(codes), seed, TSNE_LIBRARY)
+        """:func:`aevis.latent.map.code_map` of ``codes`` (t-SNE, or a small code itself), keyed
+        by the codes, the seed and the openTSNE version."""
+        kind = map_kind(codes.shape[1])
+        if kind == TSNE:
+            key = make_key("tsne", self._codes_hash(codes), seed, TSNE_LIBRARY)
+        else:
+            key = make_key("code map", self._codes_hash(codes), kind)
         entry = self.cache.arrays("tsne", key)
         if entry is None:
-            entry = {"positions": tsne_map(codes, seed)}
+            entry = {"positions": code_map(codes, seed)}
             self.cache.put_arrays("tsne", key, entry)
         return entry["positions"]
 

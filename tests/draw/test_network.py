@@ -45,3 +45,24 @@ def test_layer_strip_runs_from_input_to_reconstruction(seed_ae):
     last = GAP + (columns - 1) * (tile + arrow)
     np.testing.assert_array_equal(strip[top : top + tile, GAP : GAP + tile], np.asarray(square(images[0], tile)))
     np.testing.assert_array_equal(strip[top : top + tile, last : last + tile], np.asarray(square(images[1], tile)))
+
+
+def test_long_layer_names_wrap_and_never_run_into_the_next_caption():
+    rng = np.random.default_rng(0)
+    names = ["conv2d_transpose_11", "conv2d_transpose_12", "max_pooling2d_1", "averyveryverylongnamewithoutbreaks"]
+    layers = [activations.LayerInfo(name, "Conv2DTranspose", "bottleneck" if number == 1 else "decoder", 4,
+                                    (8, 8), 2.0) for number, name in enumerate(names)]
+    maps = {name: rng.random((8, 8, 4)).astype(np.float32) for name in names}
+    strip = np.asarray(network.layer_strip(rng.random((16, 16, 3)), rng.random((16, 16, 3)), layers, maps))
+    labels = strip[GAP + activations.STRONGEST * (network.STRIP_TILE + 3):]
+    assert (labels != BACKGROUND).any(axis=-1).any()  # the captions are there
+    pitch = network.STRIP_TILE + network.STRIP_ARROW
+    for boundary in range(1, len(names) + 2):  # the middle of each gap between two columns
+        x = GAP + boundary * pitch - network.STRIP_ARROW // 2
+        assert (labels[:, x - 1 : x + 2] == BACKGROUND).all(), f"a caption crosses gap {boundary}"
+    typeface = network.font(10)
+    for name in names:
+        lines = network.wrap_caption(name, pitch - 6, typeface)
+        assert "".join(lines) == name and len(lines) > 1
+        assert all(typeface.getlength(line) <= pitch - 6 for line in lines)
+    assert network.wrap_caption("conv2d_transpose_12", pitch - 6, typeface)[0].endswith("_")  # broken at a word

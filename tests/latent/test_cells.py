@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import os
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -323,3 +324,22 @@ def test_grid_pages_fit_a_360_pixel_phone(grid_site):
         finally:
             watch.close()
             browser.close()
+
+
+def test_pair_cells_of_large_codes_never_copy_a_code_into_float64():
+    # A 540×540 document denoiser's code is 270×270×16 numbers; its cells were once worked out
+    # on float64 copies of a thousand pairs' codes at once (9 GB, issue 21).
+    grid = (270, 270, 16)
+    rng = np.random.default_rng(0)
+    first = rng.standard_normal((3, math.prod(grid)), dtype=np.float32)
+    second = rng.standard_normal((3, math.prod(grid)), dtype=np.float32)
+    tracemalloc.start()
+    try:
+        cells = pair_cells(first, second, grid)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The cells themselves (3 × 270 × 270 float64, 1.7 MB) and per-cell sums of one block of
+    # pairs; a float64 copy of one code alone would be 9.3 MB.
+    assert peak < math.prod(grid) * 8
+    np.testing.assert_allclose(cells.sum(axis=(1, 2)), _cosine(first, second), rtol=0, atol=1e-9)

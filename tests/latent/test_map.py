@@ -93,3 +93,64 @@ def test_spread_sample_covers_every_cluster():
     assert sorted(set(chosen // 30)) == [0, 1, 2, 3]
     assert list(chosen) == sorted(chosen)
     assert len(spread_sample(points, 500)) == 120
+
+
+def test_a_two_number_code_is_its_own_map_on_one_scale():
+    codes = np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 2.0], [2.0, 1.0]], np.float32)
+    positions = latent.code_map(codes)
+    # x runs 0..4 and y 0..2: one scale (1/4), centred; y turned to run down the page.
+    np.testing.assert_allclose(positions, [[0, 0.75], [1, 0.75], [1, 0.25], [0.5, 0.5]], atol=1e-6)
+    assert latent.map_kind(2) == latent.CODE and latent.map_kind(1) == latent.CODE
+
+
+def test_a_three_number_code_is_seen_along_its_two_widest_directions():
+    rng = np.random.default_rng(0)
+    flat = np.c_[rng.normal(0, 5, 50), rng.normal(0, 1, 50), np.zeros(50)]  # a plane, tilted below
+    rotation, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    positions = latent.code_map((flat @ rotation.T).astype(np.float32))
+    assert latent.map_kind(3) == latent.PCA_VIEW
+    # The plane comes back up to a turn or a mirror: every distance kept, on one scale.
+    mapped = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
+    distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
+    off_diagonal = ~np.eye(50, dtype=bool)
+    ratios = mapped[off_diagonal] / distances[off_diagonal]
+    np.testing.assert_allclose(ratios, ratios.mean(), rtol=1e-4)
+    assert positions.min() >= 0 and positions.max() <= 1 and np.isclose(np.ptp(positions, axis=0).max(), 1)
+
+
+def test_small_codes_never_reach_tsne(monkeypatch):
+    def refuse(*_):
+        raise AssertionError("t-SNE ran on a small code")
+
+    monkeypatch.setattr(latent, "tsne_map", refuse)
+    assert latent.code_map(np.arange(12, dtype=np.float32).reshape(4, 3)).shape == (4, 2)
+    assert latent.map_kind(4) == latent.TSNE
+
+
+def test_a_build_with_a_two_number_code_maps_the_code_and_says_so(tmp_path, monkeypatch):
+    import json
+
+    import keras
+    from keras import layers
+
+    from aevis.build import build
+    from aevis.config import BuildConfig
+    from aevis.site import urls
+
+    monkeypatch.setattr(latent, "tsne_map", lambda *_: pytest.fail("t-SNE ran on a 2-number code"))
+    keras.utils.set_random_seed(4)
+    image = keras.Input((16, 16, 1))
+    x = layers.Flatten()(layers.Conv2D(4, 3, strides=4, padding="same", activation="relu")(image))
+    x = layers.Dense(2, name="encoded")(x)
+    x = layers.Reshape((4, 4, 1))(layers.Dense(16, activation="relu")(x))
+    model = keras.Model(image, layers.Conv2DTranspose(1, 3, strides=4, padding="same", activation="sigmoid")(x))
+    model.save(tmp_path / "two.keras")
+    build(BuildConfig(out=tmp_path / "site", cache_dir=tmp_path / "cache", model=tmp_path / "two.keras",
+                      dataset="shapes", count=8, methods=(), pair_method=None, neighbours=2, input_scale="0-1",
+                      quiet=True))
+    manifest = json.loads((tmp_path / "site" / urls.MANIFEST).read_text())
+    positions = np.array([[record["x"], record["y"]] for record in manifest["images"]])
+    np.testing.assert_allclose(positions, latent.small_code_map(np.load(tmp_path / "site" / urls.CODES)), atol=2e-6)
+    page = (tmp_path / "site" / urls.MAP).read_text()
+    assert "each placed by its code itself" in page and "its first number is the position from left" in page
+    assert "t-SNE" not in page and "Squeezing" not in page

@@ -1,0 +1,54 @@
+"""How many images go through the model at once, worked out from the model's own layers.
+
+A model call holds every layer's output for each image of its batch (and a gradient holds them
+twice over), so what a batch costs is the sum of the layers' output sizes, read from their
+shapes: 0.3 MB an image for the 32×32 digits seed, 81 MB for a 540×540 document denoiser with
+32 channels at full size. A batch size that suits the one would take the other into tens of
+gigabytes, so the build asks for ``--batch-size`` images a call and gets fewer where they would
+not fit in :data:`CALL_BYTES`. Everything here is worked out from the shapes alone, so the same
+model and options give the same batches, and the same results, on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+
+CALL_BYTES = 256 * 2**20
+"""Layer outputs (float32) one model call may hold: with the gradients of a gradient method,
+and the copies a call makes of its outputs, about three times this is in use at its peak."""
+CHUNK_BYTES = 384 * 2**20
+"""Layer outputs of the pages explained and drawn together (each page's pictures show every
+convolution's maps); two chunks are alive at once, one drawn while the next is explained."""
+PAGES_PER_CHUNK = 32
+"""Pages explained, written and drawn together when they fit."""
+
+
+def image_bytes(ae) -> int:
+    """Bytes of every layer's output for one image, the input included, as float32."""
+    return 4 * sum(math.prod(int(size) for size in shape) for shape in _output_shapes(ae.model))
+
+
+def images_per_call(ae, requested: int) -> int:
+    """``requested`` images a model call, or as many fewer as keep its layers' outputs within
+    :data:`CALL_BYTES` (never fewer than one)."""
+    return max(1, min(int(requested), CALL_BYTES // image_bytes(ae)))
+
+
+def pages_per_chunk(ae) -> int:
+    """Pages explained and drawn together: :data:`PAGES_PER_CHUNK`, or as many fewer as keep
+    their layers' outputs within :data:`CHUNK_BYTES` (never fewer than one)."""
+    return max(1, min(PAGES_PER_CHUNK, CHUNK_BYTES // image_bytes(ae)))
+
+
+def rows_within(row_bytes: int, budget: int, most: int | None = None) -> int:
+    """How many rows of ``row_bytes`` each fit in ``budget`` bytes: at least one, at most ``most``."""
+    fitting = max(1, budget // max(1, int(row_bytes)))
+    return fitting if most is None else min(fitting, most)
+
+
+def _output_shapes(model):
+    """Each layer's output shape without the batch axis (every output of a layer with several)."""
+    for layer in model.layers:
+        outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
+        for output in outputs:
+            yield tuple(size for size in output.shape[1:] if size is not None)
