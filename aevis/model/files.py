@@ -1,8 +1,10 @@
 """Reading the files users save their models in, and one sentence for each file aevis cannot use.
 
-Keras reads ``.keras`` and legacy ``.h5`` files. Everything else a user may point at (a
-TensorFlow SavedModel folder, an empty file left by a failed save, a weights-only file, a file
-that needs their own layer classes) gets a sentence naming what the file is and what to do.
+A file is known by its content, not its name: HDF5 (what Keras 2 saved, often under a ``.keras``
+name) or a ``.keras`` zip, from Keras 3 or Keras 2 (see :mod:`aevis.model.legacy`). Everything
+else a user may point at (a TensorFlow SavedModel folder, an empty file left by a failed save,
+a weights-only file, a PyTorch file, a file that needs their own layer classes, a setting
+Keras refuses) gets a sentence naming what the file is, what Keras objected to, and what to do.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import keras
 
 from aevis.errors import AevisError
 from aevis.model.archive import check_keras_archive
+from aevis.model.legacy import file_kind, load_hdf5_model, load_zip_model
 
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+HDF5_SUFFIXES = (".h5", ".hdf5")
 
 
 def file_sha256(path: Path) -> str:
@@ -65,23 +68,41 @@ def import_custom_objects(path: str | Path) -> dict[str, object]:
 
 
 def load_model_file(path: str | Path, custom_objects: dict | None = None, safe_mode: bool = True) -> keras.Model:
-    """Load a ``.keras`` or ``.h5`` model file, or say in one sentence why it cannot be used.
+    """Load a model file saved by Keras 2 or 3, HDF5 or ``.keras`` zip under any name, or say in
+    one sentence why it cannot be used.
 
     Raises:
         AevisError: the file is missing, is a folder, is empty, holds only weights, needs
             classes that are not given, or is not a model Keras can read.
     """
     path = Path(path)
-    _check_file(path)
-    if path.suffix == ".keras":
+    kind = _check_file(path)
+    if kind != "hdf5":
         check_keras_archive(path)  # a zip bomb is refused before Keras inflates it
+    load = load_hdf5_model if kind == "hdf5" else load_zip_model
     try:
-        return keras.models.load_model(path, compile=False, safe_mode=safe_mode, custom_objects=custom_objects)
+        return load(path, custom_objects, safe_mode)
     except Exception as error:  # Keras raises many types; the user needs one sentence.
         raise AevisError(_load_failure(path, error)) from error
 
 
-def _check_file(path: Path) -> None:
+def format_note(path: str | Path) -> str | None:
+    """A line for the terminal when a model file's content is not what its name says (HDF5 under
+    a ``.keras`` name, as tf.keras 2 saved to any path), else None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    kind = file_kind(path)
+    if kind == "hdf5" and path.suffix.lower() not in HDF5_SUFFIXES:
+        return (f"{path.name} holds HDF5, as Keras 2 saved under any name, not the .keras zip its name says: "
+                "read as HDF5.")
+    if kind == "zip" and path.suffix.lower() != ".keras":
+        return f"{path.name} is a .keras zip under another name: read as one."
+    return None
+
+
+def _check_file(path: Path) -> str:
+    """'hdf5' or 'zip' for a file that may hold a model; AevisError naming what it is otherwise."""
     if path.is_dir():
         if (path / "saved_model.pb").is_file():
             raise AevisError(
@@ -93,19 +114,35 @@ def _check_file(path: Path) -> None:
         raise AevisError(f"Expected a Keras model file at {path}, but there is no such file.")
     if path.name.endswith(".weights.h5"):
         raise _weights_only(path)
-    if path.suffix not in MODEL_SUFFIXES:
-        raise AevisError(
-            f"Expected a .keras or .h5 model file, but {path.name} has the extension {path.suffix or '(none)'}."
-        )
     if path.stat().st_size == 0:
         raise AevisError(
             f"{path.name} is empty (0 bytes), as a save that failed part-way leaves it; save the model again."
         )
-    readable = zipfile.is_zipfile(path) if path.suffix == ".keras" else h5py.is_hdf5(path)
-    if not readable:
+    kind = file_kind(path)
+    if kind == "zip":
+        _check_zip(path)
+    elif kind is None:
         raise AevisError(
-            f"{path.name} is not a Keras model file: it is damaged, or another format with a model's extension."
+            f"{path.name} is not a Keras model file (neither HDF5 nor a .keras zip): it is damaged, or another "
+            "format; save the model with model.save('model.keras')."
         )
+    return kind
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        raise AevisError(f"{path.name} is a damaged zip file (cut short?); save the model again.") from None
+    if "config.json" in names:
+        return
+    if any(name == "data.pkl" or name.endswith("/data.pkl") for name in names):
+        raise AevisError(f"{path.name} is a PyTorch model, not a Keras one; aevis explains Keras models.")
+    raise AevisError(
+        f"{path.name} is a zip archive but not a Keras model (it has no config.json); save the model with "
+        "model.save('model.keras')."
+    )
 
 
 def _weights_only(path: Path) -> AevisError:
@@ -123,6 +160,11 @@ def _load_failure(path: Path, error: Exception) -> str:
             f"Expected a model made only of standard layers, but {path.name} contains Python code "
             "(such as a Lambda layer) that would run on loading; if you trust this file, pass --trust-model."
         )
+    if re.search(r"'(TFOpLambda|SlicingOpLambda)'", text):
+        return (
+            f"{path.name} calls TensorFlow functions directly on Keras tensors (saved as TFOpLambda layers), which "
+            "only tf.keras 2 can rebuild; in the code that made it, use Keras layers for those steps and save it again."
+        )
     located = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
         r"Unknown (?:layer|object|class|function)[^']*'([^']+)'", text
     )
@@ -133,5 +175,36 @@ def _load_failure(path: Path, error: Exception) -> str:
         )
     if "No model config found" in text:
         return str(_weights_only(path))
-    reason = text.splitlines()[0] if text else type(error).__name__
-    return f"Keras could not load {path.name} as a model: {reason}"
+    objection = keras_objection(text) or type(error).__name__
+    saved_by = _saved_by(path)
+    return (
+        f"Keras {keras.__version__} could not rebuild {path.name}{saved_by}: {objection}; if that names your own "
+        "code, pass the file defining it with --custom-objects FILE.py, else build the model in Keras 3 code, "
+        f"load these weights into it with model.load_weights('{path.name}') and save it with model.save('model.keras')."
+    )
+
+
+def keras_objection(text: str, limit: int = 240) -> str:
+    """What Keras objected to, from its error message: the line after "Exception encountered:"
+    where Keras wraps the cause in the layer's whole config, else the last line; at most
+    ``limit`` characters, without a trailing full stop."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    cause = next((line.split(":", 1)[1].strip() for line in reversed(lines)
+                  if line.startswith("Exception encountered:")), lines[-1])
+    if len(cause) > limit:
+        cause = cause[: limit - 1].rstrip() + "…"
+    return cause.rstrip(".")
+
+
+def _saved_by(path: Path) -> str:
+    """' (saved by Keras 2.4.0)' from an HDF5 file's attributes, else ''."""
+    try:
+        with h5py.File(path, "r") as saved:
+            version = saved.attrs.get("keras_version")
+    except OSError:  # a zip
+        return ""
+    if version is None:
+        return ""
+    return f" (saved by Keras {version.decode() if hasattr(version, 'decode') else version})"
