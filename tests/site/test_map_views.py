@@ -287,7 +287,7 @@ ODD_NAMES = ('comma, in the name.png', 'say "cheese".png', "plain.png", "semi;co
 @pytest.fixture(scope="module")
 def odd_name_site(tmp_path_factory) -> Path:
     """A tiny site built from a folder of pictures with ODD_NAMES: a few seconds."""
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
 
     root = tmp_path_factory.mktemp("odd-names")
