@@ -2,6 +2,7 @@
 
 The public API::
 
+    gallery = aevis.build(model=autoencoder, images=x_test, out="site")  # the whole gallery
     ae = aevis.load_autoencoder("model.keras")                        # split at the bottleneck
     maps = aevis.explain(ae, images, method="reconstruction_error")   # float32 (N, H, W)
 
@@ -31,7 +32,7 @@ _PUBLIC = {
     "explain": "aevis.methods",
     "build_seed_autoencoder": "aevis.model.seed",
     "BuildConfig": "aevis.config",
-    "build": "aevis.build",
+    "build": "aevis.api",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

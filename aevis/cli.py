@@ -136,7 +136,7 @@ def _terminate(signum, frame) -> None:
 
 def _run(config: BuildConfig) -> int:
     # Imports TensorFlow: after argument errors, which are instant, and inside the log filter.
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.errors import AevisError
     from aevis.progress import Stages
 

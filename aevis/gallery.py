@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -115,6 +116,8 @@ class Gallery:
     did not prove them exact (:func:`aevis.latent.neighbours.neighbour_recall`); None: exact."""
     comparison: Comparison | None = None
     """A second model's neighbours and map beside this one's (``--compare``)."""
+    site: Path | None = None
+    """The folder the site was written to, once it is."""
 
     @cached_property
     def error_ranking(self) -> tuple[np.ndarray, np.ndarray]:
@@ -133,3 +136,11 @@ class Gallery:
 
     def __len__(self) -> int:
         return len(self.slugs)
+
+    def _repr_html_(self) -> str | None:
+        """In Jupyter: what the site's index leads with, and a link to open it."""
+        if self.site is None:
+            return None
+        from aevis.site.notebook import gallery_html  # the templates: only when shown
+
+        return gallery_html(self)

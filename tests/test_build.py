@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.build import build
+from aevis.pipeline import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.errors import AevisError

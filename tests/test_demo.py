@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from aevis.build import build
+from aevis.pipeline import build
 from aevis.cli import config_from_arguments
 from aevis.config import DEFAULT_PAGES, BuildConfig
 from aevis.data.builtin import make_digits

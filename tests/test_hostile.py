@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.build import build
+from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.data.folders import load_image, read_image_folder
 from aevis.errors import AevisError

@@ -65,28 +65,48 @@ def read_image_folder(
     files = find_image_files(folder)
     if not files:
         raise AevisError(f"Expected image files under {folder}, but found no files at all.")
+    sources = [_printable(path.relative_to(folder).as_posix()) for path in files]
+    imageset, _ = read_image_files(files, shape, sources, f"under {folder}", on_progress)
+    return imageset
+
+
+def read_image_files(
+    files: list[Path],
+    shape: tuple[int, int, int],
+    sources: list[str],
+    where: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple[ImageSet, list[int]]:
+    """Read ``files`` at ``shape``, each known by its source (its path as the user gives it).
+
+    Returns:
+        The images read, with their sources and names, and the files rejected; and the
+        indices (in ``files``) of the files read.
+
+    Raises:
+        AevisError: no file is a readable image (``where`` says where they were, in words).
+    """
     pixels = Pixels.allocate((len(files), *shape))
-    sources, rejected = [], []
-    for path in files:
-        relative = _printable(path.relative_to(folder).as_posix())
+    kept, rejected = [], []
+    for index, (path, source) in enumerate(zip(files, sources, strict=True)):
         try:
-            pixels[len(sources)] = load_image(path, shape)
-            sources.append(relative)
+            pixels[len(kept)] = load_image(path, shape)
+            kept.append(index)
         except Exception as error:  # noqa: BLE001 - a broken file of any kind must not stop the build
-            rejected.append(Reject(relative, _reason(error)))
+            rejected.append(Reject(source, _reason(error)))
         if on_progress:
             on_progress(1)
-    if not sources:
+    if not kept:
         raise AevisError(
-            f"Expected at least one readable image under {folder}, but all {len(files)} files were rejected "
+            f"Expected at least one readable image {where}, but all {len(files)} files were rejected "
             f"(first: {rejected[0].path}: {rejected[0].reason})."
         )
     return ImageSet(
-        images=pixels.head(len(sources)),
-        names=[Path(source).name for source in sources],
-        sources=sources,
+        images=pixels.head(len(kept)),
+        names=[Path(sources[index]).name for index in kept],
+        sources=[sources[index] for index in kept],
         rejected=rejected,
-    )
+    ), kept
 
 
 def _reason(error: Exception) -> str:

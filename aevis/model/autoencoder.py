@@ -21,6 +21,7 @@ from aevis.errors import AevisError
 from aevis.memory import images_per_call
 from aevis.model.files import file_sha256, import_custom_objects, load_model_file
 from aevis.model.graph import FlatGraph, flatten, flatten_pair, has_graph
+from aevis.model.identity import memory_sha256
 from aevis.model.scale import AUTO, SCALES, PixelScales, detect_scales
 from aevis.model.waist import find_code_layer
 
@@ -60,7 +61,8 @@ class Autoencoder:
         bottleneck: name of the code layer in ``model``.
         bottleneck_reason: how it was chosen, in words, for the terminal and the manifest.
         input_spec: the input size, channels and pixel ranges.
-        sha256: a SHA-256 of the model's file or files, or None for a model never saved.
+        sha256: a SHA-256 of the model's file or files (of its architecture and weights for a
+            model loaded from memory), or None for a model wrapped without one.
         graph: the flat graph, its layer outputs and the names a user may give its layers.
         scales_reason: how the pixel ranges were chosen, in words.
         rebuild_warning: a sentence when even the best pixel ranges rebuild the images
@@ -242,11 +244,11 @@ def _model(source, custom_objects, safe_mode: bool) -> keras.Model:
     return load_model_file(source, custom_objects, safe_mode)
 
 
-def _sha256(sources: list, custom_objects) -> str | None:
-    """The files' SHA-256 (one file: its own; several: of their digests); None for a model in memory."""
-    if any(isinstance(source, keras.Model) for source in sources):
-        return None
-    digests = [file_sha256(Path(source)) for source in sources]
+def _sha256(sources: list, custom_objects) -> str:
+    """The files' SHA-256 (one file: its own; several: of their digests); a model in memory
+    counts by its architecture and weights (:func:`aevis.model.identity.memory_sha256`)."""
+    digests = [memory_sha256(source) if isinstance(source, keras.Model) else file_sha256(Path(source))
+               for source in sources]
     if custom_objects is not None and not isinstance(custom_objects, dict):
         digests.append(file_sha256(Path(custom_objects)))
     if len(digests) == 1:

@@ -22,7 +22,17 @@ from aevis.site.pages import (
 )
 from aevis.site.set_pages import gather_duplicates, gather_strangest
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+def _templates() -> Path:
+    """The templates and static files: inside the installed package (``aevis/templates``, where
+    the wheel puts them), else at the top of the source tree, where they are kept."""
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
+TEMPLATES = _templates()
 _SPELLED = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _TIMES = {1: "once", 2: "twice"}
 

@@ -225,7 +225,7 @@ GRID_BUILD = {**TINY_BUILD, "bottleneck": "pool_1_e"}
 @pytest.fixture(scope="module")
 def grid_site(tmp_path_factory):
     """(config, gallery) of a tiny build whose code is a 4 × 4 × 4 grid."""
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
 
     root = tmp_path_factory.mktemp("grid")
@@ -280,7 +280,7 @@ def test_a_page_shows_the_cell_maps_failure_in_words(grid_site):
 
 
 def test_a_dense_bottleneck_gets_no_cells_and_keeps_its_pair_maps(tmp_path):
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
 
     model_path = tmp_path / "dense.keras"

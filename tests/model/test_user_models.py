@@ -320,7 +320,7 @@ def _save_pngs(folder, images) -> None:
 
 
 def _small_build(tmp_path, name, **settings):
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
 
     out = tmp_path / name

@@ -270,7 +270,7 @@ heading, the prev/next links, the neighbour chips and the morph's caption."""
 def long_name_site(tmp_path_factory) -> Path:
     """A tiny site built from a folder (itself with a long name) of pictures with LONG_NAMES, plus
     an unreadable file with a long name for the report: a few seconds, like ``tiny_site``."""
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
 
     root = tmp_path_factory.mktemp("long-names")

@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pytest
 
-import aevis.build as build_module
-from aevis.build import build
+import aevis.pipeline as build_module
+from aevis.pipeline import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.data.folders import to_shape

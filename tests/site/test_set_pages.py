@@ -141,7 +141,7 @@ def planted_site(tmp_path_factory):
     """(config, gallery) of a small site of 16 images from a folder: 12 smooth pictures, three
     copies of the first (exact, JPEG, resized) and a resized copy of the second; pages for 4
     images only, so the strangest page shows images without a page."""
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
 
     root = tmp_path_factory.mktemp("planted")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import aevis.build as build_module
-from aevis.build import build
+import aevis.pipeline as build_module
+from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.draw import colour
 from aevis.model import Autoencoder

@@ -9,10 +9,14 @@ content-addressed cache when an earlier build made it (:mod:`aevis.store.results
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
+import keras
 import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
@@ -51,8 +55,30 @@ from aevis.store.results import Encoded, Results
 SITE_TITLE = "What the autoencoder sees"
 
 
-def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
-    """Build the gallery described by ``config`` into ``config.out``; return what was gathered.
+class ImageSource(Protocol):
+    """Images handed over in Python (:mod:`aevis.data.given`), read at the model's input size."""
+
+    def __len__(self) -> int: ...
+
+    def read(self, shape: tuple[int, int, int], on_progress: Callable[[int], None] | None = None) -> ImageSet: ...
+
+    def note(self) -> str | None:
+        """A line on how the images were read, or None."""
+
+
+@dataclass(frozen=True, eq=False)
+class Given:
+    """What a build is handed in memory (:func:`aevis.build`) instead of the files its config names."""
+
+    model: keras.Model | None = None
+    encoder: keras.Model | None = None
+    decoder: keras.Model | None = None
+    images: ImageSource | None = None
+
+
+def build(config: BuildConfig, stages: Stages | None = None, given: Given | None = None) -> Gallery:
+    """Build the gallery described by ``config`` (and the models and images ``given`` in memory)
+    into ``config.out``; return what was gathered.
 
     Results and pictures are reused from ``config.cache_dir / "results"`` where an earlier
     build made them from the same inputs (:mod:`aevis.store.cache`), unless ``config.cache`` is off.
@@ -62,6 +88,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
             read-only or forbidden disk, in one sentence; the previous site is left as it was.
     """
     stages = stages or Stages(quiet=config.quiet)
+    given = given or Given()
     out, cache_dir = Path(config.out), Path(config.cache_dir)
     places = [Place(f"the output folder {out}", out.parent, "choose another --out"),
               Place(f"the cache {cache_dir}", cache_dir, "choose another --cache-dir")]
@@ -69,7 +96,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
         check_target(out)  # fail before the slow part, not after
         with build_lock(out):
             checked.check_writable(cache_dir)  # the lock has proved the output's folder writable
-            return _build(config, stages)
+            return _build(config, stages, given)
     except OSError as error:
         fault = disk_fault(error, places)
         if fault is None:
@@ -77,10 +104,10 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
         raise fault from None
 
 
-def _build(config: BuildConfig, stages: Stages) -> Gallery:
+def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     other = _other_model(config, stages) if config.compare is not None else None  # so is a bad --compare
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None, on_damaged=stages.log)
-    ae, imageset, model_info = _model_and_images(config, stages, cache)
+    ae, imageset, model_info = _model_and_images(config, given, stages, cache)
     _log_model(ae, stages)
     config = _fitting_batches(config, ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
@@ -117,7 +144,7 @@ def _build(config: BuildConfig, stages: Stages) -> Gallery:
     if config.zip:
         with stages.stage("Zipping the site"):
             stages.log(f"Wrote {_zip(Path(config.out))}")
-    return gallery
+    return dataclasses.replace(gallery, site=Path(config.out))
 
 
 def _zip(out: Path) -> Path:
@@ -132,13 +159,16 @@ def _zip(out: Path) -> Path:
         raise fault from None
 
 
-def _model_and_images(config: BuildConfig, stages: Stages,
+def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
                       cache: ResultCache) -> tuple[Autoencoder, ImageSet, ModelInfo]:
-    if config.model is not None or config.encoder is not None:
+    model = given.model if given.model is not None else config.model
+    encoder = given.encoder if given.encoder is not None else config.encoder
+    decoder = given.decoder if given.decoder is not None else config.decoder
+    if model is not None or encoder is not None:
         detect = config.input_scale == AUTO
         with stages.stage("Loading the model"):
             ae = load_autoencoder(
-                config.model, encoder=config.encoder, decoder=config.decoder, bottleneck=config.bottleneck,
+                model, encoder=encoder, decoder=decoder, bottleneck=config.bottleneck,
                 custom_objects=config.custom_objects, input_scale="0-1" if detect else config.input_scale,
                 safe_mode=not config.trust_model,
             )
@@ -146,15 +176,15 @@ def _model_and_images(config: BuildConfig, stages: Stages,
             config.check_geometry(*ae.input_spec.shape[:2])
         except ValueError as error:
             raise AevisError(str(error)) from None
-        imageset = _images(config, ae.input_spec.shape, stages, cache)
+        imageset = _images(config, given, ae.input_spec.shape, stages, cache)
         if detect:
             with stages.stage("Finding the pixel range"):
                 ae = choose_scales(ae, AUTO, imageset.images)
-        files = [config.model] if config.model is not None else [config.encoder, config.decoder]
-        return ae, imageset, ModelInfo(" + ".join(Path(file).name for file in files), ae.sha256, losses=None)
+        parts = [model] if model is not None else [encoder, decoder]
+        return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None)
 
     shape = (config.seed_image_size, config.seed_image_size, 3)
-    imageset = _images(config, shape, stages, cache)
+    imageset = _images(config, given, shape, stages, cache)
     if imageset.grayscale:  # a grey set trains a grey network: no colour casts in its rebuilds
         imageset = imageset.in_one_channel()
         stages.log("The images are grayscale, so the seed autoencoder takes one channel.")
@@ -172,6 +202,13 @@ def _model_and_images(config: BuildConfig, stages: Stages,
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     source = f"the seed autoencoder, trained here for {epochs} on these images"
     return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
+
+
+def _model_source(model: keras.Model | str | Path) -> str:
+    """A model in words: its file's name, or its own name for a model handed over in memory."""
+    if isinstance(model, keras.Model):
+        return f"{model.name} (given in memory)"
+    return Path(model).name
 
 
 def _log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
@@ -245,10 +282,20 @@ def _compare(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: R
     return comparison
 
 
-def _images(config: BuildConfig, shape: tuple[int, int, int], stages: Stages, cache: ResultCache) -> ImageSet:
-    """The images: a folder's, read again each build (its files may change); or a built-in set,
-    drawn once and kept in ``cache``."""
+def _images(config: BuildConfig, given: Given, shape: tuple[int, int, int], stages: Stages,
+            cache: ResultCache) -> ImageSet:
+    """The images: those handed over in memory, or a folder's, read again each build (its files
+    may change); or a built-in set, drawn once and kept in ``cache``."""
     height, width, channels = shape
+    if given.images is not None:
+        with stages.stage("Reading images", total=len(given.images)) as advance:
+            imageset = given.images.read(shape, on_progress=advance)
+        note = given.images.note()
+        if note:
+            stages.log(note)
+        if imageset.rejected:
+            stages.log(f"Skipped {len(imageset.rejected)} file(s); the report lists why.")
+        return imageset
     if config.images is not None:
         total = len(folders.find_image_files(Path(config.images))) if Path(config.images).is_dir() else None
         with stages.stage("Reading images", total=total) as advance:
