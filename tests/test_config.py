@@ -171,7 +171,7 @@ def test_option_limits_hold_for_the_python_api_too():
 
 
 def test_a_bad_option_for_a_given_model_is_refused_before_any_image_is_encoded(tmp_path, monkeypatch):
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.errors import AevisError
     from aevis.model import Autoencoder
     from tests.models import tiny_seed
@@ -183,7 +183,7 @@ def test_a_bad_option_for_a_given_model_is_refused_before_any_image_is_encoded(t
         raise AssertionError("the build did work before refusing the option")
 
     monkeypatch.setattr(Autoencoder, "encode", never)
-    monkeypatch.setattr("aevis.build._images", never)
+    monkeypatch.setattr("aevis.pipeline._images", never)
     with pytest.raises(AevisError, match=r"^Option 'stride' 9 is longer than the patch \(2\)"):
         build(BuildConfig(out=tmp_path / "site", model=model, stride=9, quiet=True))
     assert not (tmp_path / "site").exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aevis.build import build
+from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
 from aevis.site.staging import MARKER
@@ -150,7 +150,7 @@ def test_a_read_only_place_is_refused_before_training(tmp_path, monkeypatch, whe
     def never(*_, **__):
         raise AssertionError("trained before finding the read-only disk")
 
-    monkeypatch.setattr("aevis.build.train_seed", never)
+    monkeypatch.setattr("aevis.pipeline.train_seed", never)
     with _tmpfs(tmp_path / "locked", "1m", read_only=True) as disk:
         places = {"out": tmp_path / "site", "cache_dir": tmp_path / "cache", where: disk / where}
         with pytest.raises(AevisError) as refused:

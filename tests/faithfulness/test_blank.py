@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from aevis.build import build
+from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
 from aevis.site import urls

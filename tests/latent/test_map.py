@@ -133,7 +133,7 @@ def test_a_build_with_a_two_number_code_maps_the_code_and_says_so(tmp_path, monk
     import keras
     from keras import layers
 
-    from aevis.build import build
+    from aevis.pipeline import build
     from aevis.config import BuildConfig
     from aevis.site import urls
 

@@ -20,7 +20,7 @@ from tests import models
 def private_site(tmp_path_factory) -> tuple[Path, BuildConfig]:
     """A tiny gallery (with its zip) built from files given by absolute path: (the folder they
     are all in, the config). About 15 seconds."""
-    from aevis.build import build
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("private-paths").resolve()
     images = root / "my photos"

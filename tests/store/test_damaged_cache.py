@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from aevis._utils import checked
-from aevis.build import build
+from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.progress import Stages
 from tests.conftest import TINY_BUILD
