@@ -29,7 +29,8 @@
       const label = points.label(index);
       if (label !== null) words.push("label: " + label);
       words.push("cluster " + (points.clusterOf[index] + 1));
-      words.push("rebuild error " + points.errors[index].toPrecision(2));
+      const error = points.errors[index];
+      words.push("rebuild error " + (Number.isFinite(error) ? error.toPrecision(2) : "not measured"));
       if (points.trust && !Number.isNaN(points.trust[index])) words.push("map trust " + Math.round(points.trust[index] * 100) + "%");
       const crowd = palette.has("density") ? palette.densityRank()[index] : NaN;
       if (!Number.isNaN(crowd)) words.push("more crowded than " + Math.round(crowd * 100) + "% of images");
