@@ -19,12 +19,13 @@
     const facts = card.querySelector(".map-preview-facts");
     const neighbours = card.querySelector(".map-preview-neighbours");
     const action = card.querySelector(".map-preview-action");
+    const tools = window.AevisMapTools;
     let shown = -1;
     let picture = null; // the <img>, made on the first hover so an unused page has no empty one
 
     function fill(index) {
       shown = index;
-      name.textContent = points.names[index];
+      name.replaceChildren(tools.nameElement(points.names[index]));
       const words = [];
       const label = points.label(index);
       if (label !== null) words.push("label: " + label);
@@ -37,7 +38,7 @@
       facts.textContent = words.join(" · ");
       neighbours.replaceChildren(...Array.from(points.neighbours(index), (other) => {
         const item = document.createElement("li");
-        item.textContent = points.names[other];
+        item.append(tools.nameElement(points.names[other]));
         return item;
       }));
       action.textContent = points.hasPage(index) ? "Click to open its page." : "This image has no page of its own.";
@@ -67,7 +68,7 @@
         canvas.after(picture);
       }
       picture.hidden = true;
-      picture.alt = points.names[index];
+      picture.alt = tools.isolated(points.names[index]);
       picture.onload = () => { picture.hidden = shown !== index; };
       picture.onerror = () => { picture.hidden = true; }; // the tile stays
       picture.src = root + address;

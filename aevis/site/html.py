@@ -22,6 +22,7 @@ from aevis.site.pages import (
     gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
 )
 from aevis.site.set_pages import gather_duplicates, gather_strangest
+from aevis.site.words import isolated
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 _SPELLED = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -62,6 +63,7 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["absent"] = lambda value: "n/a" if value is None else NOT_MEASURED
     environment.filters["spelled"] = _spelled
+    environment.filters["isolated"] = isolated
     environment.filters["times"] = _times
     environment.globals["urls"] = urls
     return environment
