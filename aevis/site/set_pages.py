@@ -161,7 +161,8 @@ def _histogram(errors: np.ndarray, strangest: np.ndarray, typical: np.ndarray, n
     ticks = tuple((at(value), f"{value:.3g}") for value in MaxNLocator(5).tick_values(low, high)
                   if low <= value <= high)
     markers = tuple(
-        HistogramMarker(at(float(errors[index])), strange, f"{isolated(names[index])}: error {float(errors[index]):.4g}")
+        HistogramMarker(at(float(errors[index])), strange,
+                        f"{isolated(names[index])}: error {float(errors[index]):.4g}")
         for indices, strange in ((strangest, True), (typical, False)) for index in indices
         if np.isfinite(errors[index])
     )

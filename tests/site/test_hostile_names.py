@@ -63,7 +63,8 @@ _NAKED_NAMES = """names => {
     // element does not isolate it alone, nor the isolate marks (an SVG's title); an attribute
     // or the page's title without the marks.
     const found = [];
-    const isolating = (element) => ["isolate", "isolate-override", "plaintext"].includes(getComputedStyle(element).unicodeBidi);
+    const isolating = (element) =>
+        ["isolate", "isolate-override", "plaintext"].includes(getComputedStyle(element).unicodeBidi);
     const unmarked = (text, name) => text.split("\\u2068" + name + "\\u2069").join("").includes(name);
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -95,7 +96,9 @@ def _shown(page, names) -> int:
     """How many text nodes of the page hold one of ``names``."""
     return page.evaluate(
         """names => { let count = 0; const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-                      for (let n = walker.nextNode(); n; n = walker.nextNode()) if (names.some(m => n.data.includes(m))) count++;
+                      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                          if (names.some(m => n.data.includes(m))) count++;
+                      }
                       return count; }""", list(names))
 
 
