@@ -183,7 +183,7 @@ class BuildConfig:
         record = dataclasses.asdict(self)
         paths = {field.name for field in dataclasses.fields(self) if "Path" in str(field.type)}
         for key, value in record.items():
-            if key in paths and value is not None:  # a Path, or a str from the Python API
+            if key in paths and isinstance(value, (str, os.PathLike)):  # a Path, or text from the Python API
                 record[key] = Path(os.path.abspath(value)).name  # "." is named too; links are not followed
             elif isinstance(value, tuple):
                 record[key] = list(value)

@@ -76,9 +76,9 @@
   function member(index, closest) {
     const [name, thumbnail, href] = data.images[index];
     const picture = element("img", {
-      class: "pixels", src: root + thumbnail, alt: name, width: "96", height: "96", loading: "lazy",
-    });
-    const label = element("span", { class: "name" }, [name]);
+      class: "pixels", src: root + thumbnail, alt: "\u2068" + name + "\u2069", width: "96", height: "96", loading: "lazy",
+    });  // the name isolated, so a right-to-left override in it cannot pose as another name
+    const label = element("bdi", { class: "name" }, [name]);
     const shown = href ? [element("a", { href: root + href }, [picture, label])] : [picture, label];
     return element("li", {}, [...shown, element("span", { class: "score" }, [`closest here: ${similarityText(closest)}`])]);
   }

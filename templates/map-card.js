@@ -19,24 +19,26 @@
     const facts = card.querySelector(".map-preview-facts");
     const neighbours = card.querySelector(".map-preview-neighbours");
     const action = card.querySelector(".map-preview-action");
+    const tools = window.AevisMapTools;
     let shown = -1;
     let picture = null; // the <img>, made on the first hover so an unused page has no empty one
 
     function fill(index) {
       shown = index;
-      name.textContent = points.names[index];
+      name.replaceChildren(tools.nameElement(points.names[index]));
       const words = [];
       const label = points.label(index);
       if (label !== null) words.push("label: " + label);
       words.push("cluster " + (points.clusterOf[index] + 1));
-      words.push("rebuild error " + points.errors[index].toPrecision(2));
+      const error = points.errors[index];
+      words.push("rebuild error " + (Number.isFinite(error) ? error.toPrecision(2) : "not measured"));
       if (points.trust && !Number.isNaN(points.trust[index])) words.push("map trust " + Math.round(points.trust[index] * 100) + "%");
       const crowd = palette.has("density") ? palette.densityRank()[index] : NaN;
       if (!Number.isNaN(crowd)) words.push("more crowded than " + Math.round(crowd * 100) + "% of images");
       facts.textContent = words.join(" · ");
       neighbours.replaceChildren(...Array.from(points.neighbours(index), (other) => {
         const item = document.createElement("li");
-        item.textContent = points.names[other];
+        item.append(tools.nameElement(points.names[other]));
         return item;
       }));
       action.textContent = points.hasPage(index) ? "Click to open its page." : "This image has no page of its own.";
@@ -66,7 +68,7 @@
         canvas.after(picture);
       }
       picture.hidden = true;
-      picture.alt = points.names[index];
+      picture.alt = tools.isolated(points.names[index]);
       picture.onload = () => { picture.hidden = shown !== index; };
       picture.onerror = () => { picture.hidden = true; }; // the tile stays
       picture.src = root + address;

@@ -57,7 +57,7 @@
       const colourOf = {
         label: (i) => (points.labelOf ? labelRgb[points.labelOf[i]] : GREY),
         cluster: (i) => clusterRgb[points.clusterOf[i] % clusterRgb.length],
-        error: (i) => rampColour(ramp, (points.errors[i] - low) / (high - low)),
+        error: (i) => (Number.isFinite(points.errors[i]) ? rampColour(ramp, (points.errors[i] - low) / (high - low)) : GREY),
         density: (i) => (Number.isNaN(density[i]) ? GREY : rampColour(ramp, density[i])),
         trust: (i) => (!points.trust || Number.isNaN(points.trust[i]) ? GREY : rampColour(ramp, points.trust[i])),
       }[key];

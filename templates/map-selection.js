@@ -23,16 +23,15 @@
       const item = document.createElement("li");
       const link = document.createElement(href ? "a" : "span");
       if (href) link.href = options.root + href;
-      link.title = name;
+      link.title = tools.isolated(name);
       const address = points.preview(index);
       const picture = address ? document.createElement("img") : spriteTile(index, name);
       if (address) {
         picture.loading = "lazy";
-        picture.alt = name;
+        picture.alt = tools.isolated(name);
         picture.src = options.root + address;
       }
-      const caption = document.createElement("span");
-      caption.textContent = name;
+      const caption = tools.nameElement(name);
       link.append(picture, caption);
       item.append(link);
       return item;
@@ -43,7 +42,7 @@
       const canvas = document.createElement("canvas");
       canvas.width = canvas.height = 32;
       canvas.setAttribute("role", "img");
-      canvas.setAttribute("aria-label", name);
+      canvas.setAttribute("aria-label", tools.isolated(name));
       if (options.sheets) options.sheets.paint(canvas.getContext("2d"), points, index);
       return canvas;
     }

@@ -156,5 +156,22 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  window.AevisMapTools = { parseHash, formatHash, rectangleShape, lassoShape, inside, select, csvField, csvText, download };
+  // ---- Names: a user's file name is shown isolated from the text around it ---------------
+  /** The name as an element (<bdi>), so a right-to-left override in it ("photo\u202egnp.exe")
+   *  cannot make it pose as another name ("photoexe.png") or turn the words after it around. */
+  function nameElement(name) {
+    const made = document.createElement("bdi");
+    made.textContent = name;
+    return made;
+  }
+
+  /** The name between first-strong-isolate and pop-directional-isolate marks, for text where an
+   *  element cannot go (alt, title, aria-label). */
+  function isolated(name) {
+    return "\u2068" + name + "\u2069";
+  }
+
+  window.AevisMapTools = {
+    parseHash, formatHash, rectangleShape, lassoShape, inside, select, csvField, csvText, download, nameElement, isolated,
+  };
 })();

@@ -480,7 +480,8 @@
     if (event.key === "Enter" && found.length) {
       event.preventDefault();
       foundAt = (foundAt + 1) % found.length;
-      findStatus.textContent = (foundAt + 1) + " of " + found.length + ": " + points.names[found[foundAt]];
+      findStatus.replaceChildren((foundAt + 1) + " of " + found.length + ": ",
+                                 tools.nameElement(points.names[found[foundAt]]));
       pin(found[foundAt]);
       centreOn(found[foundAt]);
     } else if (event.key === "Escape") {

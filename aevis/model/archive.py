@@ -39,7 +39,9 @@ def check_keras_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = [(member.filename, member.file_size, member.compress_size) for member in archive.infolist()]
     except (zipfile.BadZipFile, OSError) as error:
-        raise AevisError(f"{path.name} is not a Keras model file: its zip directory is unreadable ({error}).") from error
+        raise AevisError(
+            f"{path.name} is not a Keras model file: its zip directory is unreadable ({error})."
+        ) from error
     inflated = sum(size for _, size, _ in members)
     if inflated > MOST_CONTENT:
         raise AevisError(

@@ -8,6 +8,7 @@ Every template gets ``root`` (the way back to the site root), ``site`` (the
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path, PurePosixPath
 
@@ -21,6 +22,7 @@ from aevis.site.pages import (
     gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
 )
 from aevis.site.set_pages import gather_duplicates, gather_strangest
+from aevis.site.words import isolated
 
 
 
@@ -35,6 +37,8 @@ def _templates() -> Path:
 TEMPLATES = _templates()
 _SPELLED = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _TIMES = {1: "once", 2: "twice"}
+NOT_MEASURED = "not measured"
+"""What a page shows for a figure that is None or NaN (never 0, nor "nan")."""
 
 
 def _spelled(count: int) -> str:
@@ -49,6 +53,11 @@ def _times(factor: float) -> str:
     return _TIMES.get(int(factor)) or f"{_spelled(int(factor))} times"
 
 
+def _unmeasured(value) -> bool:
+    """Whether a figure is missing: None (JSON's null), NaN or infinite."""
+    return value is None or not math.isfinite(value)
+
+
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -57,12 +66,14 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["percent"] = lambda value: f"{value * 100:.0f}%"
+    environment.filters["percent"] = lambda value: NOT_MEASURED if _unmeasured(value) else f"{value * 100:.0f}%"
     environment.filters["thousands"] = lambda value: f"{value:,}"
     environment.filters["decimals"] = lambda value, places=3: (
-        "n/a" if value is None or value != value else f"{value:.{places}f}"
+        NOT_MEASURED if _unmeasured(value) else f"{value:.{places}f}"
     )
+    environment.filters["absent"] = lambda value: "n/a" if value is None else NOT_MEASURED
     environment.filters["spelled"] = _spelled
+    environment.filters["isolated"] = isolated
     environment.filters["times"] = _times
     environment.globals["urls"] = urls
     return environment

@@ -237,7 +237,8 @@ def map_payload(data: MapData) -> dict:
     figure (see the module's words; :func:`map_columns` reads it back)."""
     label_names = sorted(set(data.labels)) if data.labels is not None else []
     palette = colour.palette(len(label_names))
-    low, high = float(data.errors.min()) if data.count else 0.0, float(np.percentile(data.errors, 99)) if data.count else 1.0
+    measured = data.errors[np.isfinite(data.errors)]
+    low, high = (float(measured.min()), float(np.percentile(measured, 99))) if measured.size else (0.0, 1.0)
     plan = data.sprites
     label_number = {label: number for number, label in enumerate(label_names)}
     pages = np.packbits(np.array([href is not None for href in data.hrefs], bool), bitorder="little")

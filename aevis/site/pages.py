@@ -168,7 +168,8 @@ class FaithfulnessRow:
     """One method's faithfulness figures and whether each meets its aim (:mod:`aevis.site.aims`).
 
     A figure is None where its check does not apply (the code-cell map has no randomization or
-    object figures) and NaN where it is undefined; either way it fails nothing and shows as n/a.
+    object figures) and NaN where it is undefined; either way it fails nothing, and shows as
+    n/a or as not measured.
     """
 
     words: MethodWords
@@ -478,7 +479,7 @@ def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.
         gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
         gallery.positions,
         gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
-        np.nan_to_num(gallery.errors),
+        gallery.errors,  # NaN where not measured: the map says so
         gallery.neighbour_indices, labels=gallery.imageset.labels, sources=gallery.imageset.sources,
         map_trust=gallery.insides.map_trust if gallery.insides else None,
         density=gallery.insides.density if gallery.insides else None,

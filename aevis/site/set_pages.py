@@ -23,6 +23,7 @@ from aevis.gallery import Gallery
 from aevis.latent.duplicates import CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule, Group
 from aevis.site import urls
 from aevis.site.pages import Link, image_link
+from aevis.site.words import isolated
 from aevis.store.cache import ResultCache, make_key
 
 SHOWN = 12
@@ -160,7 +161,8 @@ def _histogram(errors: np.ndarray, strangest: np.ndarray, typical: np.ndarray, n
     ticks = tuple((at(value), f"{value:.3g}") for value in MaxNLocator(5).tick_values(low, high)
                   if low <= value <= high)
     markers = tuple(
-        HistogramMarker(at(float(errors[index])), strange, f"{names[index]}: error {float(errors[index]):.4g}")
+        HistogramMarker(at(float(errors[index])), strange,
+                        f"{isolated(names[index])}: error {float(errors[index]):.4g}")
         for indices, strange in ((strangest, True), (typical, False)) for index in indices
         if np.isfinite(errors[index])
     )

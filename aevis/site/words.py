@@ -120,3 +120,11 @@ def target_words(target: str) -> str:
     if target.startswith("channel:"):
         return f"how strongly code channel {target.split(':', 1)[1]} responds"
     return TARGET_WORDS[target]
+
+
+def isolated(name: str) -> str:
+    """A user's name (a file name) between Unicode's first-strong-isolate and pop-directional-
+    isolate marks, for text where a ``<bdi>`` cannot go (an attribute, a page's or an SVG's
+    title): a right-to-left override inside it ends with it, so "photo\\u202egnp.exe" cannot show
+    as "photoexe.png", nor turn the words after it around."""
+    return f"\u2068{name}\u2069"

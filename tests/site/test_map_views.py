@@ -49,6 +49,11 @@ def _points(site: Path) -> list[dict]:
                 columns["slugs"])]
 
 
+def _isolated(name: str) -> str:
+    """A name as an attribute shows it: between the first-strong-isolate and pop-directional-isolate marks."""
+    return f"\u2068{name}\u2069"
+
+
 def _hash_state(page) -> dict[str, str]:
     """The view the address holds now: key -> value."""
     hash_text = page.evaluate("() => location.hash")
@@ -204,7 +209,7 @@ def test_rectangle_selection_lists_and_downloads_exactly_the_points_inside(brows
         tiles = watch.page.locator(".map-selection-grid li")
         assert tiles.count() == count
         assert watch.page.eval_on_selector_all(".map-selection-grid img", "images => images.map(i => i.alt)") == [
-            points[i]["name"] for i in inside]
+            _isolated(points[i]["name"]) for i in inside]
         hrefs = watch.page.eval_on_selector_all(".map-selection-grid a", "links => links.map(a => a.getAttribute('href'))")
         assert hrefs == [points[i]["href"] for i in inside if points[i]["href"]]
         file_name, rows = _download_csv(watch.page)
@@ -243,7 +248,7 @@ def test_lasso_selects_the_points_inside_its_outline_and_drag_still_pans(browser
         inside = [i for i, p in enumerate(points) if _inside_polygon(p["x"], p["y"], outline)]
         assert 0 < len(inside) < len(points)
         names = watch.page.eval_on_selector_all(".map-selection-grid img", "images => images.map(i => i.alt)")
-        assert names == [points[i]["name"] for i in inside]
+        assert names == [_isolated(points[i]["name"]) for i in inside]
         _, rows = _download_csv(watch.page)
         _same_rows(rows, _expected_rows(points, inside))
         assert watch.problems == []

@@ -234,7 +234,7 @@ def test_report_lists_skipped_files_flagged_images_warnings_and_parameters(built
     html = _environment().get_template("report.html").render(root="", site=summary, current=urls.REPORT,
                                                               report=report)
     for reject in rejects:
-        assert f"<code>{reject.path}</code></td><td>{reject.reason}</td>" in html
+        assert f"<code><bdi>{reject.path}</bdi></code></td><td>{reject.reason}</td>" in html
 
 
 def test_summary_counts_the_gallery(built):
