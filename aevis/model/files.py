@@ -77,8 +77,6 @@ def load_model_file(path: str | Path, custom_objects: dict | None = None, safe_m
     """
     path = Path(path)
     kind = _check_file(path)
-    if kind != "hdf5":
-        check_keras_archive(path)  # a zip bomb is refused before Keras inflates it
     load = load_hdf5_model if kind == "hdf5" else load_zip_model
     try:
         return load(path, custom_objects, safe_mode)
@@ -120,6 +118,7 @@ def _check_file(path: Path) -> str:
         )
     kind = file_kind(path)
     if kind == "zip":
+        check_keras_archive(path)  # a zip bomb is refused before anything inflates it
         _check_zip(path)
     elif kind is None:
         raise AevisError(
