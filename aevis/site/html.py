@@ -22,6 +22,7 @@ from aevis.site.pages import (
 )
 from aevis.site.set_pages import gather_duplicates, gather_strangest
 
+SITE_TITLE = "What the autoencoder sees"
 
 
 def _templates() -> Path:
