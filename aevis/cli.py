@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,8 +121,17 @@ def _source_date_epoch(value: str | None) -> datetime | None:
 def main(argv: list[str] | None = None) -> int:
     """Run a build from the command line; return the exit status."""
     config = config_from_arguments(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # stopped as by Ctrl-C: staging removed, a line said
     with contextlib.nullcontext() if config.verbose else native_chatter_filtered():
         return _run(config)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the build is, so it unwinds as it does for Ctrl-C."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated()
 
 
 def _run(config: BuildConfig) -> int:
@@ -136,9 +146,10 @@ def _run(config: BuildConfig) -> int:
     except AevisError as error:
         print(f"aevis: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("aevis: interrupted; the previous site, if any, is untouched.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        how = "stopped (SIGTERM)" if isinstance(stop, _Terminated) else "interrupted"
+        print(f"aevis: {how}; the previous site, if any, is untouched.", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT)
     stages.log(report_summary(gallery, config.out))
     stages.log("Stage timings:\n" + stages.summary())
     return 0

@@ -14,8 +14,10 @@ from pathlib import Path
 # Method names, their options and the target grammar are the registry's; it loads no TensorFlow.
 from aevis.methods.registry import (
     DEFAULT_TARGET,
+    REGISTRY,
     TARGET_METHODS,
     method_named,
+    occlusion_geometry,
     parse_target,
 )
 
@@ -134,6 +136,12 @@ class BuildConfig:
         for method in (*self.methods, self.pair_method):
             if method is not None:
                 method_named(method, among=TARGET_METHODS)
+        for method in REGISTRY.values():  # each option's limits, as the registry declares them
+            for option in method.options:
+                if getattr(self, option.name) is not None:
+                    option.check(getattr(self, option.name))
+        if self.model is None and self.encoder is None:  # the seed's input size is known now
+            self.check_geometry(self.seed_image_size, self.seed_image_size)
         parse_target(self.target)
         if self.faithfulness_sample < 0:
             raise ValueError(f"faithfulness_sample must be 0 or more, got {self.faithfulness_sample}.")
@@ -143,6 +151,13 @@ class BuildConfig:
             )
         if self.images is None and self.dataset == "digits" and self.count > DIGITS_AVAILABLE:
             raise ValueError(f"The built-in digits are {DIGITS_AVAILABLE:,} images; --count {self.count} asks for more.")
+
+    def check_geometry(self, height: int, width: int) -> None:
+        """Refuse options that cannot work on ``height`` x ``width`` model inputs (an occlusion
+        patch larger than the image, a stride that leaves pixels uncovered): checked here for
+        the seed, and by the build as soon as a given model's input size is known."""
+        if "occlusion" in (*self.methods, self.pair_method):
+            occlusion_geometry(height, width, self.patch, self.stride)
 
     @property
     def seed_image_size(self) -> int:

@@ -22,7 +22,8 @@ from aevis.config import BuildConfig
 from aevis.data import builtin, folders
 from aevis.data.given import ImageSource
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
-from aevis.errors import AevisError
+from aevis._utils import checked
+from aevis.errors import AevisError, Place, disk_fault
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
@@ -43,7 +44,7 @@ from aevis.progress import Stages
 from aevis.site import html, map_sprites, network_pictures, pictures, set_pages, thumbnails
 from aevis.site.export import codes_beside, codes_in_site, maps_of, write_codes, write_data, write_maps
 from aevis.site.pictures import PictureInputs
-from aevis.site.staging import check_target, staged_site, zip_site
+from aevis.site.staging import build_lock, check_target, staged_site, zip_site
 from aevis.store.cache import ResultCache, make_key
 from aevis.store.imagesets import remembered_imageset
 from aevis.store.results import Encoded, Results
@@ -66,13 +67,29 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
     build made them from the same inputs (:mod:`aevis.store.cache`), unless ``config.cache`` is off.
 
     Raises:
-        AevisError: a problem with the inputs, in one sentence; nothing is written then.
+        AevisError: a problem with the inputs, another build writing ``config.out``, or a full,
+            read-only or forbidden disk, in one sentence; the previous site is left as it was.
     """
     stages = stages or Stages(quiet=config.quiet)
     given = given or Given()
-    check_target(Path(config.out))  # fail before the slow part, not after
+    out, cache_dir = Path(config.out), Path(config.cache_dir)
+    places = [Place(f"the output folder {out}", out.parent, "choose another --out"),
+              Place(f"the cache {cache_dir}", cache_dir, "choose another --cache-dir")]
+    try:
+        check_target(out)  # fail before the slow part, not after
+        with build_lock(out):
+            checked.check_writable(cache_dir)  # the lock has proved the output's folder writable
+            return dataclasses.replace(_build(config, stages, given), site=out)
+    except OSError as error:
+        fault = disk_fault(error, places)
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     other = _other_model(config, stages) if config.compare is not None else None  # so is a bad --compare
-    cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None)
+    cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None, on_damaged=stages.log)
     ae, imageset, model_info = _model_and_images(config, given, stages, cache)
     _log_model(ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
@@ -109,8 +126,20 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
         stages.log(_reuse_summary(cache))
     if config.zip:
         with stages.stage("Zipping the site"):
-            stages.log(f"Wrote {zip_site(Path(config.out))}")
-    return dataclasses.replace(gallery, site=Path(config.out))
+            stages.log(f"Wrote {_zip(Path(config.out))}")
+    return gallery
+
+
+def _zip(out: Path) -> Path:
+    """``zip_site``, with a disk fault told as the zip's, since the site is in place by then."""
+    try:
+        return zip_site(out)
+    except OSError as error:
+        fault = disk_fault(error, [Place(f"the zip of the site (which is built) beside {out}", out.parent,
+                                         "build without --zip")])
+        if fault is None:
+            raise
+        raise fault from None
 
 
 def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
@@ -126,6 +155,10 @@ def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
                 custom_objects=config.custom_objects, input_scale="0-1" if detect else config.input_scale,
                 safe_mode=not config.trust_model,
             )
+        try:
+            config.check_geometry(*ae.input_spec.shape[:2])
+        except ValueError as error:
+            raise AevisError(str(error)) from None
         imageset = _images(config, given, ae.input_spec.shape, stages, cache)
         if detect:
             with stages.stage("Finding the pixel range"):
@@ -143,6 +176,7 @@ def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
         trained = train_seed(
             imageset.images, imageset.content_hash(), config.filters, config.epochs,
             config.batch_size, config.seed, Path(config.cache_dir), on_batch=advance,
+            on_damaged=stages.log,
         )
     if trained.cached:
         stages.log(f"Reused the trained model from the cache ({trained.path}).")

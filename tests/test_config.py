@@ -99,7 +99,7 @@ def test_help_lists_every_option_with_its_default():
         "--layer LAYER Grad-CAM: the layer to explain, by name or path such as encoder/conv2d "
         "(default: the last encoder convolution)",
         "--patch PATCH Occlusion: patch side in pixels (default: an eighth of the image)",
-        "--stride STRIDE Occlusion: step between patches (default: half a patch)",
+        "--stride STRIDE Occlusion: step between patches, at most the patch (default: half a patch)",
         "--fill FILL Occlusion: the patch's grey level in [0, 1] (default 0.5)",
     ]
     for line in expected:
@@ -136,3 +136,54 @@ def test_the_command_line_loads_no_tensorflow():
     code = "import sys, aevis.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'numpy'}))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ option limits, checked before any work
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--samples", "0"], "Option 'samples' must be at least 1, got 0."),
+        (["--noise", "-3"], "Option 'noise' must be between 0 and 1, got -3.0."),
+        (["--noise", "nan"], "Option 'noise' must be a number, got nan."),
+        (["--steps", "0"], "Option 'steps' must be at least 1, got 0."),
+        (["--patch", "0"], "Option 'patch' must be at least 1, got 0."),
+        (["--fill", "2"], "Option 'fill' must be between 0 and 1, got 2.0."),
+        (["--patch", "1000"], "Option 'patch' must fit in the 32x32 image, got 1000."),
+        (["--stride", "1000"], "Option 'stride' 1000 is longer than the patch (4) and would leave pixels that no "
+                               "patch covers; use a stride of at most 4."),
+        (["--patch", "4", "--stride", "5"], "Option 'stride' 5 is longer than the patch (4) and would leave pixels "
+                                            "that no patch covers; use a stride of at most 4."),
+    ],
+)
+def test_bad_option_values_are_refused_by_the_command_line(capsys, argv, message):
+    assert _error_of(capsys, argv) == f"aevis: error: {message}"
+
+
+def test_option_limits_hold_for_the_python_api_too():
+    with pytest.raises(ValueError, match="'samples' must be at least 1"):
+        BuildConfig(samples=0)
+    with pytest.raises(ValueError, match="'patch' must fit in the 64x64 image"):
+        BuildConfig(dataset="shapes", patch=65)
+    # Without occlusion among the methods, its geometry binds nothing.
+    assert BuildConfig(dataset="shapes", patch=65, methods=("saliency",), pair_method=None).patch == 65
+
+
+def test_a_bad_option_for_a_given_model_is_refused_before_any_image_is_encoded(tmp_path, monkeypatch):
+    from aevis.pipeline import build
+    from aevis.errors import AevisError
+    from aevis.model import Autoencoder
+    from tests.models import tiny_seed
+
+    model = tmp_path / "ae.keras"
+    tiny_seed().save(model)
+
+    def never(*_, **__):
+        raise AssertionError("the build did work before refusing the option")
+
+    monkeypatch.setattr(Autoencoder, "encode", never)
+    monkeypatch.setattr("aevis.pipeline._images", never)
+    with pytest.raises(AevisError, match=r"^Option 'stride' 9 is longer than the patch \(2\)"):
+        build(BuildConfig(out=tmp_path / "site", model=model, stride=9, quiet=True))
+    assert not (tmp_path / "site").exists()

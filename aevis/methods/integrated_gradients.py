@@ -9,7 +9,6 @@ from scipy import ndimage
 from aevis import backend
 from aevis.methods.batching import (
     check_batch_size,
-    check_int,
     compiled_for,
     item_chunks,
     sum_by_owner,
@@ -17,7 +16,8 @@ from aevis.methods.batching import (
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 
-_DEFAULTS = REGISTRY["integrated_gradients"].defaults
+_OPTIONS = REGISTRY["integrated_gradients"]
+_DEFAULTS = _OPTIONS.defaults
 BASELINES = REGISTRY["integrated_gradients"].option("baseline").choices
 GREY = 0.5
 """The grey baseline's value. From black, x − x₀ is the image itself, so on dark backgrounds
@@ -58,7 +58,7 @@ def integrated_gradients(
     Returns:
         float32 (N, H, W), signed: positive where the pixel raises t above the baseline's.
     """
-    steps = check_int("steps", steps, minimum=1)
+    steps = _OPTIONS.option("steps").check(steps)
     batch_size = check_batch_size(batch_size)
     images = np.asarray(images, dtype=np.float32)
     baselines = make_baseline(images, baseline)

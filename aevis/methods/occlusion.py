@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from keras import ops
@@ -11,12 +10,11 @@ from aevis import backend
 from aevis.methods.batching import (
     cached_on,
     check_batch_size,
-    check_float,
-    check_int,
     compiled_for,
     item_chunks,
 )
 from aevis.methods.incremental import plan_patched_codes
+from aevis.methods import registry
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 
@@ -64,9 +62,7 @@ def occlusion(
     """
     images = np.asarray(images, dtype=np.float32)
     height, width = images.shape[1:3]
-    patch, stride, fill = occlusion_geometry(height, patch, stride, fill)
-    if patch > min(height, width):
-        raise ValueError(f"Option 'patch' must fit in the {height}x{width} image, got {patch}.")
+    patch, stride, fill = occlusion_geometry(height, patch, stride, fill, width)
     batch_size = check_batch_size(batch_size)
     if not isinstance(incremental, (bool, np.bool_)):
         raise ValueError(f"Option 'incremental' must be True or False, got {incremental!r}.")
@@ -96,17 +92,18 @@ def occlusion(
 
 
 def occlusion_geometry(
-    height: int, patch: int | None = None, stride: int | None = None, fill: float | None = None
+    height: int, patch: int | None = None, stride: int | None = None, fill: float | None = None,
+    width: int | None = None,
 ) -> tuple[int, int, float]:
-    """``(patch, stride, fill)`` that :func:`occlusion` uses on images ``height`` pixels tall.
+    """``(patch, stride, fill)`` that :func:`occlusion` uses on ``height`` x ``width`` images
+    (square where ``width`` is None).
 
-    None takes the default: patch ⌈height / 8⌉, stride ⌈patch / 2⌉, fill 0.5 (mid grey).
-    Given values are checked (a whole patch and stride of at least 1, a finite fill); whether
-    the patch fits the image is checked by :func:`occlusion`, which knows its width too.
+    None takes the default: patch ⌈height / 8⌉, stride ⌈patch / 2⌉, fill 0.5 (mid grey). Given
+    values are checked against the limits the registry declares: a patch that fits the image,
+    a stride no longer than the patch (so every pixel is covered), a fill in [0, 1].
     """
-    patch = math.ceil(height / 8) if patch is None else check_int("patch", patch, minimum=1)
-    stride = math.ceil(patch / 2) if stride is None else check_int("stride", stride, minimum=1)
-    fill = _FILL if fill is None else check_float("fill", fill)
+    patch, stride = registry.occlusion_geometry(height, height if width is None else width, patch, stride)
+    fill = _FILL if fill is None else REGISTRY["occlusion"].option("fill").check(fill)
     return patch, stride, fill
 
 

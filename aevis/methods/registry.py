@@ -9,6 +9,8 @@ help. It imports no TensorFlow, so ``aevis --help`` and argument errors stay ins
 from __future__ import annotations
 
 import importlib
+import math
+import numbers
 from dataclasses import dataclass
 
 
@@ -25,6 +27,35 @@ class Option:
     choices: tuple[str, ...] | None = None
     default_text: str = ""
     """The default in words, where ``default`` is None."""
+    minimum: float | None = None
+    maximum: float | None = None
+    """The bounds a number must keep, inclusive; None: unbounded on that side."""
+
+    def check(self, value):
+        """``value`` if this option may take it, else a ValueError naming the option and its limits."""
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError(f"Option {self.name!r} must be one of {', '.join(self.choices)}, got {value!r}.")
+            return value
+        if self.type is str:
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"Option {self.name!r} must be a name, got {value!r}.")
+            return value
+        whole = self.type is int
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) \
+                or not math.isfinite(value):
+            kind = "a whole number" if whole else "a number"
+            raise ValueError(f"Option {self.name!r} must be {kind}, got {value!r}.")
+        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+            raise ValueError(f"Option {self.name!r} must be {self.limits}, got {value!r}.")
+        return self.type(value)
+
+    @property
+    def limits(self) -> str:
+        """The bounds in words: 'at least 1', 'between 0 and 1'."""
+        if self.maximum is None:
+            return f"at least {self.minimum}"
+        return f"between {self.minimum} and {self.maximum}"
 
     @property
     def default_help(self) -> str:
@@ -67,11 +98,11 @@ REGISTRY = {
         Method("reconstruction_error", "Reconstruction error", takes_target=False),
         Method("saliency", "Saliency"),
         Method("smoothgrad", "SmoothGrad", seeded=True, options=(
-            Option("samples", "noisy copies per image", 20),
-            Option("noise", "noise as a fraction of the pixel range", 0.15, float),
+            Option("samples", "noisy copies per image", 20, minimum=1),
+            Option("noise", "noise as a fraction of the pixel range", 0.15, float, minimum=0, maximum=1),
         )),
         Method("integrated_gradients", "Integrated Gradients", options=(
-            Option("steps", "steps along the path", 32),
+            Option("steps", "steps along the path", 32, minimum=1),
             Option("baseline", "the starting image", "grey", str, choices=("grey", "black", "blurred", "mean")),
         )),
         Method("gradcam", "Grad-CAM", options=(
@@ -79,9 +110,10 @@ REGISTRY = {
                    default_text="the last encoder convolution"),
         )),
         Method("occlusion", "Occlusion", options=(
-            Option("patch", "patch side in pixels", None, default_text="an eighth of the image"),
-            Option("stride", "step between patches", None, default_text="half a patch"),
-            Option("fill", "the patch's grey level in [0, 1]", 0.5, float),
+            Option("patch", "patch side in pixels", None, default_text="an eighth of the image", minimum=1),
+            Option("stride", "step between patches, at most the patch", None, default_text="half a patch",
+                   minimum=1),
+            Option("fill", "the patch's grey level in [0, 1]", 0.5, float, minimum=0, maximum=1),
         )),
     )
 }
@@ -96,6 +128,22 @@ def method_named(name: str, among: tuple[str, ...] | list[str] = tuple(REGISTRY)
     if name not in among:
         raise ValueError(f"Unknown method {name!r}; expected one of {', '.join(among)}.")
     return REGISTRY[name]
+
+
+def occlusion_geometry(height: int, width: int, patch: int | None = None,
+                       stride: int | None = None) -> tuple[int, int]:
+    """Occlusion's ``(patch, stride)`` on ``height`` x ``width`` images, its defaults filled in:
+    patch ⌈height / 8⌉, stride ⌈patch / 2⌉. A ValueError where the patch does not fit the image,
+    or a stride longer than the patch would leave pixels that no patch covers."""
+    occlusion = REGISTRY["occlusion"]
+    patch = math.ceil(height / 8) if patch is None else occlusion.option("patch").check(patch)
+    stride = math.ceil(patch / 2) if stride is None else occlusion.option("stride").check(stride)
+    if patch > min(height, width):
+        raise ValueError(f"Option 'patch' must fit in the {height}x{width} image, got {patch}.")
+    if stride > patch:
+        raise ValueError(f"Option 'stride' {stride} is longer than the patch ({patch}) and would leave pixels "
+                         f"that no patch covers; use a stride of at most {patch}.")
+    return int(patch), int(stride)
 
 
 # ------------------------------------------------------------------ the target grammar

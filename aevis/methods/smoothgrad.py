@@ -9,7 +9,6 @@ import numpy as np
 from aevis import backend
 from aevis.methods.batching import (
     check_batch_size,
-    check_float,
     check_int,
     compiled_for,
     item_chunks,
@@ -19,7 +18,8 @@ from aevis.methods.registry import REGISTRY
 from aevis.methods.saliency import saliency_function
 from aevis.methods.targets import make_target
 
-_DEFAULTS = REGISTRY["smoothgrad"].defaults
+_OPTIONS = REGISTRY["smoothgrad"]
+_DEFAULTS = _OPTIONS.defaults
 
 
 def smoothgrad(
@@ -55,8 +55,8 @@ def smoothgrad(
     Returns:
         float32 (N, H, W), non-negative.
     """
-    samples = check_int("samples", samples, minimum=1)
-    noise = check_float("noise", noise, minimum=0.0)
+    samples = _OPTIONS.option("samples").check(samples)
+    noise = _OPTIONS.option("noise").check(noise)
     seed = check_int("seed", seed, minimum=0)
     batch_size = check_batch_size(batch_size)
     images = np.asarray(images, dtype=np.float32)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ import numpy as np
 
 from aevis import __version__
 from aevis.model.seed import build_seed_autoencoder
+from aevis._utils import checked
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,7 @@ def train_seed(
     seed: int,
     cache_dir: Path,
     on_batch: Callable[[int], None] | None = None,
+    on_damaged: Callable[[str], None] | None = None,
 ) -> TrainedModel:
     """Train the seed autoencoder on ``images`` with binary cross-entropy, or reuse the cached one.
 
@@ -91,6 +91,7 @@ def train_seed(
         filters, epochs, batch_size, seed: training configuration.
         cache_dir: folder of cached models, created if missing.
         on_batch: called with 1 after every training batch (drives a progress bar).
+        on_damaged: told, in a sentence, when the cached model was damaged and is trained again.
     """
     settings = {
         "data": data_hash,
@@ -106,8 +107,9 @@ def train_seed(
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
     model_path = Path(cache_dir) / f"seed-{key}.keras"
     losses_path = model_path.with_suffix(".losses.json")
-    if model_path.is_file() and losses_path.is_file():
-        return TrainedModel(model_path, json.loads(losses_path.read_text()), cached=True)
+    cached = _cached_model(model_path, losses_path, on_damaged)
+    if cached is not None:
+        return cached
 
     keras.utils.set_random_seed(seed)
     model = build_seed_autoencoder(tuple(images.shape[1:]), tuple(filters))
@@ -117,15 +119,31 @@ def train_seed(
     history = model.fit(_ShuffledBatches(images, batch_size, seed), epochs=epochs, verbose=0, callbacks=callbacks)
     losses = [float(value) for value in history.history["loss"]]
 
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    # Written under a temporary name and renamed, so an interrupted run leaves no half file.
-    with tempfile.TemporaryDirectory(dir=model_path.parent) as scratch:
-        scratch_model = Path(scratch) / model_path.name
-        model.save(scratch_model)
-        _make_steady(scratch_model)
-        os.replace(scratch_model, model_path)
-    losses_path.write_text(json.dumps(losses))
+    def save(scratch: Path) -> None:
+        model.save(scratch)
+        _make_steady(scratch)
+
+    # The losses first: a model file is taken as cached only beside them.
+    checked.write_stream(losses_path, lambda stream: stream.write(json.dumps(losses).encode("ascii")))
+    checked.write(model_path, save)
     return TrainedModel(model_path, losses, cached=False)
+
+
+def _cached_model(model_path: Path, losses_path: Path, on_damaged: Callable[[str], None] | None) -> TrainedModel | None:
+    """The trained model kept at ``model_path``, or None where it is absent or damaged (then
+    removed, and said in one line, so it is trained again)."""
+    try:
+        if checked.intact(model_path):
+            losses = json.loads(checked.read_bytes(losses_path) or b"null")
+            if isinstance(losses, list):
+                return TrainedModel(model_path, losses, cached=True)
+    except (checked.Damaged, ValueError) as damage:
+        if on_damaged is not None:
+            damaged = damage.path if isinstance(damage, checked.Damaged) else losses_path
+            on_damaged(f"The cached trained model {damaged.name} was damaged; it was removed and is trained again.")
+    checked.remove(model_path)
+    checked.remove(losses_path)
+    return None
 
 
 def _make_steady(path: Path) -> None:

@@ -21,7 +21,7 @@ region loads a few sheets; each group's bounding box is in the map's data
 Sheets are JPEG with full-resolution colour (4:4:4): cells are multiples of 8 pixels, so no
 8x8 block straddles two thumbnails and none bleeds into its neighbour. The writer reads the
 images one group at a time (never the whole set: 100,000 images of 64x64x3 are 4.9 GB as
-float32) and puts every file through the picture cache, so a warm rebuild only links them.
+float32) and puts every file through the picture cache, so a warm rebuild only copies them.
 """
 
 from __future__ import annotations

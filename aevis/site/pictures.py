@@ -3,7 +3,7 @@ charts, and every image's input, reconstruction, error map, heat-map overlays, c
 maps. A page's pictures are declared as :class:`Picture` jobs (the network's are in
 :mod:`aevis.site.network_pictures`) and drawn from precomputed :class:`PictureInputs`.
 
-Each picture is linked from the cache when an earlier build drew it, and drawn by
+Each picture is copied from the cache when an earlier build drew it, and drawn by
 :mod:`aevis.draw` otherwise; its place in the site is :mod:`aevis.site.urls`'.
 """
 
@@ -149,7 +149,7 @@ def missing_needs(jobs: list[Picture], cache: ResultCache) -> set[str]:
 
 
 def draw(jobs: list[Picture], inputs: PictureInputs, site: Path, cache: ResultCache) -> None:
-    """Put every picture of ``jobs`` into ``site``: linked from the cache or drawn from ``inputs``."""
+    """Put every picture of ``jobs`` into ``site``: copied from the cache or drawn from ``inputs``."""
     for job in jobs:
         (site / job.path).parent.mkdir(parents=True, exist_ok=True)
         cache.picture(job.key, site / job.path, lambda path, job=job: job.draw(inputs, path))

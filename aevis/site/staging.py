@@ -1,7 +1,8 @@
 """Where the site folder is written: staged beside the target, swapped in only when complete.
 
 A marker file tells a folder aevis made from anything else, so a build never replaces a
-folder of the user's (``--out ~`` is refused, not emptied). On Linux the finished site and the
+folder of the user's (``--out ~`` is refused, not emptied). One build at a time writes a folder:
+:func:`build_lock` holds it, and only its holder removes what killed builds left beside it. On Linux the finished site and the
 old one trade places in one atomic ``renameat2(RENAME_EXCHANGE)``, so a build killed at any
 moment (even ``kill -9``) leaves either the old site or the new one at ``out``, never neither.
 """
@@ -9,6 +10,7 @@ moment (even ``kill -9``) leaves either the old site or the new one at ``out``, 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import shutil
 import tempfile
@@ -35,6 +37,48 @@ def check_target(out: Path) -> None:
             f"Expected an empty folder or an earlier aevis site at {out}, but it holds other files; "
             "choose another --out."
         )
+
+
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """Hold ``out`` for one build, or refuse in one sentence while another build holds it.
+
+    The lock is ``.<out>.lock`` beside ``out``, an advisory ``flock`` that the system lets go
+    when its process ends, however it ends (a ``kill -9`` leaves no stale lock). The file is
+    removed at the end; a build that opened it just before must then try again, since its lock
+    would be on a file no longer there.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = out.parent / f".{out.name}.lock"
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+            os.close(handle)
+            raise AevisError(
+                f"Another aevis build{f' (process {holder})' if holder.isdigit() else ''} is writing {out} now; "
+                "wait for it to finish, or choose another --out."
+            ) from None
+        if _same_file(handle, path):
+            break
+        os.close(handle)
+    try:
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(handle)
+
+
+def _same_file(handle: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(handle), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 @contextmanager
@@ -106,10 +150,13 @@ def _entry(name: str, date_time: tuple) -> zipfile.ZipInfo:
 
 
 def _remove_leftovers(out: Path) -> None:
-    """Staging folders of killed builds (they carry the marker) are removed."""
+    """Staging folders of killed builds (they carry the marker) are removed; called under
+    :func:`build_lock`, so no live build's folder is among them."""
     for leftover in out.parent.glob(f".{out.name}.building-*"):
         if (leftover / MARKER).is_file() or not any(leftover.iterdir()):
             shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.parent.glob(f".{out.name}.zip-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _swap(staging: Path, out: Path) -> None:

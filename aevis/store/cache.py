@@ -11,20 +11,19 @@ Layout under the root (``<cache_dir>/results``)::
     arrays/<kind>/<ab>/<key>.npz     one result: a few named arrays
     arrays/<kind>/<ab>/<key>.npy     one set's codes or images, read in place when large
     json/<kind>/<ab>/<key>.json      one result that is plain figures
-    pictures/<ab>/<key>.<png|gif>    one drawn picture, hard-linked into the site
+    pictures/<ab>/<key>.<png|gif|js> one drawn picture, copied into the site
 
-Files are written under a temporary name and renamed, so a killed build never leaves a half
-entry, and two builds may share a cache. A cached file is never changed in place; a site's
-pictures are hard links to it (copies where the site is on another file system).
+each with its checksum beside it (``<key>.npz.sha256``; :mod:`aevis.store.checked`). Files are
+written under a temporary name and renamed, so a killed build never leaves a half entry, and two
+builds may share a cache. An entry whose content no longer matches its checksum is named in one
+line, removed and computed again: a damaged cache never reaches a site. A site holds copies, never
+links, so damage to the cache after a build cannot reach it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +35,7 @@ import numpy as np
 from aevis import __version__
 from aevis.data import pixels
 from aevis.data.pixels import PixelFile, Pixels
+from aevis._utils import checked
 from aevis.store import codes
 from aevis.store.codes import CodeFile
 
@@ -98,13 +98,16 @@ class ResultCache:
     """Content-addressed results and pictures under ``root``; ``root=None`` keeps nothing.
 
     ``hits`` and ``misses`` count look-ups by kind (``"picture"`` for pictures), so a build
-    can say, and a test can check, what was reused and what was computed.
+    can say, and a test can check, what was reused and what was computed; ``damaged`` lists
+    the entries found damaged (and made again), each also told to ``on_damaged``.
     """
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, on_damaged: Callable[[str], None] | None = None) -> None:
         self.root = None if root is None else Path(root)
         self.hits: Counter[str] = Counter()
         self.misses: Counter[str] = Counter()
+        self.damaged: list[Path] = []
+        self._on_damaged = on_damaged
         self._counting = threading.Lock()  # pictures are drawn on a second thread
 
     @property
@@ -120,13 +123,12 @@ class ResultCache:
             with np.load(path, allow_pickle=False) as stored:
                 return {name: stored[name] for name in stored.files}
 
-        return self._lookup(kind, self._path("arrays", kind, key, ".npz") if self.root else None, read,
-                            (OSError, ValueError, EOFError), counted)
+        return self._lookup(kind, self._path("arrays", kind, key, ".npz") if self.root else None, read, counted)
 
     def put_arrays(self, kind: str, key: str, arrays: dict[str, np.ndarray]) -> None:
         """Store one result's arrays (uncompressed: they are read far more often than written)."""
         if self.root is not None:
-            self._write(self._path("arrays", kind, key, ".npz"), lambda handle: np.savez(handle, **arrays))
+            checked.write_stream(self._path("arrays", kind, key, ".npz"), lambda handle: np.savez(handle, **arrays))
 
     def codes(self, kind: str, key: str, counted: bool = True) -> np.ndarray | CodeFile | None:
         """Codes that :meth:`put_codes` stored, or None (a miss): read whole where they fit
@@ -136,12 +138,12 @@ class ResultCache:
             stored = CodeFile.open_npy(path)
             return stored if stored.nbytes > codes.IN_MEMORY_LIMIT else np.asarray(stored)
 
-        return self._lookup(kind, self._npy_path(kind, key), read, (OSError, ValueError, EOFError), counted)
+        return self._lookup(kind, self._npy_path(kind, key), read, counted)
 
     def put_codes(self, kind: str, key: str, values) -> None:
         """Store float32 (N, D) codes, in memory or in a file, as one ``.npy`` written a block at a time."""
         if self.root is not None:
-            self._write(self._npy_path(kind, key), lambda handle: codes.write_npy_to(values, handle))
+            checked.write_stream(self._npy_path(kind, key), lambda handle: codes.write_npy_to(values, handle))
 
     def pixels(self, kind: str, key: str, counted: bool = True) -> Pixels | None:
         """Images that :meth:`put_pixels` stored, or None (a miss): read whole where they fit in
@@ -151,42 +153,46 @@ class ResultCache:
             stored = PixelFile.open_npy(path)
             return stored if int(np.prod(stored.shape)) > pixels.IN_MEMORY_LIMIT else Pixels(stored.bytes(slice(None)))
 
-        return self._lookup(kind, self._npy_path(kind, key), read, (OSError, ValueError, EOFError), counted)
+        return self._lookup(kind, self._npy_path(kind, key), read, counted)
 
     def put_pixels(self, kind: str, key: str, images: Pixels) -> None:
         """Store images, in memory or in a file, as one uint8 ``.npy`` written a block at a time."""
         if self.root is not None:
-            self._write(self._npy_path(kind, key), images.write_npy)
+            checked.write_stream(self._npy_path(kind, key), images.write_npy)
 
     # ------------------------------------------------------------------ figures
 
     def figures(self, kind: str, key: str):
         """A stored JSON result, or None (a miss)."""
         return self._lookup(kind, self._path("json", kind, key, ".json") if self.root else None,
-                            lambda path: json.loads(path.read_text(encoding="utf-8")), (OSError, ValueError))
+                            lambda path: json.loads(path.read_text(encoding="utf-8")))
 
-    def _lookup(self, kind: str, path: Path | None, read, unreadable: tuple, counted: bool = True):
-        """``read(path)``, counted as a hit; None, counted as a miss, when absent or unreadable
-        (an unreadable entry is simply computed again)."""
+    def put_figures(self, kind: str, key: str, value) -> None:
+        if self.root is not None:
+            text = json.dumps(value).encode("utf-8")  # in its own order: figures are shown in it
+            checked.write_stream(self._path("json", kind, key, ".json"), lambda handle: handle.write(text))
+
+    def _lookup(self, kind: str, path: Path | None, read, counted: bool = True):
+        """``read(path)`` of an intact entry, counted as a hit; None, counted as a miss, when
+        absent or damaged (a damaged entry is named, removed and simply computed again)."""
         found = None
         if path is not None:
             try:
-                found = read(path)
-            except unreadable:
+                if checked.intact(path):
+                    found = read(path)
+            except checked.Damaged:
+                self._drop(path)
+            except Exception:  # intact but unreadable (a file an older aevis wrote, say): as damaged
+                self._drop(path)
                 found = None
         if counted:
             self._count(kind, hit=found is not None)
         return found
 
-    def put_figures(self, kind: str, key: str, value) -> None:
-        if self.root is not None:
-            text = json.dumps(value).encode("utf-8")  # in its own order: figures are shown in it
-            self._write(self._path("json", kind, key, ".json"), lambda handle: handle.write(text))
-
     # ------------------------------------------------------------------ pictures
 
     def picture(self, key: str, target: Path, draw: Callable[[Path], None]) -> None:
-        """Put the picture ``key`` at ``target``: linked from the cache, or drawn by
+        """Put the picture ``key`` at ``target``: copied from the cache, or drawn by
         ``draw(path)`` (into the cache first, so the next build finds it).
 
         ``target``'s suffix (``.png``, ``.gif``) is the stored file's too, since the drawing
@@ -198,29 +204,43 @@ class ResultCache:
             draw(target)
             return
         stored = self._path("pictures", None, key, target.suffix)
-        found = stored.is_file()
-        self._count("picture", hit=found)
-        if not found:
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            handle, scratch = tempfile.mkstemp(prefix=".drawing-", suffix=target.suffix, dir=stored.parent)
-            os.close(handle)
-            try:
-                draw(Path(scratch))
-                os.chmod(scratch, _file_mode())  # mkstemp makes it private; a site is for reading
-                os.replace(scratch, stored)
-            except BaseException:
-                Path(scratch).unlink(missing_ok=True)
-                raise
-        _link_or_copy(stored, target)
+        try:
+            data = checked.read_bytes(stored)
+        except checked.Damaged:
+            self._drop(stored)
+            data = None
+        self._count("picture", hit=data is not None)
+        if data is None:
+            checked.write(stored, draw)
+            data = checked.read_bytes(stored)
+        checked.copy(data, target)
 
     def has_picture(self, key: str, suffix: str) -> bool:
-        """Whether :meth:`picture` would find ``key`` (a ``suffix`` file) without drawing; always
-        False without a cache folder, where every picture is drawn."""
-        return self.root is not None and self._path("pictures", None, key, suffix).is_file()
+        """Whether :meth:`picture` would find ``key`` (a ``suffix`` file) intact, without drawing;
+        always False without a cache folder, where every picture is drawn. A damaged picture
+        is removed here, so that what it is drawn from is computed."""
+        if self.root is None:
+            return False
+        stored = self._path("pictures", None, key, suffix)
+        try:
+            return checked.intact(stored)
+        except checked.Damaged:
+            self._drop(stored)
+            return False
 
     def _count(self, kind: str, hit: bool) -> None:
         with self._counting:
             (self.hits if hit else self.misses)[kind] += 1
+
+    def _drop(self, path: Path) -> None:
+        """Remove a damaged entry, and say so."""
+        checked.remove(path)
+        with self._counting:
+            self.damaged.append(path)
+        if self._on_damaged is not None:
+            where = path.relative_to(self.root).parts[:-2]  # (area, kind) or (pictures,)
+            self._on_damaged(f"The cached {'/'.join(where)} entry {path.name[:16]} was damaged; "
+                             "it was removed and is made again.")
 
     # ------------------------------------------------------------------ storage
 
@@ -230,33 +250,3 @@ class ResultCache:
     def _path(self, area: str, kind: str | None, key: str, suffix: str) -> Path:
         folder = self.root / area if kind is None else self.root / area / kind
         return folder / key[:2] / f"{key}{suffix}"
-
-    @staticmethod
-    def _write(path: Path, write: Callable) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, scratch = tempfile.mkstemp(prefix=".writing-", suffix=path.suffix, dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                write(stream)
-            os.chmod(scratch, _file_mode())
-            os.replace(scratch, path)
-        except BaseException:
-            Path(scratch).unlink(missing_ok=True)
-            raise
-
-
-@cache
-def _file_mode() -> int:
-    """The mode a newly made file gets here (0o644 under the usual umask)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """A hard link where the file system allows one (no bytes copied), else a copy."""
-    target.unlink(missing_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or one without hard links
-        shutil.copyfile(source, target)

@@ -1,0 +1,1 @@
+"""Plumbing every room may use; it imports nothing else of aevis."""
