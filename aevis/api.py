@@ -106,11 +106,8 @@ def _config_and_inputs(model, images, out, encoder, decoder, labels, names, opti
 
     if source is not None and options.get("image_size") is None:
         options = {**options, "image_size": _SEED_SIDE_FOR_GIVEN_IMAGES}
-    options = {name: Path(value) if name in ("cache_dir", "compare", "custom_objects") and value is not None
-               else tuple(value) if name in ("filters", "methods") else value
-               for name, value in options.items()}
     try:
-        config = BuildConfig(**files, **options)
+        config = BuildConfig(**files, **{name: _typed(name, value) for name, value in options.items()})
     except ValueError as error:
         raise AevisError(str(error)) from error
     return config, Given(**models, images=source)
@@ -123,6 +120,15 @@ def _check_option_names(options: dict) -> None:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; the options are {', '.join(known)}."
             raise AevisError(f"aevis.build() has no option {name!r}{hint}")
+
+
+def _typed(name: str, value):
+    """An option as BuildConfig types it: paths as Paths, lists as tuples."""
+    if name in ("cache_dir", "compare", "custom_objects") and value is not None:
+        if not _is_path(value):
+            raise AevisError(f"Expected {name} to be a path, but got a {type(value).__name__}.")
+        return Path(value)
+    return tuple(value) if name in ("filters", "methods") and value is not None else value
 
 
 def _is_path(value) -> bool:

@@ -1,9 +1,9 @@
-"""Everything that depends on the Keras backend (TensorFlow today) lives here.
+"""Everything that depends on the Keras backend lives here: TensorFlow, JAX or PyTorch.
 
 The methods use ``keras.ops`` for tensor math and call :func:`compile_function` and
 :func:`gradient` for the two things ``keras.ops`` cannot express: tracing a Python function
-into a graph, and differentiating through it. Adding JAX or PyTorch means adding a branch
-here, not touching the methods.
+into a graph, and differentiating through it. aevis runs on whichever backend Keras was
+started with (``KERAS_BACKEND``; TensorFlow by default). PyTorch is not supported yet.
 """
 
 from __future__ import annotations
@@ -13,35 +13,49 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-_BACKEND = keras.backend.backend()
-if _BACKEND != "tensorflow":
-    raise ImportError(
-        f"aevis supports the TensorFlow backend of Keras; KERAS_BACKEND is {_BACKEND!r}."
-    )
+BACKEND = keras.backend.backend()
+BACKENDS = ("tensorflow", "jax")
+if BACKEND not in BACKENDS:
+    raise ImportError(f"aevis runs on the TensorFlow and JAX backends of Keras; KERAS_BACKEND is {BACKEND!r}.")
 
-import tensorflow as tf  # noqa: E402  (after the backend check, on purpose)
+# Each backend's module is imported after the check, on purpose, and only its own.
+if BACKEND == "tensorflow":
+    import tensorflow as tf
 
-# A compiled function traces once for full batches and once for the last, shorter one; TF
-# warns about that "retracing", which is expected here and only alarms users.
-tf.get_logger().setLevel("ERROR")
+    # A compiled function traces once for full batches and once for the last, shorter one; TF
+    # warns about that "retracing", which is expected here and only alarms users.
+    tf.get_logger().setLevel("ERROR")
 
+    def compile_function(fn: Callable) -> Callable:
+        """Trace ``fn`` into a graph once per input shape, so repeated calls skip Python."""
+        return tf.function(fn, reduce_retracing=True)
 
-def compile_function(fn: Callable) -> Callable:
-    """Trace ``fn`` into a graph once per input shape, so repeated calls skip Python."""
-    return tf.function(fn, reduce_retracing=True)
+    def gradient(scalar_fn: Callable, inputs) -> tuple:
+        """Return ``(values, d sum(values) / d inputs)`` for a batch.
 
+        ``scalar_fn`` maps a batch ``(N, ...)`` to one value per item ``(N,)``; as items do not
+        interact, the gradient of the sum is each item's own gradient.
+        """
+        inputs = tf.convert_to_tensor(inputs)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            values = scalar_fn(inputs)
+        return values, tape.gradient(values, inputs)
 
-def gradient(scalar_fn: Callable, inputs) -> tuple:
-    """Return ``(values, d sum(values) / d inputs)`` for a batch.
+elif BACKEND == "jax":
+    import jax
+    import jax.numpy as jnp
 
-    ``scalar_fn`` maps a batch ``(N, ...)`` to one value per item ``(N,)``; as items do not
-    interact, the gradient of the sum is each item's own gradient.
-    """
-    inputs = tf.convert_to_tensor(inputs)
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        values = scalar_fn(inputs)
-    return values, tape.gradient(values, inputs)
+    def compile_function(fn: Callable) -> Callable:
+        """Compile ``fn`` with XLA once per input shape. (The model's weights are read when it is
+        traced: aevis changes weights only on copies of a model, which compile their own.)"""
+        return jax.jit(fn)
+
+    def gradient(scalar_fn: Callable, inputs) -> tuple:
+        """Return ``(values, d sum(values) / d inputs)`` for a batch (see the TensorFlow branch)."""
+        values, pullback = jax.vjp(scalar_fn, jnp.asarray(inputs))
+        (grads,) = pullback(jnp.ones_like(values))
+        return values, grads
 
 
 def to_numpy(tensor) -> np.ndarray:

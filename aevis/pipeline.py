@@ -9,12 +9,10 @@ content-addressed cache when an earlier build made it (:mod:`aevis.store.results
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 import keras
 import numpy as np
@@ -22,6 +20,7 @@ from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from aevis.config import BuildConfig
 from aevis.data import builtin, folders
+from aevis.data.given import ImageSource
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
 from aevis._utils import checked
 from aevis.errors import AevisError, Place, disk_fault
@@ -51,20 +50,6 @@ from aevis.site.staging import build_lock, check_target, staged_site, zip_site
 from aevis.store.cache import ResultCache, make_key
 from aevis.store.imagesets import remembered_imageset
 from aevis.store.results import Encoded, Results
-
-SITE_TITLE = "What the autoencoder sees"
-
-
-class ImageSource(Protocol):
-    """Images handed over in Python (:mod:`aevis.data.given`), read at the model's input size."""
-
-    def __len__(self) -> int: ...
-
-    def read(self, shape: tuple[int, int, int], on_progress: Callable[[int], None] | None = None) -> ImageSet: ...
-
-    def note(self) -> str | None:
-        """A line on how the images were read, or None."""
-
 
 @dataclass(frozen=True, eq=False)
 class Given:
@@ -96,7 +81,7 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
         check_target(out)  # fail before the slow part, not after
         with build_lock(out):
             checked.check_writable(cache_dir)  # the lock has proved the output's folder writable
-            return _build(config, stages, given)
+            return dataclasses.replace(_build(config, stages, given), site=out)
     except OSError as error:
         fault = disk_fault(error, places)
         if fault is None:
@@ -134,7 +119,7 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
             set_pages.write_pictures(gallery, staging, cache, results.error_maps)
             pictures.write_compare_pictures(gallery, staging, cache)
             write_data(gallery, staging)
-            html.write_pages(gallery, staging, SITE_TITLE, pictured, on_progress=advance)
+            html.write_pages(gallery, staging, html.SITE_TITLE, pictured, on_progress=advance)
     if not codes_in_site(gallery.codes):
         write_codes(gallery.codes, codes_beside(Path(config.out)))
         stages.log(f"The codes take {gallery.codes.nbytes / 1e9:.1f} GB, too much to publish with the site; "
@@ -144,7 +129,7 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     if config.zip:
         with stages.stage("Zipping the site"):
             stages.log(f"Wrote {_zip(Path(config.out))}")
-    return dataclasses.replace(gallery, site=Path(config.out))
+    return gallery
 
 
 def _zip(out: Path) -> Path:

@@ -156,6 +156,7 @@ def test_grey_arrays_datasets_of_pairs_and_one_hot_labels(tmp_path):
     (dict(images=np.array([[[[-5, 300, 0]]]])), "whole-number pixel values from 0 to 255"),
     (dict(model="a string is a file", images=".", labels=[1]), "not with a folder"),
     (dict(model=3), "Expected model to be a keras.Model or a model file, but got a int."),
+    (dict(compare=models.tiny_seed()), "Expected compare to be a path, but got a Functional."),
     (dict(images=tf.data.Dataset.from_tensor_slices({"x": np.zeros((2, 8, 8, 3))})), "Expected a dataset of images"),
 ])
 def test_inputs_it_cannot_use_are_one_sentence(arguments, message):

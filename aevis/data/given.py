@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -25,6 +26,18 @@ from aevis.data.pixels import Pixels
 from aevis.errors import AevisError
 
 _BLOCK = 1024  # images converted at once: a few tens of MB of floats at most
+
+
+class ImageSource(Protocol):
+    """Images handed over in Python (:class:`ArrayImages`, :class:`FileImages`), read at the
+    model's input size when the build knows it."""
+
+    def __len__(self) -> int: ...
+
+    def read(self, shape: tuple[int, int, int], on_progress: Callable[[int], None] | None = None) -> ImageSet: ...
+
+    def note(self) -> str | None:
+        """A line on how the images were read, or None."""
 
 
 @dataclass(frozen=True)

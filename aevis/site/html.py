@@ -24,6 +24,7 @@ from aevis.site.pages import (
 from aevis.site.set_pages import gather_duplicates, gather_strangest
 from aevis.site.words import isolated
 
+SITE_TITLE = "What the autoencoder sees"
 
 
 def _templates() -> Path:

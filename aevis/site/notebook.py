@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 from aevis.gallery import Gallery
-from aevis.pipeline import SITE_TITLE
 from aevis.site import urls
-from aevis.site.html import _environment
+from aevis.site.html import SITE_TITLE, _environment
 from aevis.site.pages import summarise
 
 
