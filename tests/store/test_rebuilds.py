@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -198,10 +199,29 @@ def test_changing_one_image_recomputes_that_image_only(model_file, tmp_path):
         for name in ("reconstruction_error", *METHODS):
             assert np.array_equal(maps_after[slug][name], maps_before[slug][name]) == same, (slug, name)
 
-    # What came from the cache equals what a build from scratch computes, bit for bit, though
-    # the changed image's maps were computed in a batch of their own.
+    # What came from the cache equals what a build from scratch computes. The changed image's
+    # maps were computed in a batch of their own, where TensorFlow 2.21's kernels round otherwise
+    # than in a batch of eight (saliency differed by 1.9e-9): equal to float rounding, not bit for bit.
     _build(BuildConfig(out=tmp_path / "fresh", cache=False, **settings))
-    _assert_same_data(tmp_path / "after", tmp_path / "fresh")
+    manifest, codes, maps = _data(tmp_path / "after")
+    fresh_manifest, fresh_codes, fresh_maps = _data(tmp_path / "fresh")
+    assert _rounded(fresh_manifest) == _rounded(manifest)
+    np.testing.assert_allclose(np.load(io.BytesIO(fresh_codes)), np.load(io.BytesIO(codes)), rtol=1e-6)
+    assert fresh_maps.keys() == maps.keys()
+    for slug, arrays in maps.items():
+        for name, values in arrays.items():
+            np.testing.assert_allclose(fresh_maps[slug][name], values, rtol=1e-5, atol=1e-8, err_msg=f"{slug}: {name}")
+
+
+def _rounded(value, figures: int = 4):
+    """A manifest with every float to ``figures`` significant figures."""
+    if isinstance(value, dict):
+        return {key: _rounded(item, figures) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item, figures) for item in value]
+    if isinstance(value, float):
+        return float(f"{value:.{figures}g}")
+    return value
 
 
 def test_error_scale_survives_a_small_change_in_one_image():
