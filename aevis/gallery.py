@@ -91,6 +91,9 @@ class Gallery:
     """The identity of the model in cache keys (file hash, code layer, input range, batch size)."""
     codes: np.ndarray
     """float32 (N, D): flattened bottleneck activations."""
+    code_centre: np.ndarray
+    """float32 (D,): the mean of the (cleaned) codes; every similarity the gallery shows is the
+    cosine of two codes less this (:mod:`aevis.latent.neighbours`)."""
     errors: np.ndarray
     """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
     flagged image): what the pages print, the map colours by and the ranking sorts. (The maps
@@ -127,7 +130,7 @@ class Gallery:
     @cached_property
     def duplicates(self) -> Duplicates:
         """The near-duplicate groups, from the codes and the neighbours the build found."""
-        return find_duplicates(self.codes, self.neighbour_indices, self.neighbour_similarities)
+        return find_duplicates(self.codes, self.neighbour_indices, self.neighbour_similarities, self.code_centre)
 
     @property
     def paged(self) -> np.ndarray:

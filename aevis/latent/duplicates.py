@@ -203,9 +203,11 @@ class Duplicates:
     codes, most similar first (then by index); empty for an image in no group."""
 
 
-def find_duplicates(codes: np.ndarray, indices: np.ndarray, similarities: np.ndarray) -> Duplicates:
+def find_duplicates(codes: np.ndarray, indices: np.ndarray, similarities: np.ndarray,
+                    centre: np.ndarray | None = None) -> Duplicates:
     """The near-duplicates among ``codes`` (N, D), from their nearest ``indices`` and
-    ``similarities`` (each (N, k), most similar first, as the build's neighbours are).
+    ``similarities`` (each (N, k), most similar first, as the build's neighbours are, of the
+    codes less ``centre``: the similarities within groups are worked out the same way).
 
     Cheap: O(N·k) for the rule, the pairs and the groups, and the square of each group's size
     for the similarities within groups, computed from the codes (members joined by a chain need
@@ -220,7 +222,7 @@ def find_duplicates(codes: np.ndarray, indices: np.ndarray, similarities: np.nda
     of_image: list[list[tuple[int, float]]] = [[] for _ in range(count)]
     for group in groups:
         members = np.asarray(group.members)
-        unit = unit_codes(finite_codes(codes[members]))
+        unit = unit_codes(finite_codes(codes[members]), centre)
         within = unit @ unit.T
         for row, member in enumerate(members):
             others = [(int(other), float(within[row, column]))
