@@ -93,11 +93,19 @@ def duplicate_rule(nearest: np.ndarray) -> DuplicateRule:
     dimensions) from calling its merely nearer pairs copies. The threshold never asks for more
     than :data:`RESOLUTION`, so exact copies are always found.
 
+    Exact copies (within :data:`RESOLUTION` of 1) are left out of the distribution: they are
+    found whatever the threshold, and with them in, a set's copies dragged the cut beyond its
+    JPEG and resized copies.
+
     With fewer than two finite similarities there is no distribution: only copies count.
     """
     values = np.asarray(nearest, np.float64).reshape(-1)
     values = values[np.isfinite(values)]
     copies = 1.0 - RESOLUTION
+    # Exact copies are always found (the threshold never asks for more), so they say nothing
+    # about where merely similar images end: left in, a set's copies pulled its median and the
+    # cut with it beyond its JPEG and resized copies (issue 25).
+    values = values[values < copies] if (values < copies).sum() >= 2 else values
     if len(values) < 2:
         return DuplicateRule(copies, copies, float(values[0]) if len(values) else copies, 0.0, "copies")
     logs = np.log(np.clip(1.0 - values, RESOLUTION, None))

@@ -194,3 +194,17 @@ def test_planted_copies_form_one_group_with_their_original(tmp_path, seed):
     assert all(found.of_image[index] == [] for index in unrelated)
     original = imageset.names.index(planted[0])
     assert {imageset.names[other] for other, _ in found.of_image[original]} == set(planted[1:])
+
+
+def test_exact_copies_do_not_set_the_threshold_for_the_other_copies():
+    # A set whose exact copies would pull the median and the cut beyond its resaved copies
+    # (issue 25): the rule is taken on the images that have no exact copy.
+    rng = np.random.default_rng(1)
+    clean = np.log(0.03) + rng.normal(0, 1.0, 80)
+    exact = np.full(24, np.log(1e-8))
+    near = np.log(0.03) - np.array([4.0, 4.2, 4.5, 5.0, 5.5, 6.0])  # JPEG and resized copies, 55 to 400 times closer
+    rule = duplicate_rule(_similarities(np.concatenate([clean, exact, near])))
+    assert rule == duplicate_rule(_similarities(np.concatenate([clean, near])))
+    assert rule.decided_by != "copies"
+    assert (_similarities(near) >= rule.similarity).all() and (_similarities(exact) >= rule.similarity).all()
+    assert (_similarities(clean) < rule.similarity).mean() > 0.98
