@@ -15,6 +15,7 @@ import numpy as np
 from aevis.data.imageset import ImageSet
 from aevis.latent.compare import Comparison
 from aevis.latent.duplicates import Duplicates, find_duplicates
+from aevis.latent.made_of import MadeOf, made_of
 from aevis.latent.strangeness import error_ranking
 from aevis.model import Autoencoder
 from aevis.network.insides import Insides
@@ -131,6 +132,12 @@ class Gallery:
     def duplicates(self) -> Duplicates:
         """The near-duplicate groups, from the codes and the neighbours the build found."""
         return find_duplicates(self.codes, self.neighbour_indices, self.neighbour_similarities, self.code_centre)
+
+    @cached_property
+    def made_of(self) -> dict[int, MadeOf]:
+        """Each paged image's code as a mix of its nearest codes (:mod:`aevis.latent.made_of`)."""
+        paged = self.paged
+        return dict(zip(paged.tolist(), made_of(self.codes, paged, self.code_centre)))
 
     @property
     def paged(self) -> np.ndarray:

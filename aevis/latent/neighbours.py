@@ -139,8 +139,8 @@ def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECAL
 def nearest_of(codes, rows: np.ndarray, k: int, centre: np.ndarray | None = None) -> np.ndarray:
     """int64 (n, min(k, N - 1)): the ``k`` most similar other codes of each of ``rows`` (by
     cosine similarity, of the codes less ``centre`` where given), most similar first, ties to
-    the lower index; every code compared, a block at a time, so for a few rows of a large set
-    (n·N work, no copy of the codes)."""
+    the lower index; every code compared in float32 products, a block at a time, so for a few
+    rows of a large set (n·N work, no copy of the codes)."""
     codes = code_rows(codes)
     rows = np.asarray(rows, np.int64)
     k = max(min(k, len(codes) - 1), 0)
@@ -148,26 +148,22 @@ def nearest_of(codes, rows: np.ndarray, k: int, centre: np.ndarray | None = None
     found = np.empty((len(rows), k), np.int64)
     for first in range(0, len(rows), _BLOCK):
         chosen = rows[first : first + _BLOCK]
-        these = unit[chosen].astype(np.float64)
-        best_scores = np.full((len(chosen), 0), -np.inf)
+        these = unit[chosen]
+        best_scores = np.empty((len(chosen), 0), np.float32)
         best = np.empty((len(chosen), 0), np.int64)
         for start in range(0, len(codes), _BLOCK):
-            scores = these @ unit[start : start + _BLOCK].astype(np.float64).T
+            scores = these @ unit[start : start + _BLOCK].T
             own = (chosen >= start) & (chosen < start + scores.shape[1])
             scores[own, chosen[own] - start] = -np.inf  # never one's own neighbour
+            columns = np.broadcast_to(np.arange(start, start + scores.shape[1]), scores.shape)
             scores = np.concatenate([best_scores, scores], axis=1)
-            columns = np.concatenate([best, np.broadcast_to(np.arange(start, start + scores.shape[1] - best.shape[1]),
-                                                            (len(chosen), scores.shape[1] - best.shape[1]))], axis=1)
-            order = _ranked(scores, columns)[:, :k]
+            columns = np.concatenate([best, columns], axis=1)
+            # Stable: the best so far, all of lower index, come first, so ties go to the lower index.
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
             best_scores = np.take_along_axis(scores, order, axis=1)
             best = np.take_along_axis(columns, order, axis=1)
         found[first : first + len(chosen)] = best
     return found
-
-
-def _ranked(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Each row's positions, highest score first, ties to the lower column."""
-    return np.array([np.lexsort((column, -score)) for score, column in zip(scores, columns)], np.int64).reshape(scores.shape)
 
 
 def _compare_with_all(unit: np.ndarray, rows: np.ndarray, k: int, ordered: bool) -> tuple[np.ndarray, np.ndarray]:

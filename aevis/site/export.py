@@ -168,6 +168,11 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
             # only, which would otherwise be most of a large manifest; codes.npy gives the rest.
             for neighbour, shares in zip(record["neighbours"], next(cells), strict=True):
                 neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
+        if gallery.with_page[index]:
+            mix = gallery.made_of[index]
+            record["made_of"] = [{"slug": gallery.slugs[other], "weight": round(float(weight), 6)}
+                                 for other, weight in zip(mix.indices, mix.weights)]
+            record["made_of_residual"] = round(mix.residual, 6) if np.isfinite(mix.residual) else None
         if comparison is not None:
             record["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
         yield record

@@ -21,6 +21,7 @@ from aevis.faithfulness.blank import blank_method
 from aevis.faithfulness.cells import CELLS, with_cells
 from aevis.gallery import Gallery
 from aevis.latent.cells import code_grid, shows_places
+from aevis.latent.made_of import CORPUS
 from aevis.latent.map import map_kind
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
@@ -100,6 +101,27 @@ class ImageInside:
 
 
 @dataclass(frozen=True)
+class MixPart:
+    """One image of another's mix (:mod:`aevis.latent.made_of`) and its share of it."""
+
+    link: Link
+    weight: float
+
+
+@dataclass(frozen=True)
+class MadeOfSection:
+    """An image's code as a mix of other images' codes: the heaviest parts, as the page shows them."""
+
+    parts: tuple[MixPart, ...]
+    others: int
+    """Images of the mix not shown, and :attr:`others_weight` their total share."""
+    others_weight: float
+    residual: float
+    """What the mix leaves unexplained, relative to what sets the code apart from the average."""
+    corpus: int
+
+
+@dataclass(frozen=True)
 class ImagePage:
     """Everything one image's page shows."""
 
@@ -130,6 +152,8 @@ class ImagePage:
     cells: CellMaps | None = None
     """Where each neighbour's code agrees with this one's (the cards' ``cells_here`` and
     ``cells_there``); None for a flat code or a one-cell grid, whose cards show the pair maps."""
+    made_of: MadeOfSection | None = None
+    """The code as a mix of other images' codes; None for a set of one image."""
 
 
 @dataclass(frozen=True)
@@ -429,8 +453,23 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             flags=numerical_problems(flags),
             inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
             cells=cells,
+            made_of=_made_of_section(gallery.made_of[int(index)], links),
         ))
     return pages
+
+
+MIX_SHOWN = 5
+"""Heaviest images of a mix shown as pictures; the rest are summed up in words."""
+
+
+def _made_of_section(mix, links: list[Link]) -> MadeOfSection | None:
+    if not len(mix.indices):
+        return None
+    shown = min(MIX_SHOWN, len(mix.indices))
+    parts = tuple(MixPart(links[int(other)], float(weight))
+                  for other, weight in zip(mix.indices[:shown], mix.weights[:shown]))
+    return MadeOfSection(parts, len(mix.indices) - shown, float(mix.weights[shown:].sum()), mix.residual,
+                         min(CORPUS, len(links) - 1))
 
 
 def numerical_problems(flags: tuple[str, ...]) -> tuple[str, ...]:

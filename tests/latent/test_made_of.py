@@ -50,3 +50,36 @@ def test_the_corpus_is_each_rows_nearest_codes_as_the_neighbour_search_finds_the
     rows = np.array([0, 7, 89])
     np.testing.assert_array_equal(nearest_of(codes, rows, 6, centre), nearest_neighbours(codes, 6, centre=centre)[0][rows])
     assert nearest_of(codes[:1], np.array([0]), 20, centre).shape == (1, 0)
+
+
+def test_the_manifest_and_each_page_show_the_mix_of_every_paged_image(tiny_site):
+    import json
+    from pathlib import Path
+
+    from aevis.site import urls
+
+    config, gallery = tiny_site
+    site = Path(config.out)
+    manifest = json.loads((site / urls.MANIFEST).read_text())
+    codes = np.asarray(gallery.codes, np.float64)
+    centre = codes.mean(axis=0)
+    index_of = {record["slug"]: index for index, record in enumerate(manifest["images"])}
+    paged = [record for record in manifest["images"] if record["page"]]
+    assert paged
+    for record in manifest["images"]:
+        if not record["page"]:
+            assert "made_of" not in record
+    for record in paged:
+        weights = np.array([part["weight"] for part in record["made_of"]])
+        assert (weights > 0).all() and weights.sum() == pytest.approx(1.0, abs=1e-5)
+        others = [index_of[part["slug"]] for part in record["made_of"]]
+        own = index_of[record["slug"]]
+        assert own not in others
+        # The residual is recomputed from the codes and the recorded weights.
+        mix = weights @ codes[others]
+        expected = np.linalg.norm(codes[own] - mix) / np.linalg.norm(codes[own] - centre)
+        assert record["made_of_residual"] == pytest.approx(expected, abs=1e-4)
+        html = (site / record["page"]).read_text()
+        assert "Made of" in html and "of the blend" in html
+        heaviest = manifest["images"][others[0]]
+        assert urls.thumbnail(heaviest["slug"]) in html
