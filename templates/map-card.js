@@ -34,9 +34,10 @@
       const crowd = palette.has("density") ? palette.densityRank()[index] : NaN;
       if (!Number.isNaN(crowd)) words.push("more crowded than " + Math.round(crowd * 100) + "% of images");
       facts.textContent = words.join(" · ");
-      neighbours.replaceChildren(...Array.from(points.neighbours(index), (other) => {
+      const similar = points.similarities(index);
+      neighbours.replaceChildren(...Array.from(points.neighbours(index), (other, rank) => {
         const item = document.createElement("li");
-        item.textContent = points.names[other];
+        item.textContent = points.names[other] + (similar ? ` · ${window.AevisMapTools.similarityPercent(similar[rank])} similar` : "");
         return item;
       }));
       action.textContent = points.hasPage(index) ? "Click to open its page." : "This image has no page of its own.";

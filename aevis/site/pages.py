@@ -525,7 +525,8 @@ def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.
         mosaic=urls.MOSAIC if gallery.insides else None,
         pictured=pictured,
     )
-    return dataclasses.replace(data, kind=map_kind(code_size), code_size=code_size)
+    similarities = np.asarray(gallery.neighbour_similarities, np.float32).reshape(data.neighbours.shape)
+    return dataclasses.replace(data, kind=map_kind(code_size), code_size=code_size, similarities=similarities)
 
 
 @dataclass(frozen=True)
