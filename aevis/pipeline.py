@@ -269,13 +269,13 @@ def _compare(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: R
         encoded = results.encode(on_progress=advance)
     with stages.stage("Comparing the two models"):
         usable = finite_codes(encoded.codes)
-        indices, _ = results.neighbours(usable, config.neighbours)
+        indices, similarities = results.neighbours(usable, config.neighbours)
         alignment = procrustes_align(gallery.positions, results.tsne(usable, config.seed))
     comparison = Comparison(
         source=Path(config.compare).name, sha256=other.sha256, bottleneck=other.bottleneck,
         code_size=other.code_size, input_shape=other.input_spec.shape, neighbour_indices=indices,
         overlap=neighbour_overlap(gallery.neighbour_indices, indices), positions=alignment.positions,
-        disparity=alignment.disparity,
+        disparity=alignment.disparity, neighbour_similarities=similarities,
     )
     stages.log(f"The two models share {comparison.mean_overlap:.0%} of each image's neighbours on average "
                f"(random neighbours: {comparison.chance:.0%}).")
