@@ -106,6 +106,8 @@ class MixPart:
 
     link: Link
     weight: float
+    percent: int
+    """Its share in whole percent; the shares shown (with :attr:`MadeOfSection.others_percent`) add up to 100."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class MadeOfSection:
     others: int
     """Images of the mix not shown, and :attr:`others_weight` their total share."""
     others_weight: float
+    others_percent: int
     residual: float
     """What the mix leaves unexplained, relative to what sets the code apart from the average."""
     corpus: int
@@ -466,10 +469,22 @@ def _made_of_section(mix, links: list[Link]) -> MadeOfSection | None:
     if not len(mix.indices):
         return None
     shown = min(MIX_SHOWN, len(mix.indices))
-    parts = tuple(MixPart(links[int(other)], float(weight))
-                  for other, weight in zip(mix.indices[:shown], mix.weights[:shown]))
-    return MadeOfSection(parts, len(mix.indices) - shown, float(mix.weights[shown:].sum()), mix.residual,
-                         min(CORPUS, len(links) - 1))
+    rest = float(mix.weights[shown:].sum())
+    percents = whole_percents([*mix.weights[:shown], rest])
+    parts = tuple(MixPart(links[int(other)], float(weight), percent)
+                  for other, weight, percent in zip(mix.indices[:shown], mix.weights[:shown], percents))
+    return MadeOfSection(parts, len(mix.indices) - shown, rest, percents[-1], mix.residual, min(CORPUS, len(links) - 1))
+
+
+def whole_percents(shares) -> list[int]:
+    """Shares summing to 1 as whole percentages summing to 100: each rounded down, then the
+    largest remainders rounded up (Hamilton's method), so "46 %, 45 %, 10 %" never adds to 101."""
+    exact = np.asarray(shares, np.float64) * 100
+    floors = np.floor(exact + 1e-9).astype(int)
+    missing = int(round(exact.sum())) - int(floors.sum())
+    for index in np.argsort(-(exact - floors), kind="stable")[:max(missing, 0)]:
+        floors[index] += 1
+    return [int(value) for value in floors]
 
 
 def numerical_problems(flags: tuple[str, ...]) -> tuple[str, ...]:

@@ -83,3 +83,15 @@ def test_the_manifest_and_each_page_show_the_mix_of_every_paged_image(tiny_site)
         assert "Made of" in html and "of the blend" in html
         heaviest = manifest["images"][others[0]]
         assert urls.thumbnail(heaviest["slug"]) in html
+
+
+def test_shares_shown_in_whole_percent_add_up_to_a_hundred():
+    from aevis.site.pages import whole_percents
+
+    assert whole_percents([0.455, 0.448, 0.097]) == [45, 45, 10]  # remainders .5, .8, .7: the two largest go up
+    assert whole_percents([1 / 3, 1 / 3, 1 / 3]) == [34, 33, 33]
+    assert whole_percents([0.5, 0.5, 0.0]) == [50, 50, 0]
+    rng = np.random.default_rng(0)
+    for weights in rng.dirichlet(np.ones(6), 200):
+        percents = whole_percents(weights)
+        assert sum(percents) == 100 and all(abs(p - w * 100) < 1 for p, w in zip(percents, weights))
