@@ -122,6 +122,10 @@ class MadeOfSection:
     residual: float
     """What the mix leaves unexplained, relative to what sets the code apart from the average."""
     corpus: int
+    verdict: str
+    """What :attr:`residual` means, in a sentence (:func:`residual_words`)."""
+    paper: str = "https://arxiv.org/abs/2110.15355"
+    """SimplEx: Crabbé, Qian, Imrie & van der Schaar, NeurIPS 2021."""
 
 
 @dataclass(frozen=True)
@@ -473,7 +477,23 @@ def _made_of_section(mix, links: list[Link]) -> MadeOfSection | None:
     percents = whole_percents([*mix.weights[:shown], rest])
     parts = tuple(MixPart(links[int(other)], float(weight), percent)
                   for other, weight, percent in zip(mix.indices[:shown], mix.weights[:shown], percents))
-    return MadeOfSection(parts, len(mix.indices) - shown, rest, percents[-1], mix.residual, min(CORPUS, len(links) - 1))
+    return MadeOfSection(parts, len(mix.indices) - shown, rest, percents[-1], mix.residual, min(CORPUS, len(links) - 1),
+                         residual_words(mix.residual))
+
+
+MOSTLY_MIXED = 0.1
+"""A mix that leaves out less than this share reads "nearly all of it is a mixture"."""
+PARTLY_MIXED = 0.5
+"""Less than this: "much of it is a mixture; the rest is its own"; more: "much of it is its own"."""
+
+
+def residual_words(residual: float) -> str:
+    """What a Made of residual means, in one sentence."""
+    if residual < MOSTLY_MIXED:
+        return "Nearly all of it is, to the network, a mixture of these images."
+    if residual < PARTLY_MIXED:
+        return "Much of it is a mixture of these images; the rest is its own."
+    return "Much of it is its own: no mixture of the images most like it comes close."
 
 
 def whole_percents(shares) -> list[int]:

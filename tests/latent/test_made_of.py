@@ -95,3 +95,11 @@ def test_shares_shown_in_whole_percent_add_up_to_a_hundred():
     for weights in rng.dirichlet(np.ones(6), 200):
         percents = whole_percents(weights)
         assert sum(percents) == 100 and all(abs(p - w * 100) < 1 for p, w in zip(percents, weights))
+
+
+def test_the_residual_is_put_in_words_by_its_size():
+    from aevis.site.pages import residual_words
+
+    assert residual_words(0.0).startswith("Nearly all") and residual_words(0.099).startswith("Nearly all")
+    assert residual_words(0.1).startswith("Much of it is a mixture") and residual_words(0.49).startswith("Much of it is a mixture")
+    assert residual_words(0.5).startswith("Much of it is its own") and residual_words(1.3).startswith("Much of it is its own")
