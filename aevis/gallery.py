@@ -15,6 +15,7 @@ import numpy as np
 from aevis.data.imageset import ImageSet
 from aevis.latent.compare import Comparison
 from aevis.latent.duplicates import Duplicates, find_duplicates
+from aevis.latent.made_of import MadeOf, made_of
 from aevis.latent.strangeness import error_ranking
 from aevis.model import Autoencoder
 from aevis.network.insides import Insides
@@ -91,6 +92,9 @@ class Gallery:
     """The identity of the model in cache keys (file hash, code layer, input range, batch size)."""
     codes: np.ndarray
     """float32 (N, D): flattened bottleneck activations."""
+    code_centre: np.ndarray
+    """float32 (D,): the mean of the (cleaned) codes; every similarity the gallery shows is the
+    cosine of two codes less this (:mod:`aevis.latent.neighbours`)."""
     errors: np.ndarray
     """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
     flagged image): what the pages print, the map colours by and the ranking sorts. (The maps
@@ -127,7 +131,13 @@ class Gallery:
     @cached_property
     def duplicates(self) -> Duplicates:
         """The near-duplicate groups, from the codes and the neighbours the build found."""
-        return find_duplicates(self.codes, self.neighbour_indices, self.neighbour_similarities)
+        return find_duplicates(self.codes, self.neighbour_indices, self.neighbour_similarities, self.code_centre)
+
+    @cached_property
+    def made_of(self) -> dict[int, MadeOf]:
+        """Each paged image's code as a mix of its nearest codes (:mod:`aevis.latent.made_of`)."""
+        paged = self.paged
+        return dict(zip(paged.tolist(), made_of(self.codes, paged, self.code_centre)))
 
     @property
     def paged(self) -> np.ndarray:

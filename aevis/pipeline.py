@@ -29,7 +29,7 @@ from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import TSNE, map_kind, spread_sample
-from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows
+from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows, mean_code
 from aevis.latent.quality import QUALITY_K
 from aevis.memory import image_bytes, images_per_call, pages_per_chunk
 from aevis.model import (
@@ -254,13 +254,13 @@ def _compare(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: R
         encoded = results.encode(on_progress=advance)
     with stages.stage("Comparing the two models"):
         usable = finite_codes(encoded.codes)
-        indices, _ = results.neighbours(usable, config.neighbours)
+        indices, similarities = results.neighbours(usable, config.neighbours)
         alignment = procrustes_align(gallery.positions, results.tsne(usable, config.seed))
     comparison = Comparison(
         source=Path(config.compare).name, sha256=other.sha256, bottleneck=other.bottleneck,
         code_size=other.code_size, input_shape=other.input_spec.shape, neighbour_indices=indices,
         overlap=neighbour_overlap(gallery.neighbour_indices, indices), positions=alignment.positions,
-        disparity=alignment.disparity,
+        disparity=alignment.disparity, neighbour_similarities=similarities,
     )
     stages.log(f"The two models share {comparison.mean_overlap:.0%} of each image's neighbours on average "
                f"(random neighbours: {comparison.chance:.0%}).")
@@ -317,6 +317,7 @@ def _gather(
     with stages.stage("Encoding and rebuilding", total=count) as advance:
         encoded = results.encode(on_progress=advance)
     usable = finite_codes(encoded.codes)
+    centre = mean_code(usable)  # similarities are of codes less their mean (aevis.latent.neighbours)
     drawn_by = " (t-SNE)" if map_kind(ae.code_size) == TSNE else ""
     with stages.stage(f"Finding neighbours and drawing the map{drawn_by}"):
         # Each runs on one core (t-SNE so that its map does not depend on the cores; the search
@@ -325,9 +326,9 @@ def _gather(
         # other. One thread limit for both, set and restored here, not by each in turn.
         with threadpool_limits(1), ThreadPoolExecutor(1) as pool:
             mapping = pool.submit(results.tsne, usable, config.seed)
-            indices, similarities = results.neighbours(usable, max(config.neighbours, QUALITY_K))
+            indices, similarities = results.neighbours(usable, max(config.neighbours, QUALITY_K), centre)
             positions = mapping.result()
-        recall = results.neighbour_recall(usable, indices[:, : config.neighbours])
+        recall = results.neighbour_recall(usable, indices[:, : config.neighbours], centre)
     if recall is not None:
         stages.log(f"With {count:,} images the neighbours are each image's best candidates, not proven the "
                    f"nearest: on {RECALL_SAMPLE} images compared with every other, they hold {recall:.1%} of "
@@ -342,6 +343,7 @@ def _gather(
         image_keys=results.image_keys,
         model_key=results.model_key,
         codes=encoded.codes,
+        code_centre=centre,
         errors=encoded.errors,
         error_top=pictures.error_scale(encoded.error_sample),
         neighbour_indices=indices[:, : config.neighbours],

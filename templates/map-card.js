@@ -36,9 +36,11 @@
       const crowd = palette.has("density") ? palette.densityRank()[index] : NaN;
       if (!Number.isNaN(crowd)) words.push("more crowded than " + Math.round(crowd * 100) + "% of images");
       facts.textContent = words.join(" · ");
-      neighbours.replaceChildren(...Array.from(points.neighbours(index), (other) => {
+      const similar = points.similarities(index);
+      neighbours.replaceChildren(...Array.from(points.neighbours(index), (other, rank) => {
         const item = document.createElement("li");
         item.append(tools.nameElement(points.names[other]));
+        if (similar) item.append(` · ${tools.similarityPercent(similar[rank])} similar`);
         return item;
       }));
       action.textContent = points.hasPage(index) ? "Click to open its page." : "This image has no page of its own.";

@@ -31,6 +31,7 @@
     const pictured = column(data.pictured, Uint8Array); // null: every image has its picture
     const labelOf = column(data.labelOf, Uint16Array);
     const neighbours = column(data.neighbours, Int32Array);
+    const similarities = column(data.similarities, Float32Array); // null: not recorded
     const errors = column(data.errors, Float32Array);
     const k = data.k;
     const folderOf = column(data.sourceFolderOf, Uint16Array);
@@ -62,6 +63,8 @@
        * no page shows it and the build drew none: its sprite tile stands in. */
       preview: (i) => (hasPicture(i) ? data.preview.replace("{slug}", encodeURIComponent(data.slugs[i])) : null),
       neighbours: (i) => neighbours.subarray(i * k, (i + 1) * k),
+      /** The similarity to each of its neighbours, or null where the data has none. */
+      similarities: (i) => (similarities ? similarities.subarray(i * k, (i + 1) * k) : null),
       /** Its row of a selection's CSV (map-tools.js CSV_COLUMNS). */
       row: (i) => ({
         name: data.names[i], source: source(i), x: Number(x[i].toFixed(5)), y: Number(y[i].toFixed(5)),

@@ -171,7 +171,21 @@
     return "\u2068" + name + "\u2069";
   }
 
+  // ---- Numbers --------------------------------------------------------------------------
+  /** A similarity as aevis.site.set_pages.similarity_percent writes it on the image pages:
+   * cut toward zero, never rounded up, decimals only from 99 %. */
+  function similarityPercent(similarity) {
+    const percent = similarity * 100;
+    if (!Number.isFinite(percent)) return "n/a";
+    if (percent < 99) return `${Math.trunc(percent) + 0}%`;
+    const distance = 100 - percent;
+    if (distance < 5e-5) return "100%";
+    const decimals = Math.min(4, Math.max(1, Math.floor(-Math.log10(distance)) + 1));
+    return `${(Math.floor(percent * 10 ** decimals) / 10 ** decimals).toFixed(decimals)}%`;
+  }
+
   window.AevisMapTools = {
     parseHash, formatHash, rectangleShape, lassoShape, inside, select, csvField, csvText, download, nameElement, isolated,
+    similarityPercent,
   };
 })();

@@ -128,6 +128,18 @@ def mixed_windows(size: int = 17, channels: int = 3) -> keras.Model:
     return model
 
 
+def relu_untrained(size: int = 32, channels: int = 3) -> keras.Model:
+    """A user's untrained-looking model: strided ReLU convolutions with random weights, whose
+    code (layer 'code', (size/4) x (size/4) x 8) is all positive, as issue 25's photos met it."""
+    keras.utils.set_random_seed(7)
+    image = keras.Input((size, size, channels))
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(image)
+    x = layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="code")(x)
+    x = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Conv2DTranspose(channels, 3, strides=2, padding="same", activation="sigmoid")(x)
+    return keras.Model(image, x)
+
+
 def random_images(count: int, size: int, channels: int = 3, seed: int = 0) -> np.ndarray:
     """Uniform [0, 1] float32 images (N, size, size, channels)."""
     return np.random.default_rng(seed).random((count, size, size, channels), dtype=np.float32)

@@ -127,8 +127,10 @@ def cell_contributions(codes: np.ndarray, neighbours: np.ndarray, grid: tuple[in
 
 
 def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
-                    grid: tuple[int, int, int]) -> np.ndarray:
-    """The cells of images ``rows`` against each of their neighbours, as the gallery records them.
+                    grid: tuple[int, int, int], centre: np.ndarray | None = None) -> np.ndarray:
+    """The cells of images ``rows`` against each of their neighbours, as the gallery records them:
+    of the codes less ``centre`` (the gallery's mean code), so that they add up to the
+    similarity the gallery shows (:mod:`aevis.latent.neighbours`).
 
     Args:
         codes: the whole set's flattened codes (N, D), as encoded (NaN and infinite values
@@ -137,6 +139,7 @@ def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
         neighbours: int (N, k), the whole set's neighbour table.
         rows: int (n,), the images wanted.
         grid: (h, w, c) of the code.
+        centre: float (D,) subtracted from every code, or None for the raw cosine.
 
     Returns:
         float64 (n, k, h, w), as :func:`cell_contributions`.
@@ -145,6 +148,8 @@ def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
     wanted = np.asarray(neighbours, np.int64)[rows]
     needed = np.unique(np.concatenate([rows, wanted.reshape(-1)]))
     codes = finite_codes(codes[needed])
+    if centre is not None:
+        codes = codes - np.asarray(centre, codes.dtype).reshape(-1)
     return cell_contributions(codes, np.searchsorted(needed, wanted), grid, np.searchsorted(needed, rows))
 
 

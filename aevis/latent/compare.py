@@ -111,6 +111,9 @@ class Comparison:
     positions: np.ndarray
     """float64 (N, 2): model B's t-SNE map aligned onto A's (:func:`procrustes_align`)."""
     disparity: float
+    neighbour_similarities: np.ndarray | None = None
+    """float32 (N, k): each image's similarity to its neighbours by model B (its codes less
+    their own mean, :mod:`aevis.latent.neighbours`); None where not kept."""
 
     @property
     def k(self) -> int:

@@ -1,5 +1,13 @@
 """Which codes are near each other: cosine similarity, the one neighbour search, and the
-cleaning every whole-set computation applies to codes first."""
+cleaning every whole-set computation applies to codes first.
+
+The gallery's *similarity* is the cosine similarity of codes **centred on the set's mean code**
+(:func:`mean_code`): ``cos(a − m, b − m)``. Codes of ReLU layers are all positive, so their raw
+cosines crowd near 1 (on 90 photos through a random ReLU encoder the typical nearest neighbour
+sat at 0.998, and near-copies could not be told from merely similar photos); centred, 1 still
+means the same code, 0 is about what two images picked at random score, and negative means
+less alike than that. Every function here takes ``centre``: None for the raw cosine, or the
+mean code the build passes (:func:`mean_code`)."""
 
 from __future__ import annotations
 
@@ -52,8 +60,10 @@ _MARGIN = 1e-5
 the similarities' rounding to float32 (both below 1e-6)."""
 
 
-def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` most similar other codes of each code, by cosine similarity.
+def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True,
+                       centre: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` most similar other codes of each code, by cosine similarity (of the codes less
+    ``centre``, where given: the gallery passes :func:`mean_code`).
 
     Up to :data:`EXACT_SEARCH_UP_TO` codes, every pair is compared, a block of rows at a time
     (N² work, N x 1024 memory). Above it, nothing is N²:
@@ -85,22 +95,25 @@ def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True) -> t
         ordered: most similar first, ties to the lower index; False leaves the k in any
             order, by partial selection (ten times faster at 10,000 codes), for figures
             that only count them. Above :data:`EXACT_SEARCH_UP_TO` they are always ordered.
+        centre: float (D,) subtracted from every code before the cosine, or None.
 
     Returns:
-        ``(indices, similarities)``, both (N, min(k, N - 1)). A zero code has similarity 0
-        to everything.
+        ``(indices, similarities)``, both (N, min(k, N - 1)). A zero code (less the centre)
+        has similarity 0 to everything.
     """
     codes = code_rows(codes)
     k = min(k, len(codes) - 1)
     if len(codes) <= EXACT_SEARCH_UP_TO or k < 1:
-        return _compare_with_all(unit_codes(codes), np.arange(len(codes)), k, ordered)
+        return _compare_with_all(unit_codes(codes, centre), np.arange(len(codes)), k, ordered)
     with threadpool_limits(1):  # small products: a second thread waiting on a busy core cost 3x
-        return _search_reduced_space(_UnitRows(codes), k, prove=len(codes) <= PROVEN_UP_TO)
+        return _search_reduced_space(_UnitRows(codes, centre), k, prove=len(codes) <= PROVEN_UP_TO)
 
 
-def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECALL_SAMPLE, seed: int = 0) -> float:
-    """The share of the true k nearest codes (by cosine similarity, every pair compared) that
-    ``indices`` (N, k) lists, over a seeded sample of ``sample`` codes: 1.0 for an exact search."""
+def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECALL_SAMPLE, seed: int = 0,
+                     centre: np.ndarray | None = None) -> float:
+    """The share of the true k nearest codes (by cosine similarity, of the codes less ``centre``
+    where given, every pair compared) that ``indices`` (N, k) lists, over a seeded sample of
+    ``sample`` codes: 1.0 for an exact search."""
     codes = code_rows(codes)
     k = indices.shape[1]
     if k < 1:
@@ -108,7 +121,7 @@ def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECAL
     rows = np.arange(len(codes))
     if len(codes) > sample:
         rows = np.sort(np.random.default_rng(seed).choice(len(codes), sample, replace=False))
-    unit = _UnitRows(codes)
+    unit = _UnitRows(codes, centre)
     chosen = unit[rows]
     best = np.full((len(rows), k), -np.inf, np.float32)  # each row's k highest similarities so far
     for start in range(0, len(codes), _BLOCK):
@@ -121,6 +134,36 @@ def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECAL
     listed = np.einsum("ij,ikj->ik", chosen, unit[indices[rows].reshape(-1)].reshape(len(rows), k, -1))
     listed[indices[rows] == rows[:, None]] = -np.inf  # listing itself finds nothing
     return float(np.mean(listed >= kth - _MARGIN))
+
+
+def nearest_of(codes, rows: np.ndarray, k: int, centre: np.ndarray | None = None) -> np.ndarray:
+    """int64 (n, min(k, N - 1)): the ``k`` most similar other codes of each of ``rows`` (by
+    cosine similarity, of the codes less ``centre`` where given), most similar first, ties to
+    the lower index; every code compared in float32 products, a block at a time, so for a few
+    rows of a large set (n·N work, no copy of the codes)."""
+    codes = code_rows(codes)
+    rows = np.asarray(rows, np.int64)
+    k = max(min(k, len(codes) - 1), 0)
+    unit = _UnitRows(codes, centre)
+    found = np.empty((len(rows), k), np.int64)
+    for first in range(0, len(rows), _BLOCK):
+        chosen = rows[first : first + _BLOCK]
+        these = unit[chosen]
+        best_scores = np.empty((len(chosen), 0), np.float32)
+        best = np.empty((len(chosen), 0), np.int64)
+        for start in range(0, len(codes), _BLOCK):
+            scores = these @ unit[start : start + _BLOCK].T
+            own = (chosen >= start) & (chosen < start + scores.shape[1])
+            scores[own, chosen[own] - start] = -np.inf  # never one's own neighbour
+            columns = np.broadcast_to(np.arange(start, start + scores.shape[1]), scores.shape)
+            scores = np.concatenate([best_scores, scores], axis=1)
+            columns = np.concatenate([best, columns], axis=1)
+            # Stable: the best so far, all of lower index, come first, so ties go to the lower index.
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            best_scores = np.take_along_axis(scores, order, axis=1)
+            best = np.take_along_axis(columns, order, axis=1)
+        found[first : first + len(chosen)] = best
+    return found
 
 
 def _compare_with_all(unit: np.ndarray, rows: np.ndarray, k: int, ordered: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -203,20 +246,24 @@ def _reduced_candidates(reduced: np.ndarray, wanted: int) -> tuple[np.ndarray, n
 
 
 class _UnitRows:
-    """The unit codes (:func:`unit_codes`), each row made when read, bit for bit as there: at
-    100,000 codes of 4,096 numbers a unit copy of them all would take 1.6 GB more."""
+    """The unit codes (:func:`unit_codes`, less ``centre``), each row made when read, bit for
+    bit as there: at 100,000 codes of 4,096 numbers a unit copy of them all would take 1.6 GB more."""
 
-    def __init__(self, codes: np.ndarray) -> None:
+    def __init__(self, codes: np.ndarray, centre: np.ndarray | None = None) -> None:
         self.codes = codes
-        self.norms = np.concatenate([np.linalg.norm(codes[start : start + _BLOCK], axis=1)
+        self.centre = None if centre is None else np.asarray(centre, np.float32).reshape(-1)
+        self.norms = np.concatenate([np.linalg.norm(self._centred(codes[start : start + _BLOCK]), axis=1)
                                      for start in range(0, len(codes), _BLOCK)])
         self.shape = codes.shape
 
     def __len__(self) -> int:
         return len(self.codes)
 
+    def _centred(self, chosen: np.ndarray) -> np.ndarray:
+        return chosen if self.centre is None else chosen - self.centre
+
     def __getitem__(self, rows) -> np.ndarray:
-        chosen, norms = self.codes[rows], self.norms[rows][..., None]
+        chosen, norms = self._centred(self.codes[rows]), self.norms[rows][..., None]
         return np.divide(chosen, norms, out=np.zeros_like(chosen), where=norms > 0)
 
 
@@ -273,12 +320,49 @@ def _cosines(these: np.ndarray, those: np.ndarray) -> np.ndarray:
     return (these.astype(np.float64) @ those.astype(np.float64).T).astype(np.float32)
 
 
-def unit_codes(codes: np.ndarray) -> np.ndarray:
-    """Codes flattened to float32 (N, D) and scaled to length 1, the geometry of cosine
-    similarity; an all-zero code has no direction and stays zero."""
-    codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
-    norms = np.linalg.norm(codes, axis=1, keepdims=True)
-    return np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
+def unit_codes(codes: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+    """Codes flattened to float32 (N, D), less ``centre`` where given, and scaled to length 1,
+    the geometry of cosine similarity; an all-zero code has no direction and stays zero. One
+    float32 copy of the codes is made, whether or not they are centred."""
+    if centre is None:
+        codes = np.asarray(codes, np.float32).reshape(len(codes), -1)
+        norms = np.linalg.norm(codes, axis=1, keepdims=True)
+        return np.divide(codes, norms, out=np.zeros_like(codes), where=norms > 0)
+    unit = np.empty((len(codes), int(np.prod(codes.shape[1:], dtype=np.int64))), np.float32)
+    centre = np.asarray(centre, np.float32).reshape(-1)
+    for start in range(0, len(codes), _BLOCK):
+        block = unit[start : start + _BLOCK]
+        np.subtract(np.asarray(codes[start : start + _BLOCK], np.float32).reshape(len(block), -1), centre, out=block)
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        np.divide(block, norms, out=block, where=norms > 0)
+        block[norms[:, 0] == 0] = 0
+    return unit
+
+
+def mean_code(codes) -> np.ndarray:
+    """float32 (D,): the mean of ``codes`` (N, D), summed in float64 a block at a time (codes
+    may be a :class:`~aevis.store.codes.CodeFile`). Clean them first (:func:`finite_codes`)."""
+    codes = code_rows(codes)
+    total = np.zeros(codes.shape[1], np.float64)
+    for block in blocks(codes, _BLOCK):
+        total += block.sum(axis=0, dtype=np.float64)
+    return (total / max(len(codes), 1)).astype(np.float32)
+
+
+def pair_similarities(codes, first: np.ndarray, second: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:
+    """float64 (P,): the cosine similarity of ``codes[first[p]]`` and ``codes[second[p]]``, of
+    the codes less ``centre`` where given, as :func:`nearest_neighbours` finds it (0 where
+    either has no direction; NaN and infinite values set to 0 first, as :func:`finite_codes`
+    does), computed pair by pair in blocks: for a few pairs of a large set."""
+    first, second = np.asarray(first, np.int64).reshape(-1), np.asarray(second, np.int64).reshape(-1)
+    result = np.empty(len(first), np.float64)
+    block = max(1, _POOL_FLOATS // max(codes.shape[1], 1))
+    for start in range(0, len(first), block):
+        stop = start + block
+        a = unit_codes(finite_codes(codes[first[start:stop]]), centre).astype(np.float64)
+        b = unit_codes(finite_codes(codes[second[start:stop]]), centre).astype(np.float64)
+        result[start:stop] = np.einsum("ij,ij->i", a, b)
+    return result
 
 
 def finite_codes(codes):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from aevis.draw import charts
@@ -72,6 +73,11 @@ class ComparePage:
     """The images whose neighbours changed most, lowest overlap first."""
 
 
+def _similar(link: Link, similarity) -> Link:
+    """``link`` with the similarity one model gives it (each model's own, as its pages show it)."""
+    return dataclasses.replace(link, similarity=None if similarity is None else float(similarity))
+
+
 def gather_compare(gallery: Gallery) -> ComparePage | None:
     """The compare page, or None when the build compared no second model."""
     comparison = gallery.comparison
@@ -83,11 +89,15 @@ def gather_compare(gallery: Gallery) -> ComparePage | None:
     changed = []
     for index in comparison.most_changed(CHANGED_SHOWN):
         mine, theirs = gallery.neighbour_indices[index], comparison.neighbour_indices[index]
+        their_similarities = (comparison.neighbour_similarities[index] if comparison.neighbour_similarities is not None
+                              else [None] * len(theirs))
         changed.append(ChangedImage(
             link=image_link(gallery, index),
             shared=shared[index],
-            by_a=tuple(Neighbour(image_link(gallery, other), other in theirs) for other in mine),
-            by_b=tuple(Neighbour(image_link(gallery, other), other in mine) for other in theirs),
+            by_a=tuple(Neighbour(_similar(image_link(gallery, other), similarity), other in theirs)
+                       for other, similarity in zip(mine, gallery.neighbour_similarities[index])),
+            by_b=tuple(Neighbour(_similar(image_link(gallery, other), similarity), other in mine)
+                       for other, similarity in zip(theirs, their_similarities)),
         ))
     return ComparePage(
         a=ModelSide(gallery.model_info.source, gallery.ae.bottleneck, gallery.ae.code_size,

@@ -28,6 +28,7 @@ import numpy as np
 from aevis import __version__
 from aevis.gallery import ExplainedChunk, Gallery
 from aevis.latent.cells import code_grid, neighbour_cells, recorded_cells
+from aevis.latent.neighbours import pair_similarities
 from aevis.latent.strangeness import recorded_error
 from aevis.memory import rows_within
 from aevis.site import urls
@@ -135,6 +136,7 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
     grid = code_grid(gallery.ae)
     cells = _cells_by_image(gallery, grid) if grid is not None else None
     errors, (_, error_ranks), duplicates = gallery.errors, gallery.error_ranking, gallery.duplicates
+    raw = _raw_similarities(gallery)
     for index, slug in enumerate(gallery.slugs):
         record = {
             "name": imageset.names[index],
@@ -147,15 +149,17 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
             "map_trust": _share(trust[index]) if trust is not None else None,
             "flags": list(gallery.flags.get(index, ())),
             "neighbours": [
-                {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6)}
-                for other, similarity in zip(
-                    gallery.neighbour_indices[index], gallery.neighbour_similarities[index]
+                {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6),
+                 "similarity_raw": round(float(uncentred), 6)}
+                for other, similarity, uncentred in zip(
+                    gallery.neighbour_indices[index], gallery.neighbour_similarities[index], next(raw)
                 )
             ],
             "reconstruction_error": recorded_error(errors[index]),
             "error_rank": int(error_ranks[index]),
             "duplicates": [
-                {"slug": gallery.slugs[other], "similarity": round(similarity, 6)}
+                {"slug": gallery.slugs[other], "similarity": round(similarity, 6),
+                 "similarity_raw": round(float(pair_similarities(gallery.codes, [index], [other])[0]), 6)}
                 for other, similarity in duplicates.of_image[index]
             ],
         }
@@ -164,6 +168,11 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
             # only, which would otherwise be most of a large manifest; codes.npy gives the rest.
             for neighbour, shares in zip(record["neighbours"], next(cells), strict=True):
                 neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
+        if gallery.with_page[index]:
+            mix = gallery.made_of[index]
+            record["made_of"] = [{"slug": gallery.slugs[other], "weight": round(float(weight), 6)}
+                                 for other, weight in zip(mix.indices, mix.weights)]
+            record["made_of_residual"] = round(mix.residual, 6) if np.isfinite(mix.residual) else None
         if comparison is not None:
             record["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
         yield record
@@ -190,6 +199,19 @@ def _compare_record(comparison) -> dict:
     }
 
 
+_RAW_BLOCK = 1024  # images whose neighbours' raw cosines are worked out at once
+
+
+def _raw_similarities(gallery: Gallery) -> Iterator[np.ndarray]:
+    """Each image's float64 (k,) raw (uncentred) cosine similarities to its neighbours, in
+    manifest order: the manifest's ``similarity_raw``, beside the centred one the gallery shows."""
+    neighbours = gallery.neighbour_indices
+    count, k = neighbours.shape
+    for start in range(0, count, _RAW_BLOCK):
+        rows = np.arange(start, min(start + _RAW_BLOCK, count))
+        yield from pair_similarities(gallery.codes, np.repeat(rows, k), neighbours[rows].reshape(-1)).reshape(-1, k)
+
+
 _CELL_BLOCK = 512  # images whose cells are worked out at once, where their cells fit in _CELL_BYTES
 _CELL_BYTES = 64 * 2**20
 
@@ -200,7 +222,8 @@ def _cells_by_image(gallery: Gallery, grid: tuple[int, int, int]):
     neighbours, paged = gallery.neighbour_indices, gallery.paged
     block = rows_within(neighbours.shape[1] * grid[0] * grid[1] * 8, _CELL_BYTES, most=_CELL_BLOCK)
     for start in range(0, len(paged), block):
-        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + block], grid)
+        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + block], grid,
+                                   gallery.code_centre)
 
 
 def _cell_figures(explanations) -> dict | None:

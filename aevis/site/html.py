@@ -21,7 +21,7 @@ from aevis.site.compare_page import gather_compare
 from aevis.site.pages import (
     gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
 )
-from aevis.site.set_pages import gather_duplicates, gather_strangest
+from aevis.site.set_pages import gather_duplicates, gather_strangest, similarity_percent
 from aevis.site.words import isolated
 
 SITE_TITLE = "What the autoencoder sees"
@@ -68,6 +68,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.filters["percent"] = lambda value: NOT_MEASURED if _unmeasured(value) else f"{value * 100:.0f}%"
+    environment.filters["similar"] = similarity_percent
     environment.filters["thousands"] = lambda value: f"{value:,}"
     environment.filters["decimals"] = lambda value, places=3: (
         NOT_MEASURED if _unmeasured(value) else f"{value:.{places}f}"

@@ -125,6 +125,9 @@ class MapData:
     """How the positions were drawn (:func:`aevis.latent.map.map_kind`): by t-SNE, or a small code itself."""
     code_size: int = 0
     """Numbers per code, which the page's words name."""
+    similarities: np.ndarray | None = None
+    """float32 (N, k): the similarity of each image to each of its :attr:`neighbours`
+    (:mod:`aevis.latent.neighbours`), shown on the card; None shows none."""
 
     @property
     def count(self) -> int:
@@ -262,6 +265,7 @@ def map_payload(data: MapData) -> dict:
         "density": None if data.density is None else _base64(data.density, "<f4"),
         "k": int(data.neighbours.shape[1]),
         "neighbours": _base64(data.neighbours, "<i4"),
+        "similarities": None if data.similarities is None else _base64(data.similarities, "<f4"),
         "sprites": {
             "group": map_sprites.GROUP,
             "order": _base64(plan.order, "<i4"),
@@ -312,7 +316,8 @@ def map_columns(payload: dict) -> dict:
     """A map data object (:func:`read_map_script`) decoded as the page decodes it: ``names``,
     ``slugs``, ``sources``, ``hrefs`` (None where no page), ``labels`` (None, or one per image),
     ``quantised`` uint16 (N, 2), ``positions`` float (N, 2), ``clusters``, ``errors``, ``trust``,
-    ``density`` (None when absent), ``neighbours`` int32 (N, k), ``order`` and ``boxes`` (the
+    ``density`` (None when absent), ``neighbours`` int32 (N, k), ``similarities`` float32
+    (N, k) or None, ``order`` and ``boxes`` (the
     sprite plan: :class:`aevis.site.map_sprites.SpritePlan`)."""
     count = payload["count"]
     quantised = _decoded(payload["positions"], "<u2").reshape(count, 2)
@@ -337,6 +342,8 @@ def map_columns(payload: dict) -> dict:
         "trust": _decoded(payload["trust"], "<f4"),
         "density": _decoded(payload["density"], "<f4"),
         "neighbours": _decoded(payload["neighbours"], "<i4").reshape(count, payload["k"]),
+        "similarities": None if payload.get("similarities") is None
+        else _decoded(payload["similarities"], "<f4").reshape(count, payload["k"]),
         "order": _decoded(sprites["order"], "<i4"),
         "boxes": _decoded(sprites["boxes"], "<u2").reshape(-1, 4),
     }

@@ -21,6 +21,7 @@ from aevis.faithfulness.blank import blank_method
 from aevis.faithfulness.cells import CELLS, with_cells
 from aevis.gallery import Gallery
 from aevis.latent.cells import code_grid, shows_places
+from aevis.latent.made_of import CORPUS
 from aevis.latent.map import map_kind
 from aevis.network.activations import STRONGEST, conv_layers, outline_box
 from aevis.site import aims, mapdata, urls
@@ -100,6 +101,34 @@ class ImageInside:
 
 
 @dataclass(frozen=True)
+class MixPart:
+    """One image of another's mix (:mod:`aevis.latent.made_of`) and its share of it."""
+
+    link: Link
+    weight: float
+    percent: int
+    """Its share in whole percent; the shares shown (with :attr:`MadeOfSection.others_percent`) add up to 100."""
+
+
+@dataclass(frozen=True)
+class MadeOfSection:
+    """An image's code as a mix of other images' codes: the heaviest parts, as the page shows them."""
+
+    parts: tuple[MixPart, ...]
+    others: int
+    """Images of the mix not shown, and :attr:`others_weight` their total share."""
+    others_weight: float
+    others_percent: int
+    residual: float
+    """What the mix leaves unexplained, relative to what sets the code apart from the average."""
+    corpus: int
+    verdict: str
+    """What :attr:`residual` means, in a sentence (:func:`residual_words`)."""
+    paper: str = "https://arxiv.org/abs/2110.15355"
+    """SimplEx: Crabbé, Qian, Imrie & van der Schaar, NeurIPS 2021."""
+
+
+@dataclass(frozen=True)
 class ImagePage:
     """Everything one image's page shows."""
 
@@ -130,6 +159,8 @@ class ImagePage:
     cells: CellMaps | None = None
     """Where each neighbour's code agrees with this one's (the cards' ``cells_here`` and
     ``cells_there``); None for a flat code or a one-cell grid, whose cards show the pair maps."""
+    made_of: MadeOfSection | None = None
+    """The code as a mix of other images' codes; None for a set of one image."""
 
 
 @dataclass(frozen=True)
@@ -430,8 +461,51 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             flags=numerical_problems(flags),
             inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
             cells=cells,
+            made_of=_made_of_section(gallery.made_of[int(index)], links),
         ))
     return pages
+
+
+MIX_SHOWN = 5
+"""Heaviest images of a mix shown as pictures; the rest are summed up in words."""
+
+
+def _made_of_section(mix, links: list[Link]) -> MadeOfSection | None:
+    if not len(mix.indices):
+        return None
+    shown = min(MIX_SHOWN, len(mix.indices))
+    rest = float(mix.weights[shown:].sum())
+    percents = whole_percents([*mix.weights[:shown], rest])
+    parts = tuple(MixPart(links[int(other)], float(weight), percent)
+                  for other, weight, percent in zip(mix.indices[:shown], mix.weights[:shown], percents))
+    return MadeOfSection(parts, len(mix.indices) - shown, rest, percents[-1], mix.residual, min(CORPUS, len(links) - 1),
+                         residual_words(mix.residual))
+
+
+MOSTLY_MIXED = 0.1
+"""A mix that leaves out less than this share reads "nearly all of it is a mixture"."""
+PARTLY_MIXED = 0.5
+"""Less than this: "much of it is a mixture; the rest is its own"; more: "much of it is its own"."""
+
+
+def residual_words(residual: float) -> str:
+    """What a Made of residual means, in one sentence."""
+    if residual < MOSTLY_MIXED:
+        return "Nearly all of it is, to the network, a mixture of these images."
+    if residual < PARTLY_MIXED:
+        return "Much of it is a mixture of these images; the rest is its own."
+    return "Much of it is its own: no mixture of the images most like it comes close."
+
+
+def whole_percents(shares) -> list[int]:
+    """Shares summing to 1 as whole percentages summing to 100: each rounded down, then the
+    largest remainders rounded up (Hamilton's method), so "46 %, 45 %, 10 %" never adds to 101."""
+    exact = np.asarray(shares, np.float64) * 100
+    floors = np.floor(exact + 1e-9).astype(int)
+    missing = int(round(exact.sum())) - int(floors.sum())
+    for index in np.argsort(-(exact - floors), kind="stable")[:max(missing, 0)]:
+        floors[index] += 1
+    return [int(value) for value in floors]
 
 
 def numerical_problems(flags: tuple[str, ...]) -> tuple[str, ...]:
@@ -487,7 +561,8 @@ def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.
         mosaic=urls.MOSAIC if gallery.insides else None,
         pictured=pictured,
     )
-    return dataclasses.replace(data, kind=map_kind(code_size), code_size=code_size)
+    similarities = np.asarray(gallery.neighbour_similarities, np.float32).reshape(data.neighbours.shape)
+    return dataclasses.replace(data, kind=map_kind(code_size), code_size=code_size, similarities=similarities)
 
 
 @dataclass(frozen=True)

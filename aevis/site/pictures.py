@@ -183,7 +183,7 @@ def cell_pictures(gallery: Gallery, rows: np.ndarray) -> list[Picture]:
     if not shows_places(grid) or gallery.neighbour_indices.size == 0:
         return []
     rows = np.asarray(rows, np.int64)
-    cells = neighbour_cells(gallery.codes, gallery.neighbour_indices, rows, grid)
+    cells = neighbour_cells(gallery.codes, gallery.neighbour_indices, rows, grid, gallery.code_centre)
     height, width = gallery.ae.input_spec.height, gallery.ae.input_spec.width
     images = gallery.imageset.images
     jobs = []

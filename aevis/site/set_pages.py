@@ -44,6 +44,24 @@ def similarity_text(similarity: float) -> str:
     return f"{float(similarity):.{decimals}f}"
 
 
+def similarity_percent(similarity: float) -> str:
+    """A similarity as the cards, the map's card and the duplicates page print it: a percentage
+    cut toward zero, never rounded up, so only codes within 1 % of the same read 99 % or more;
+    from 99 % on, with as many decimals as show the distance from 100 % to one figure (at most
+    four), so a near-copy's "99.97 %" is told from a copy's "100 %". ``templates/map-card.js``
+    writes them the same way."""
+    percent = float(similarity) * 100
+    if not math.isfinite(percent):
+        return "n/a"
+    if percent < 99:
+        return f"{math.trunc(percent) + 0:d}%"
+    distance = 100 - percent
+    if distance < 5e-5:
+        return "100%"
+    decimals = min(4, max(1, math.floor(-math.log10(distance)) + 1))
+    return f"{math.floor(percent * 10**decimals) / 10**decimals:.{decimals}f}%"
+
+
 # ------------------------------------------------------------------------------ strangest
 
 

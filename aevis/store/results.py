@@ -26,6 +26,7 @@ from aevis.latent.neighbours import (
     PROVEN_UP_TO,
     RECALL_SAMPLE,
     finite_codes,
+    mean_code,
     nearest_neighbours,
     neighbour_recall,
 )
@@ -343,26 +344,30 @@ class Results:
             known = self._hashes[id(codes)] = (codes, array_hash(codes))
         return known[1]
 
-    def neighbours(self, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`aevis.latent.neighbours.nearest_neighbours` of ``codes``, keyed by the codes."""
-        key = make_key("neighbours", self._codes_hash(codes), k)
+    def neighbours(self, codes: np.ndarray, k: int, centre: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`aevis.latent.neighbours.nearest_neighbours` of ``codes`` less ``centre`` (by
+        default their mean, :func:`~aevis.latent.neighbours.mean_code`: the gallery's
+        similarity), keyed by the codes and the centre."""
+        centre = mean_code(codes) if centre is None else centre
+        key = make_key("neighbours", self._codes_hash(codes), k, "centred", array_hash(centre))
         entry = self.cache.arrays("neighbours", key)
         if entry is None:
-            indices, similarities = nearest_neighbours(codes, k)
+            indices, similarities = nearest_neighbours(codes, k, centre=centre)
             entry = {"indices": indices, "similarities": similarities}
             self.cache.put_arrays("neighbours", key, entry)
         return entry["indices"], entry["similarities"]
 
-    def neighbour_recall(self, codes: np.ndarray, indices: np.ndarray) -> float | None:
+    def neighbour_recall(self, codes: np.ndarray, indices: np.ndarray, centre: np.ndarray) -> float | None:
         """:func:`aevis.latent.neighbours.neighbour_recall` of ``indices`` where the search did not
         prove them exact (above :data:`~aevis.latent.neighbours.PROVEN_UP_TO` codes), else None;
         keyed by the codes and the indices."""
         if len(codes) <= PROVEN_UP_TO:
             return None
-        key = make_key("neighbour recall", self._codes_hash(codes), array_hash(indices), RECALL_SAMPLE)
+        key = make_key("neighbour recall", self._codes_hash(codes), array_hash(indices), RECALL_SAMPLE,
+                       array_hash(centre))
         figures = self.cache.figures("neighbour_recall", key)
         if figures is None:
-            figures = {"recall": neighbour_recall(codes, indices)}
+            figures = {"recall": neighbour_recall(codes, indices, centre=centre)}
             self.cache.put_figures("neighbour_recall", key, figures)
         return figures["recall"]
 

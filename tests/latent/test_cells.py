@@ -267,6 +267,31 @@ def test_a_grid_code_records_shows_and_checks_its_cells(grid_site):
     assert "Code cells (why similar)" in reading and "n/a" in reading
 
 
+def test_the_manifests_similarities_are_centred_cosines_and_the_raw_ones_beside_them(grid_site):
+    """Recomputed by brute force from the codes: ``similarity`` is the cosine of the two codes
+    less the set's mean code (what the cards show and the cells add up to), ``similarity_raw``
+    the cosine of the codes as they are."""
+    config, gallery = grid_site
+    manifest = json.loads((Path(config.out) / urls.MANIFEST).read_text())
+    codes = np.asarray(gallery.codes, np.float64)
+    centred = codes - codes.mean(axis=0)
+    slugs = {record["slug"]: index for index, record in enumerate(manifest["images"])}
+
+    def cosine(a, b):
+        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+    shown = []
+    for index, record in enumerate(manifest["images"]):
+        for neighbour in record["neighbours"]:
+            other = slugs[neighbour["slug"]]
+            assert neighbour["similarity"] == pytest.approx(cosine(centred[index], centred[other]), abs=2e-6)
+            assert neighbour["similarity_raw"] == pytest.approx(cosine(codes[index], codes[other]), abs=2e-6)
+            shown.append(neighbour["similarity"])
+        assert [n["similarity"] for n in record["neighbours"]] == sorted(
+            (n["similarity"] for n in record["neighbours"]), reverse=True)  # the order uses the shown figure
+    assert min(shown) < max(shown)
+
+
 def test_a_page_shows_the_cell_maps_failure_in_words(grid_site):
     _, gallery = grid_site
     failed = {"deletion_auc": 0.6, "random_deletion_auc": 0.5, "randomization_spearman": None,

@@ -151,3 +151,65 @@ def test_reduced_candidates_are_each_rows_nearest_in_the_reduced_space(monkeypat
     np.testing.assert_allclose(farthest, nearest[:, -1], atol=1e-5)
     assert all(len(set(row)) == 9 for row in candidates)
     assert set(candidates[3]) >= {3, 10, 11, 12}
+
+
+def _centred_reference(codes, k):
+    """Brute force of the gallery's similarity: every pair's cosine of the codes less their
+    mean, in float64, most similar first, ties to the lower index."""
+    centred = codes.astype(np.float64) - codes.astype(np.float64).mean(axis=0)
+    norms = np.linalg.norm(centred, axis=1, keepdims=True)
+    unit = np.divide(centred, norms, out=np.zeros_like(centred), where=norms > 0)
+    full = unit @ unit.T
+    np.fill_diagonal(full, -np.inf)
+    order = np.argsort(-full, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(full, order, axis=1)
+
+
+def _all_positive_codes(count=600, dimensions=64, seed=5):
+    """Codes as a ReLU layer makes them: all non-negative, sharing one strong common part, so
+    their raw cosines crowd near 1."""
+    rng = np.random.default_rng(seed)
+    common = rng.uniform(2.0, 3.0, dimensions)
+    return np.maximum(common + rng.normal(size=(count, dimensions)) * 0.3, 0).astype(np.float32)
+
+
+@pytest.mark.parametrize("path", ["all pairs", "reduced"])
+def test_centred_similarities_are_the_cosines_of_codes_less_their_mean(path, monkeypatch):
+    if path == "reduced":
+        monkeypatch.setattr(neighbours, "EXACT_SEARCH_UP_TO", 0)
+        monkeypatch.setattr(neighbours, "REDUCED_DIMENSIONS", 6)
+        monkeypatch.setattr(neighbours, "CANDIDATES", 8)
+    codes = _all_positive_codes()
+    centre = neighbours.mean_code(codes)
+    np.testing.assert_allclose(centre, codes.astype(np.float64).mean(axis=0), rtol=1e-6)
+    indices, similarities = nearest_neighbours(codes, 6, centre=centre)
+    expected_indices, expected_similarities = _centred_reference(codes, 6)
+    np.testing.assert_allclose(similarities, expected_similarities, atol=2e-6)
+    assert np.mean(indices == expected_indices) > 0.99  # the rest: within rounding of each other
+    rated = neighbours.pair_similarities(codes, np.repeat(np.arange(len(codes)), 6), indices.reshape(-1), centre)
+    np.testing.assert_allclose(rated.reshape(-1, 6), expected_similarities, atol=2e-6)
+
+
+def test_centring_spreads_the_similarities_that_raw_cosine_crowds_near_one():
+    codes = _all_positive_codes()
+    raw = nearest_neighbours(codes, 1)[1][:, 0]
+    centred = nearest_neighbours(codes, 1, centre=neighbours.mean_code(codes))[1][:, 0]
+    assert np.median(raw) > 0.99 and np.median(centred) < 0.6
+    copy = np.concatenate([codes, codes[:1]])  # an exact copy still reads 1
+    assert nearest_neighbours(copy, 1, centre=neighbours.mean_code(copy))[1][0, 0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_pair_similarities_read_codes_in_a_file_as_in_memory(tmp_path):
+    from aevis.store.codes import CodeFile, write_npy
+
+    codes = _all_positive_codes(count=50)
+    write_npy(codes, tmp_path / "codes.npy")
+    stored = CodeFile.open_npy(tmp_path / "codes.npy")
+    first, second = np.arange(50), np.arange(50)[::-1]
+    centre = neighbours.mean_code(stored)
+    np.testing.assert_array_equal(centre, neighbours.mean_code(codes))
+    np.testing.assert_array_equal(neighbours.pair_similarities(stored, first, second, centre),
+                                  neighbours.pair_similarities(codes, first, second, centre))
+    raw = neighbours.pair_similarities(codes, first, second)
+    unit = codes.astype(np.float64) / np.linalg.norm(codes.astype(np.float64), axis=1, keepdims=True)
+    np.testing.assert_allclose(raw, np.einsum("ij,ij->i", unit, unit[::-1]), atol=1e-6)

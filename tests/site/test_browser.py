@@ -234,9 +234,28 @@ def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_sit
         preview.wait_for(state="visible")
         assert watch.page.locator(".map-preview-name").inner_text() == name
         assert watch.page.locator(".map-preview-neighbours li").count() == 3
+        # Each neighbour with its similarity, written as the image pages write it.
+        from aevis.site.set_pages import similarity_percent
+
+        expected = [f"{gallery.imageset.names[other]} · {similarity_percent(similarity)} similar"
+                    for other, similarity in zip(gallery.neighbour_indices[5], gallery.neighbour_similarities[5])]
+        assert watch.page.locator(".map-preview-neighbours li").all_inner_texts() == expected
         watch.page.mouse.click(*centre)
         watch.page.wait_for_url(f"**/images/{slug}.html")
         assert watch.problems == []
+    finally:
+        watch.close()
+
+
+def test_the_map_writes_similarities_as_the_pages_do(browser, base_url):
+    from aevis.site.set_pages import similarity_percent
+
+    values = [1.0, 0.99999996, 0.99996, 0.9997, 0.99912, 0.9987, 0.995, 0.99, 0.9899, 0.5, 0.004, -0.004, -0.237, -1.0]
+    watch = PageWatch(browser)
+    try:
+        watch.open(base_url + "map.html")
+        written = watch.page.evaluate("(values) => values.map(AevisMapTools.similarityPercent)", values)
+        assert written == [similarity_percent(value) for value in values]
     finally:
         watch.close()
 
@@ -251,6 +270,10 @@ def test_map_data_lists_every_image_of_the_manifest_once(tiny_site):
     assert sorted(slugs) == sorted(record["slug"] for record in manifest["images"])
     assert len(set(slugs)) == len(slugs)
     assert sorted(columns["order"]) == list(range(len(slugs)))  # each image on one sprite sheet
+    by_slug = {record["slug"]: record for record in manifest["images"]}
+    for slug, similarities in zip(slugs, columns["similarities"]):
+        recorded = [neighbour["similarity"] for neighbour in by_slug[slug]["neighbours"]]
+        np.testing.assert_allclose(similarities, recorded, atol=1e-6)
     for number in range(len(columns["boxes"])):  # each sheet's script is in the site
         assert (site / urls.sprite_sheet(number)).is_file()
 

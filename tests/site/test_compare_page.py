@@ -22,6 +22,7 @@ from aevis.latent.compare import chance_overlap, neighbour_overlap
 from aevis.latent.neighbours import finite_codes, nearest_neighbours
 from aevis.model import Autoencoder, load_autoencoder
 from aevis.site import urls
+from aevis.site.set_pages import similarity_percent
 from aevis.store.cache import ResultCache
 from tests.conftest import TINY_BUILD
 from tests.models import strided_dense
@@ -124,7 +125,8 @@ def test_a_model_of_another_size_compares_on_the_same_images(other_size):
     # Model B's neighbours, worked out here from its codes of the same images at its input.
     images = to_shape(gallery.imageset.images, (32, 32, 1))
     other = load_autoencoder(model_file, images=images)
-    theirs, _ = nearest_neighbours(finite_codes(other.encode(images)), 3)
+    codes = finite_codes(other.encode(images))
+    theirs, their_similarities = nearest_neighbours(codes, 3, centre=codes.astype(np.float64).mean(axis=0))
     slugs = [record["slug"] for record in manifest["images"]]
     mine = np.array([[slugs.index(n["slug"]) for n in record["neighbours"]] for record in manifest["images"]])
     expected = neighbour_overlap(mine, theirs)
@@ -141,6 +143,10 @@ def test_a_model_of_another_size_compares_on_the_same_images(other_size):
     for other_index in (*mine[first], *theirs[first]):
         assert urls.thumbnail(gallery.slugs[other_index]) in page
     assert model_file.name in page
+    # Each tile carries its similarity by the model that lists it, in that model's own codes.
+    np.testing.assert_allclose(gallery.comparison.neighbour_similarities, their_similarities, atol=1e-6)
+    for similarity in (*gallery.neighbour_similarities[first], *their_similarities[first]):
+        assert f"{similarity_percent(similarity)} similar" in page
 
 
 def test_a_bad_compare_file_is_one_sentence(tiny_site, tmp_path, capsys):

@@ -8,7 +8,7 @@ import pytest
 
 from aevis import __version__
 from aevis.latent.clusters import kmeans_clusters
-from aevis.latent.neighbours import finite_codes, nearest_neighbours
+from aevis.latent.neighbours import finite_codes, mean_code, nearest_neighbours
 from aevis.latent.quality import QUALITY_K, map_quality
 from aevis.latent.trust import neighbourhoods
 from aevis.site import map_sprites, mapdata, urls
@@ -154,7 +154,9 @@ def test_built_site_records_map_trust_in_the_manifest_and_the_map_data(tiny_site
     site = config.out
     manifest = json.loads((site / "data" / "manifest.json").read_text())
     payload = mapdata.read_map_script(site / "assets" / "map-data.js")
-    expected = neighbourhoods(finite_codes(gallery.codes), gallery.positions)
+    codes = finite_codes(gallery.codes)  # the build's neighbours: by the centred similarity
+    expected = neighbourhoods(codes, gallery.positions,
+                              code_neighbours=nearest_neighbours(codes, QUALITY_K, centre=mean_code(codes)))
     recorded = [record["map_trust"] for record in manifest["images"]]
     np.testing.assert_allclose(recorded, expected["map_trust"], atol=1e-4)
     columns = mapdata.map_columns(payload)

@@ -39,14 +39,14 @@ def test_image_pages_follow_the_manifest_with_the_gallerys_neighbours_in_order(b
     manifest = json.loads((site / urls.MANIFEST).read_text())
     assert len(image_pages) == int(gallery.with_page.sum()) == len(gallery) == 12
     assert [page.slug for page in image_pages] == [record["slug"] for record in manifest["images"]]
-    unit = unit_codes(gallery.codes)
+    unit = unit_codes(gallery.codes, gallery.code_centre)
     for page, index, record in zip(image_pages, gallery.paged, manifest["images"]):
         assert (page.name, page.source, page.href) == (record["name"], record["source"], record["page"])
         assert page.label == record["label"] == gallery.imageset.labels[index]
         others = gallery.neighbour_indices[index]
         assert [link.name for link in page.neighbours] == [gallery.imageset.names[other] for other in others]
         assert [link.similarity for link in page.neighbours] == [float(s) for s in gallery.neighbour_similarities[index]]
-        # The similarities are the codes' cosine similarities, most similar first.
+        # The similarities are the cosines of the codes less their mean, most similar first.
         np.testing.assert_allclose([link.similarity for link in page.neighbours], unit[others] @ unit[index], rtol=1e-5)
         assert [link.similarity for link in page.neighbours] == sorted((link.similarity for link in page.neighbours),
                                                                       reverse=True)

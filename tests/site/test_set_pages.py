@@ -18,7 +18,7 @@ from aevis.site import html as html_pages
 from aevis.site import set_pages, urls
 from aevis.site.pages import summarise
 from aevis.site.set_pages import (
-    SHOWN, gather_duplicates, gather_strangest, shown_images, similarity_text, slider_position,
+    SHOWN, gather_duplicates, gather_strangest, shown_images, similarity_percent, similarity_text, slider_position,
 )
 from tests.conftest import TINY_BUILD
 from tests.latent.test_duplicates import plant_copies, smooth_pictures
@@ -51,6 +51,12 @@ def test_each_end_of_the_ranking_shows_up_to_twelve_and_no_image_twice(count, sh
 def test_similarities_are_written_to_two_figures_of_their_gap_to_one():
     assert [similarity_text(value) for value in (0.5, 0.84, 0.99946, 0.9999871, 1.0, 1.0000001)] == [
         "0.50", "0.84", "0.99946", "0.999987", "1.000000", "1.000000"]
+
+
+def test_similarity_percentages_are_never_rounded_up_to_a_near_copys():
+    values = (1.0, 0.99999996, 0.99996, 0.9997, 0.9987, 0.995, 0.9899, 0.5, 0.004, -0.237, float("nan"))
+    assert [similarity_percent(value) for value in values] == [
+        "100%", "100%", "99.996%", "99.97%", "99.8%", "99.5%", "98%", "50%", "0%", "-23%", "n/a"]
 
 
 # ------------------------------------------------------------------ the tiny site

@@ -8,10 +8,13 @@ import pytest
 from aevis.latent import neighbours
 from aevis.latent.clusters import kmeans_clusters
 from aevis.latent.map import tsne_map
+from aevis.latent.made_of import made_of
 from aevis.latent.neighbours import (
     finite_codes,
     finite_rows,
+    mean_code,
     nearest_neighbours,
+    nearest_of,
     neighbour_recall,
 )
 from aevis.latent.trust import neighbourhoods
@@ -100,6 +103,18 @@ def test_whole_set_computations_give_the_same_from_a_file(monkeypatch):
     np.testing.assert_array_equal(found[0], expected[0])
     np.testing.assert_array_equal(found[1], expected[1])
     assert neighbour_recall(stored, found[0]) == neighbour_recall(values, expected[0])
+    # Centred on the mean code (the gallery's similarity), on both paths, and the Made of mixes.
+    centre = mean_code(stored)
+    np.testing.assert_array_equal(centre, mean_code(values))
+    found, expected = nearest_neighbours(stored, 6, centre=centre), nearest_neighbours(values, 6, centre=centre)
+    np.testing.assert_array_equal(found[0], expected[0])
+    np.testing.assert_array_equal(found[1], expected[1])
+    assert neighbour_recall(stored, found[0], centre=centre) == neighbour_recall(values, expected[0], centre=centre)
+    np.testing.assert_array_equal(nearest_of(stored, np.arange(0, 500, 7), 20, centre),
+                                  nearest_of(values, np.arange(0, 500, 7), 20, centre))
+    for mine, theirs in zip(made_of(stored, np.array([3, 99]), centre), made_of(values, np.array([3, 99]), centre)):
+        np.testing.assert_array_equal(mine.indices, theirs.indices)
+        np.testing.assert_array_equal(mine.weights, theirs.weights)
     np.testing.assert_array_equal(tsne_map(stored, 0), tsne_map(values, 0))
     np.testing.assert_array_equal(kmeans_clusters(stored, 4, 0)[0], kmeans_clusters(values, 4, 0)[0])
     positions = RNG.random((500, 2)).astype(np.float32)
