@@ -3,7 +3,7 @@
 The methods use ``keras.ops`` for tensor math and call :func:`compile_function` and
 :func:`gradient` for the two things ``keras.ops`` cannot express: tracing a Python function
 into a graph, and differentiating through it. aevis runs on whichever backend Keras was
-started with (``KERAS_BACKEND``; TensorFlow by default). PyTorch is not supported yet.
+started with (``KERAS_BACKEND``: TensorFlow by default, JAX or PyTorch).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import keras
 import numpy as np
 
 BACKEND = keras.backend.backend()
-BACKENDS = ("tensorflow", "jax")
+BACKENDS = ("tensorflow", "jax", "torch")
 if BACKEND not in BACKENDS:
-    raise ImportError(f"aevis runs on the TensorFlow and JAX backends of Keras; KERAS_BACKEND is {BACKEND!r}.")
+    raise ImportError(f"aevis runs on the TensorFlow, JAX and PyTorch backends of Keras; KERAS_BACKEND is {BACKEND!r}.")
 
 # Each backend's module is imported after the check, on purpose, and only its own.
 if BACKEND == "tensorflow":
@@ -58,6 +58,32 @@ elif BACKEND == "jax":
         return values, grads
 
 
+elif BACKEND == "torch":
+    import torch
+
+    def compile_function(fn: Callable) -> Callable:
+        """PyTorch runs eagerly: ``fn`` as it is (``torch.compile`` costs more than it saves on
+        a build's few calls per shape), keeping no autograd graph unless :func:`gradient` asks."""
+        def run(*args):
+            # NumPy arguments become tensors first, as tf.function and jax.jit make them:
+            # a tensor times a NumPy array would otherwise turn the tensor into NumPy.
+            args = [keras.ops.convert_to_tensor(arg) if isinstance(arg, np.ndarray) else arg for arg in args]
+            with torch.no_grad():
+                return fn(*args)
+
+        return run
+
+    def gradient(scalar_fn: Callable, inputs) -> tuple:
+        """Return ``(values, d sum(values) / d inputs)`` for a batch (see the TensorFlow branch)."""
+        with torch.enable_grad():
+            inputs = keras.ops.convert_to_tensor(inputs).detach().requires_grad_(True)
+            values = scalar_fn(inputs)
+            (grads,) = torch.autograd.grad(values.sum(), inputs)
+        return values.detach(), grads
+
+
 def to_numpy(tensor) -> np.ndarray:
     """A backend tensor as a NumPy array."""
+    if BACKEND == "torch" and hasattr(tensor, "detach"):
+        tensor = tensor.detach()
     return keras.ops.convert_to_numpy(tensor)
