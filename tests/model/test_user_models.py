@@ -227,6 +227,21 @@ def test_pixel_range_detection_picks_the_range_the_model_was_trained_on(scale):
     assert explicit.input_spec.scales.input == "0-1" and "given" in explicit.scales_reason
 
 
+def test_an_output_read_outside_its_range_never_wins_even_when_every_rebuild_is_poor():
+    """A model built to output [0, 255] (sigmoid × 255, untrained): no pair rebuilds well, and read as
+    [0, 1] its pixels are about 127; the issue's model kept [0, 1] and reported errors of 15,000."""
+    keras.utils.set_random_seed(3)
+    image = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu", padding="same")(image)
+    x = keras.layers.Conv2DTranspose(3, 3, strides=2, activation="sigmoid", padding="same")(x)
+    model = keras.Model(image, keras.layers.Rescaling(255.0)(x))
+    ae = choose_scales(wrap_autoencoder(model), "auto", user_models.range_training_images())
+    assert ae.input_spec.scales.output == "0-255", ae.scales_reason
+    assert ae.rebuild_warning is not None and "far outside [0, 1]" in ae.scales_reason
+    rebuilt = ae.reconstruct(user_models.range_training_images(count=4))
+    assert 0.2 < rebuilt.mean() < 0.8  # about 127 / 255, not 127
+
+
 def test_a_poor_rebuild_is_worded_as_a_warning(images):
     ae = choose_scales(wrap_autoencoder(user_models.dense_bottleneck()), "auto", user_models.range_training_images())
     assert ae.rebuild_warning.startswith("this model does not rebuild these images well: mean error ")
