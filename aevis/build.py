@@ -33,6 +33,8 @@ from aevis.model import (
     file_sha256,
     load_autoencoder,
 )
+from aevis.methods import gradcam
+from aevis.model.files import format_note
 from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
@@ -71,7 +73,7 @@ def build(config: BuildConfig, stages: Stages | None = None) -> Gallery:
         insides = gather_insides(
             ae, encoded, gallery.positions, imageset.labels, config.seed, results, code_neighbours,
         )
-    gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery))
+    gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery, stages))
     # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
     # heat-maps flag later are paged, so pictured already.)
     pictured = thumbnails.pictured(gallery)
@@ -111,11 +113,13 @@ def _model_and_images(config: BuildConfig, stages: Stages,
                 custom_objects=config.custom_objects, input_scale="0-1" if detect else config.input_scale,
                 safe_mode=not config.trust_model,
             )
+        files = [config.model] if config.model is not None else [config.encoder, config.decoder]
+        for note in filter(None, map(format_note, files)):
+            stages.log(note)
         imageset = _images(config, ae.input_spec.shape, stages, cache)
         if detect:
             with stages.stage("Finding the pixel range"):
                 ae = choose_scales(ae, AUTO, imageset.images)
-        files = [config.model] if config.model is not None else [config.encoder, config.decoder]
         return ae, imageset, ModelInfo(" + ".join(Path(file).name for file in files), ae.sha256, losses=None)
 
     shape = (config.seed_image_size, config.seed_image_size, 3)
@@ -281,21 +285,36 @@ _CHUNK = 32  # paged images explained, written and drawn together: memory stays 
 _CASCADE_METHOD = "saliency"
 
 
-def _explanations(config: BuildConfig, gallery: Gallery) -> Explanations | None:
+def _explanations(config: BuildConfig, gallery: Gallery, stages: Stages) -> Explanations | None:
     """What the pages' heat-maps will be: methods, target, options (the maps come later)."""
-    if not config.methods:
+    methods, pair_method = tuple(config.methods), config.pair_method
+    defaults = BuildConfig.__dataclass_fields__
+    if (methods == defaults["methods"].default and pair_method == defaults["pair_method"].default == "gradcam"
+            and not _has_gradcam_layer(gallery.ae, config)):  # the defaults, not the user's request
+        methods, pair_method = tuple(method for method in methods if method != "gradcam"), None
+        stages.log("Grad-CAM and the pair maps are left out: Grad-CAM reads a convolution's grid, and this "
+                   "encoder has no convolution.")
+    if not methods:
         return None
-    has_pairs = bool(config.pair_method) and gallery.neighbour_indices.size > 0
+    has_pairs = bool(pair_method) and gallery.neighbour_indices.size > 0
     return Explanations(
         target=config.target,
-        options={method: _without_batch(config.method_options(method)) for method in config.methods},
-        methods=tuple(config.methods),
-        pair_method=config.pair_method if has_pairs else None,
+        options={method: _without_batch(config.method_options(method)) for method in methods},
+        methods=methods,
+        pair_method=pair_method if has_pairs else None,
         faithfulness={},
         cascade_method=None,
         cascade=[],
         cascade_image=None,
     )
+
+
+def _has_gradcam_layer(ae: Autoencoder, config: BuildConfig) -> bool:
+    try:
+        gradcam.resolve_layer(ae, config.method_options("gradcam").get("layer"))
+    except ValueError:
+        return False
+    return True
 
 
 def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, staging: Path,

@@ -85,7 +85,9 @@ def load_model_file(path: str | Path, custom_objects: dict | None = None, safe_m
 
 def format_note(path: str | Path) -> str | None:
     """A line for the terminal when a model file's content is not what its name says (HDF5 under
-    a ``.keras`` name, as tf.keras 2 saved to any path), else None."""
+    a ``.keras`` name, as tf.keras 2 saved to any path), else None (also for a model in memory)."""
+    if not isinstance(path, (str, Path)):
+        return None
     path = Path(path)
     if not path.is_file():
         return None

@@ -20,6 +20,7 @@ What is translated, and why it changes nothing the model computes:
 - ``LeakyReLU(alpha=…)`` is ``LeakyReLU(negative_slope=…)``; ``ThresholdedReLU(theta)``, gone
   from Keras 3, is ``ReLU(threshold=theta)``.
 - ``BatchNormalization(axis=[3])`` is ``axis=3``.
+- A layer's one call written as a flat list of inputs (tf.keras 1.x) becomes a list of calls.
 - A Sequential saved as a bare list of layers (Keras before 2.2.3) becomes ``{name, layers}``;
   one whose first layer carries ``batch_input_shape`` starts with that ``InputLayer`` instead,
   as Keras 3 wants (it warns otherwise).
@@ -113,6 +114,8 @@ def _translate_object(saved: dict) -> dict:
     if name == "Sequential":
         _give_input_layer(config)
     if name in ("Functional", "Model") and isinstance(config.get("layers"), list):
+        for layer in config["layers"]:
+            _nest_flat_node(layer)
         _renumber_nested_calls(config)
     return saved
 
@@ -143,6 +146,15 @@ def _give_input_layer(config: dict) -> None:
     if "module" in first:
         input_layer.update(module="keras.layers", registered_name=None)
     layers.insert(0, input_layer)
+
+
+def _nest_flat_node(layer) -> None:
+    """tf.keras 1.x (Keras 2.2.4-tf) wrote a layer's one call as a flat list of its inputs,
+    ``[["input_7", 0, 0, {}]]``; Keras writes a list of calls, ``[[["input_7", 0, 0, {}]]]``."""
+    nodes = layer.get("inbound_nodes") if isinstance(layer, dict) else None
+    if isinstance(nodes, list) and nodes and all(
+            isinstance(reference, list) and reference and isinstance(reference[0], str) for reference in nodes):
+        layer["inbound_nodes"] = [nodes]
 
 
 def _renumber_nested_calls(config: dict) -> None:

@@ -101,7 +101,7 @@ def test_legacy_h5_file_loads(tmp_path, probe):
     "name, content, message",
     [
         ("missing.keras", None, "no such file"),
-        ("notes.txt", b"hello", "extension .txt"),
+        ("notes.txt", b"hello", r"notes.txt is not a Keras model file \(neither HDF5 nor a .keras zip\)"),
         ("broken.keras", b"not a zip file", "broken.keras is not a Keras model file"),
     ],
 )
