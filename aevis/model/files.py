@@ -24,6 +24,8 @@ from aevis.errors import AevisError
 from aevis.model.legacy import file_kind, load_hdf5_model, load_zip_model
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
+_MARSHAL_ERRORS = ("marshal data", "EOF read where object expected", "unknown type code")
+"""What Python's marshal says of a Lambda's bytecode written by another Python version."""
 
 
 def file_sha256(path: Path) -> str:
@@ -163,6 +165,12 @@ def _load_failure(path: Path, error: Exception) -> str:
         return (
             f"{path.name} calls TensorFlow functions directly on Keras tensors (saved as TFOpLambda layers), which "
             "only tf.keras 2 can rebuild; in the code that made it, use Keras layers for those steps and save it again."
+        )
+    if any(sign in text for sign in _MARSHAL_ERRORS):
+        return (
+            f"{path.name} holds a Lambda layer whose Python code was saved by another version of Python "
+            f"({keras_objection(text)}) and cannot be read back; build the model in Keras 3 code, load these "
+            f"weights into it with model.load_weights('{path.name}') and save it with model.save('model.keras')."
         )
     located = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
         r"Unknown (?:layer|object|class|function)[^']*'([^']+)'", text

@@ -167,6 +167,25 @@ def test_tensorflow_functions_saved_as_layers_are_named(tmp_path):
         load_model_file(_rewritten(tmp_path, "conv_transpose.h5", tf_op))
 
 
+def test_a_lambda_saved_by_another_python_is_named(tmp_path):
+    import base64
+    import marshal
+
+    def lambda_from_another_python(config):
+        code = base64.b64encode(marshal.dumps(compile("x", "<lambda>", "eval"))[:-3]).decode()  # cut short
+        layer = next(layer for layer in _layers(config) if layer["class_name"] == "Conv2DTranspose")
+        layer["class_name"] = "Lambda"
+        layer["config"] = {"name": layer["config"]["name"], "function": [code, None, None],
+                           "function_type": "lambda", "output_shape": None, "arguments": {}}
+
+    path = _rewritten(tmp_path, "conv_transpose.h5", lambda_from_another_python)
+    with pytest.raises(aevis.AevisError, match=r"holds a Lambda layer whose Python code was saved by another "
+                                               r"version of Python \(.+\) .*model.load_weights\('conv_transpose.h5'\)"):
+        load_model_file(path, safe_mode=False)
+    with pytest.raises(aevis.AevisError, match="pass --trust-model"):  # safe mode says so first
+        load_model_file(path)
+
+
 def test_files_are_known_by_content_not_name(tmp_path):
     for name in ("model", "model.hdf5", "model.bin"):  # HDF5 under any name loads
         shutil.copy(FILES / "conv_transpose.h5", tmp_path / name)
