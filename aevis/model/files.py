@@ -182,6 +182,9 @@ def _load_failure(path: Path, error: Exception) -> str:
         )
     if "No model config found" in text:
         return str(_weights_only(path))
+    if "No Keras model in the HDF5 file" in text:
+        return (f"{path.name} is an HDF5 file but not a Keras model (it holds neither a model's layers nor its "
+                "weights); save the model with model.save('model.keras').")
     objection = keras_objection(text) or type(error).__name__
     saved_by = _saved_by(path)
     return (

@@ -202,13 +202,16 @@ def load_hdf5_model(path: Path, custom_objects: dict | None, safe_mode: bool) ->
     loader in Keras 3 (``keras.src.legacy.saving``).
 
     Raises:
-        ValueError: the file has no model config (it holds weights only): "No model config found".
+        ValueError: the file has no model config: "No model config found" where it holds
+            weights, "No Keras model in the HDF5 file" where it holds neither.
         Any error Keras raises on a config it still cannot read.
     """
     with h5py.File(path, "r") as saved:
         raw = saved.attrs.get("model_config")
+        if raw is None and ("layer_names" in saved.attrs or "layers" in saved or "model_weights" in saved):
+            raise ValueError(f"No model config found in the file at {path}.")  # weights only
         if raw is None:
-            raise ValueError(f"No model config found in the file at {path}.")
+            raise ValueError(f"No Keras model in the HDF5 file at {path}: neither a model config nor layer weights.")
         config = translate_config(json_utils.decode(raw.decode("utf-8") if hasattr(raw, "decode") else raw))
         objects = {**(custom_objects or {}), **keras.saving.get_custom_objects()}
         with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):

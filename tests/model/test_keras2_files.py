@@ -199,6 +199,10 @@ def test_files_are_known_by_content_not_name(tmp_path):
         archive.writestr("model/data.pkl", b"\x80\x02}q\x00.")
     with pytest.raises(aevis.AevisError, match="model.pt is a PyTorch model, not a Keras one"):
         load_model_file(tmp_path / "model.pt")
+    with h5py.File(tmp_path / "data.h5", "w") as data:
+        data["images"] = np.zeros((2, 4, 4))
+    with pytest.raises(aevis.AevisError, match=r"data.h5 is an HDF5 file but not a Keras model \(it holds neither"):
+        load_model_file(tmp_path / "data.h5")
     (tmp_path / "model.onnx").write_bytes(b"\x08\x07\x12\x07pytorch" * 10)
     with pytest.raises(aevis.AevisError, match=r"model.onnx is not a Keras model file \(neither HDF5 nor a .keras zip\)"):
         load_model_file(tmp_path / "model.onnx")
