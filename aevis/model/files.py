@@ -94,9 +94,11 @@ def format_note(path: str | Path) -> str | None:
     if not path.is_file():
         return None
     kind = file_kind(path)
-    if kind == "hdf5" and path.suffix.lower() not in HDF5_SUFFIXES:
+    if kind == "hdf5" and path.suffix.lower() == ".keras":
         return (f"{path.name} holds HDF5, as Keras 2 saved under any name, not the .keras zip its name says: "
                 "read as HDF5.")
+    if kind == "hdf5" and path.suffix.lower() not in HDF5_SUFFIXES:
+        return f"{path.name} holds HDF5: read as a Keras HDF5 model file."
     if kind == "zip" and path.suffix.lower() != ".keras":
         return f"{path.name} is a .keras zip under another name: read as one."
     return None

@@ -190,6 +190,7 @@ def test_files_are_known_by_content_not_name(tmp_path):
     for name in ("model", "model.hdf5", "model.bin"):  # HDF5 under any name loads
         shutil.copy(FILES / "conv_transpose.h5", tmp_path / name)
         assert load_model_file(tmp_path / name).count_params() > 0
+    assert format_note(tmp_path / "model.bin") == "model.bin holds HDF5: read as a Keras HDF5 model file."
     shutil.copy(FILES / "keras2_zip.keras", tmp_path / "zipped.h5")
     assert load_model_file(tmp_path / "zipped.h5").count_params() > 0
     assert format_note(tmp_path / "zipped.h5") == "zipped.h5 is a .keras zip under another name: read as one."
