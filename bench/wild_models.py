@@ -159,7 +159,7 @@ def _build(command: list[str], cap_gb: float, timeout: float) -> tuple[str, floa
     if status == 0:
         found = [line.split(" (")[0] for line in lines if line.startswith(("Code layer", "Pixel values"))]
         notes = [line for line in lines if "holds HDF5" in line or "left out" in line or line.startswith("Warning")]
-        return "built: " + "; ".join(found + notes), seconds, peak
+        return "built: " + "; ".join(dict.fromkeys(found + notes)), seconds, peak  # the summary repeats warnings
     refusal = next((line for line in lines if line.startswith("aevis: ")), lines[-1] if lines else "")
     return f"refused (exit {status}): {refusal.removeprefix('aevis: ')}", seconds, peak
 
