@@ -319,6 +319,12 @@ def _ends_in_softmax(model: keras.Model) -> bool:
 
 def _input_spec(model: keras.Model) -> InputSpec:
     shape = tuple(model.inputs[0].shape[1:])
+    if len(shape) == 3 and None in shape[:2] and shape[2] is not None:
+        raise AevisError(
+            f"This model takes images of any size {shape}, and aevis explains one size: build it again on "
+            f"keras.Input((height, width, {shape[2]})) at the size it was trained on, copy the weights across with "
+            "new.set_weights(old.get_weights()) and save it with new.save('model.keras')."
+        )
     if len(shape) != 3 or None in shape:
         raise AevisError(
             f"Expected an image input of fixed shape (height, width, channels), but the model's input is {shape}."

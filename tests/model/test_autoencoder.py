@@ -125,3 +125,10 @@ def test_model_whose_output_differs_from_its_input_is_refused():
     model = keras.Model(image, keras.layers.Dense(2)(keras.layers.Flatten()(image)))
     with pytest.raises(AevisError, match=r"looks like an encoder alone .*--encoder"):
         wrap_autoencoder(model)
+
+
+def test_a_model_of_any_image_size_is_refused_with_the_way_to_fix_one():
+    image = keras.Input((None, None, 3))
+    model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same")(keras.layers.Conv2D(4, 3, padding="same")(image)))
+    with pytest.raises(AevisError, match=r"takes images of any size \(None, None, 3\).*keras.Input\(\(height, width, 3\)\)"):
+        load_autoencoder(model)
