@@ -97,8 +97,9 @@ def shapes_folder(folder: Path, shape: tuple[int, int, int], count: int) -> Path
     return folder
 
 
-def run_capped(command: list[str], cap_gb: float, timeout: float) -> tuple[int, str, float, float, bool]:
-    """Run ``command``; (status, stderr, seconds, peak RSS in GB, stopped for memory)."""
+def run_capped(command: list[str], cap_gb: float, timeout: float) -> tuple[int | None, str, float, float, bool]:
+    """Run ``command``; (status, None when it ran out of time; stderr, seconds, peak RSS in GB,
+    stopped for memory)."""
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     peak, stopped = 0, threading.Event()
@@ -120,13 +121,15 @@ def run_capped(command: list[str], cap_gb: float, timeout: float) -> tuple[int, 
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
+    timed_out = False
     try:
         _, err = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        timed_out = True
         child.kill()
         _, err = child.communicate()
     watcher.join()
-    return child.returncode, err, time.perf_counter() - start, peak / 1e9, stopped.is_set()
+    return None if timed_out else child.returncode, err, time.perf_counter() - start, peak / 1e9, stopped.is_set()
 
 
 def try_model(path: Path, decoder: Path | None, custom: Path | None, count: int, work: Path, cap_gb: float,
@@ -156,6 +159,8 @@ def _build(command: list[str], cap_gb: float, timeout: float) -> tuple[str, floa
     lines = [line for line in err.splitlines() if line.strip()]
     if stopped:
         return f"stopped at {cap_gb:g} GB (memory cap)", seconds, peak
+    if status is None:
+        return f"stopped after {timeout:g} s (time limit)", seconds, peak
     if status == 0:
         found = [line.split(" (")[0] for line in lines if line.startswith(("Code layer", "Pixel values"))]
         notes = [line for line in lines if "holds HDF5" in line or "left out" in line or line.startswith("Warning")]
