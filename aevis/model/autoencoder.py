@@ -264,6 +264,14 @@ def _wrap_pair(encoder: keras.Model, decoder: keras.Model, *, bottleneck, sha256
     if len(inputs) != 1 or len(inputs[0].shape) != 4:
         shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else f"{len(inputs)} inputs"
         raise AevisError(f"Expected an encoder that takes one image, but its input is {shape}.")
+    code = tuple(keras.tree.flatten(encoder.outputs)[0].shape[1:])
+    taken = tuple(decoder.inputs[0].shape[1:]) if len(getattr(decoder, "inputs", None) or []) == 1 else None
+    if taken is not None and len(code) == len(taken) and any(a != b for a, b in zip(code, taken) if None not in (a, b)):
+        raise AevisError(
+            f"The encoder's first output has shape {code}, but the decoder takes {taken}, so one cannot feed the "
+            "other (an encoder that gives the mean and log-variance in one tensor, split in code, is one such "
+            "pair); save an encoder whose first output is the decoder's input, such as z_mean."
+        )
     ae = _split(flatten_pair(encoder, decoder), bottleneck, sha256)
     _check_image_model(ae.model)
     return ae

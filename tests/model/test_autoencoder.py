@@ -132,3 +132,13 @@ def test_a_model_of_any_image_size_is_refused_with_the_way_to_fix_one():
     model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same")(keras.layers.Conv2D(4, 3, padding="same")(image)))
     with pytest.raises(AevisError, match=r"takes images of any size \(None, None, 3\).*keras.Input\(\(height, width, 3\)\)"):
         load_autoencoder(model)
+
+
+def test_halves_that_cannot_feed_each_other_are_refused_in_one_sentence():
+    """As a VAE whose encoder gives mean and log-variance in one Dense(2 × latent) saves them."""
+    image = keras.Input((8, 8, 3))
+    encoder = keras.Model(image, keras.layers.Dense(4)(keras.layers.Flatten()(image)))
+    code = keras.Input((2,))
+    decoder = keras.Model(code, keras.layers.Reshape((8, 8, 3))(keras.layers.Dense(192)(code)))
+    with pytest.raises(AevisError, match=r"first output has shape \(4,\), but the decoder takes \(2,\)"):
+        load_autoencoder(encoder=encoder, decoder=decoder)
