@@ -192,10 +192,10 @@ def main() -> None:
     sources = json.loads(sources_file.read_text()) if sources_file.is_file() else {}
     models = sorted(path for path in folder.iterdir()
                     if path.is_file() and path.suffix not in NOT_MODELS and not path.name.startswith("."))
-    if arguments.only:
-        models = [path for path in models if path.name in arguments.only]
     decoders = {path: path.with_name(path.name.replace("encoder", "decoder")) for path in models
                 if "encoder" in path.name and path.with_name(path.name.replace("encoder", "decoder")) in models}
+    if arguments.only:
+        models = [path for path in models if path.name in arguments.only]
     outcomes = []
     for path in models:
         if path in decoders.values():
