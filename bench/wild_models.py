@@ -169,6 +169,12 @@ def _build(command: list[str], cap_gb: float, timeout: float) -> tuple[str, floa
     return f"refused (exit {status}): {refusal.removeprefix('aevis: ')}", seconds, peak
 
 
+def _decoder_of(path: Path) -> Path:
+    """The file named as ``path`` with its last "encoder" made "decoder" ("autoencoder_encoder.h5")."""
+    head, found, tail = path.name.rpartition("encoder")
+    return path.with_name(head + "decoder" + tail) if found else path
+
+
 def table(outcomes: list[Outcome], sources: dict[str, str]) -> str:
     rows = ["| file | source | saved by | input | result | time (s) | peak RSS (GB) |",
             "|---|---|---|---|---|---:|---:|"]
@@ -192,8 +198,7 @@ def main() -> None:
     sources = json.loads(sources_file.read_text()) if sources_file.is_file() else {}
     models = sorted(path for path in folder.iterdir()
                     if path.is_file() and path.suffix not in NOT_MODELS and not path.name.startswith("."))
-    decoders = {path: path.with_name(path.name.replace("encoder", "decoder")) for path in models
-                if "encoder" in path.name and path.with_name(path.name.replace("encoder", "decoder")) in models}
+    decoders = {path: _decoder_of(path) for path in models if _decoder_of(path) in models}
     if arguments.only:
         models = [path for path in models if path.name in arguments.only]
     outcomes = []
