@@ -198,7 +198,7 @@ def main() -> None:
     sources = json.loads(sources_file.read_text()) if sources_file.is_file() else {}
     models = sorted(path for path in folder.iterdir()
                     if path.is_file() and path.suffix not in NOT_MODELS and not path.name.startswith("."))
-    decoders = {path: _decoder_of(path) for path in models if _decoder_of(path) != path and _decoder_of(path) in models}
+    decoders = {path: _decoder_of(path) for path in models if path != _decoder_of(path) in models}
     if arguments.only:
         models = [path for path in models if path.name in arguments.only]
     outcomes = []

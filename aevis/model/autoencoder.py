@@ -311,6 +311,11 @@ def _check_image_model(model: keras.Model) -> None:
             f"This looks like a classifier ({found[0][0]} class scores out), not an autoencoder: aevis needs a "
             "model whose output is the rebuilt image."
         )
+    if len(found) == 1 and len(found[0]) == 3 and found[0][:2] == shape[:2]:
+        raise AevisError(
+            f"This model turns {shape} images into {found[0]} images: an image-to-image model (such as a colouriser), "
+            "not an autoencoder that rebuilds its input; aevis needs a model whose output has the input's shape."
+        )
     if len(found) >= 1 and found[0] != shape:
         raise AevisError(
             f"This looks like an encoder alone (it turns {shape} images into {found}); pass it with --encoder "

@@ -129,8 +129,9 @@ def test_model_whose_output_differs_from_its_input_is_refused():
 
 def test_a_model_of_any_image_size_is_refused_with_the_way_to_fix_one():
     image = keras.Input((None, None, 3))
-    model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same")(keras.layers.Conv2D(4, 3, padding="same")(image)))
-    with pytest.raises(AevisError, match=r"takes images of any size \(None, None, 3\).*keras.Input\(\(height, width, 3\)\)"):
+    maps = keras.layers.Conv2D(4, 3, padding="same")(image)
+    model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same")(maps))
+    with pytest.raises(AevisError, match=r"any size \(None, None, 3\).*keras.Input\(\(height, width, 3\)\)"):
         load_autoencoder(model)
 
 
@@ -142,3 +143,10 @@ def test_halves_that_cannot_feed_each_other_are_refused_in_one_sentence():
     decoder = keras.Model(code, keras.layers.Reshape((8, 8, 3))(keras.layers.Dense(192)(code)))
     with pytest.raises(AevisError, match=r"first output has shape \(4,\), but the decoder takes \(2,\)"):
         load_autoencoder(encoder=encoder, decoder=decoder)
+
+
+def test_an_image_to_image_model_is_not_taken_for_an_encoder():
+    grey = keras.Input((8, 8, 1))
+    colouriser = keras.Model(grey, keras.layers.Conv2D(3, 3, padding="same")(grey))
+    with pytest.raises(AevisError, match=r"turns \(8, 8, 1\) images into \(8, 8, 3\) images: an image-to-image model"):
+        load_autoencoder(colouriser)

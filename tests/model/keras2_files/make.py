@@ -10,7 +10,8 @@ so the tests need no Keras 2. Run it from a separate environment, never aevis's 
 
 Each model is tiny (16x16 images, a few filters), trained for a few epochs on drawn shapes so
 that its rebuilds, BatchNorm statistics and pixel range are those of a real trained model.
-Beside each ``NAME.h5`` (or ``.keras``) goes ``NAME.npz``: ``images``, a fixed input in [0, 1] (in steps of 1/255, as a PNG holds it);
+Beside each ``NAME.h5`` (or ``.keras``) goes ``NAME.npz``: ``images``, a fixed input in [0, 1]
+(in steps of 1/255, as a PNG holds it);
 ``outputs``, what Keras 2 made of them; ``codes``, the output of the layer called ``code``
 (``z_mean`` in the VAE), flattened.
 """
