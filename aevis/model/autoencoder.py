@@ -169,16 +169,17 @@ def load_autoencoder(
     objects = _custom_objects(custom_objects)
     if (encoder is None) != (decoder is None):
         raise AevisError("Expected both an encoder and a decoder, but only one was given.")
-    if encoder is not None:
-        if path is not None:
-            raise AevisError("Expected a whole model or an encoder and decoder, but both were given.")
-        halves = [_model(part, objects, safe_mode) for part in (encoder, decoder)]
-        ae = _wrap_pair(*halves, bottleneck=bottleneck, sha256=_sha256([encoder, decoder], custom_objects))
-    elif path is None:
+    if encoder is not None and path is not None:
+        raise AevisError("Expected a whole model or an encoder and decoder, but both were given.")
+    if encoder is None and path is None:
         raise AevisError("Expected a model: a file, or an encoder and a decoder.")
-    else:
-        ae = wrap_autoencoder(_model(path, objects, safe_mode), bottleneck,
-                              sha256=_sha256([path], custom_objects))
+    with keras.saving.CustomObjectScope(objects or {}):  # flattening copies layers, Lambda functions too
+        if encoder is not None:
+            halves = [_model(part, objects, safe_mode) for part in (encoder, decoder)]
+            ae = _wrap_pair(*halves, bottleneck=bottleneck, sha256=_sha256([encoder, decoder], custom_objects))
+        else:
+            ae = wrap_autoencoder(_model(path, objects, safe_mode), bottleneck,
+                                  sha256=_sha256([path], custom_objects))
     return choose_scales(ae, input_scale, images)
 
 

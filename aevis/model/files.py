@@ -198,13 +198,14 @@ def _load_failure(path: Path, error: Exception) -> str:
 
 def keras_objection(text: str, limit: int = 240) -> str:
     """What Keras objected to, from its error message: the line after "Exception encountered:"
-    where Keras wraps the cause in the layer's whole config, else the last line; at most
-    ``limit`` characters, without a trailing full stop."""
+    where Keras wraps the cause in the layer's whole config, else the last line, without the
+    config Keras appends to it; at most ``limit`` characters, without a trailing full stop."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
     cause = next((line.split(":", 1)[1].strip() for line in reversed(lines)
                   if line.startswith("Exception encountered:")), lines[-1])
+    cause = re.split(r"\s*(?:Full object config:|Received: config=)", cause)[0]
     if len(cause) > limit:
         cause = cause[: limit - 1].rstrip() + "…"
     return cause.rstrip(".")

@@ -207,6 +207,22 @@ def test_a_vae_without_its_custom_objects_names_the_flag(vae_files):
         registered.update(saved)
 
 
+def test_a_lambda_calling_the_users_own_unregistered_function_loads_with_custom_objects(tmp_path):
+    """As the keras.io VAE of 2020 wrote its sampling: Lambda(sampling), sampling a plain function."""
+    module = tmp_path / "owner.py"
+    module.write_text("def brighten(x):\n    return x * 0.5 + 0.25\n")
+    spec = importlib.util.spec_from_file_location("owner_for_tests", module)
+    owner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(owner)
+    image = keras.Input((8, 8, 3))
+    x = keras.layers.Lambda(owner.brighten, name="brighten")(keras.layers.Conv2D(4, 3, padding="same")(image))
+    model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(x))
+    model.save(tmp_path / "ae.keras")
+    probe = np.random.default_rng(0).random((2, 8, 8, 3), dtype=np.float32)
+    ae = load_autoencoder(tmp_path / "ae.keras", custom_objects=module, bottleneck="brighten", input_scale="0-1")
+    np.testing.assert_allclose(ae.reconstruct(probe), keras.ops.convert_to_numpy(model(probe)), atol=1e-6)
+
+
 def test_custom_objects_file_with_an_error_is_one_sentence(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("import keras\nraise RuntimeError('no GPU here')\n")
