@@ -39,6 +39,8 @@ from aevis.model import (
     file_sha256,
     load_autoencoder,
 )
+from aevis.methods import gradcam
+from aevis.model.files import format_note
 from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
@@ -103,7 +105,7 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
         insides = gather_insides(
             ae, encoded, gallery.positions, imageset.labels, config.seed, results, code_neighbours,
         )
-    gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery))
+    gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery, stages))
     # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
     # heat-maps flag later are paged, so pictured already.)
     pictured = thumbnails.pictured(gallery)
@@ -161,11 +163,13 @@ def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
             config.check_geometry(*ae.input_spec.shape[:2])
         except ValueError as error:
             raise AevisError(str(error)) from None
+        parts = [model] if model is not None else [encoder, decoder]
+        for note in filter(None, (format_note(part) for part in parts if not isinstance(part, keras.Model))):
+            stages.log(note)
         imageset = _images(config, given, ae.input_spec.shape, stages, cache)
         if detect:
             with stages.stage("Finding the pixel range"):
                 ae = choose_scales(ae, AUTO, imageset.images)
-        parts = [model] if model is not None else [encoder, decoder]
         return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None)
 
     shape = (config.seed_image_size, config.seed_image_size, 3)
@@ -362,21 +366,36 @@ _THUMBNAIL_CHUNK = 256  # thumbnails drawn and written together
 _CASCADE_METHOD = "saliency"
 
 
-def _explanations(config: BuildConfig, gallery: Gallery) -> Explanations | None:
+def _explanations(config: BuildConfig, gallery: Gallery, stages: Stages) -> Explanations | None:
     """What the pages' heat-maps will be: methods, target, options (the maps come later)."""
-    if not config.methods:
+    methods, pair_method = tuple(config.methods), config.pair_method
+    defaults = BuildConfig.__dataclass_fields__
+    if (methods == defaults["methods"].default and pair_method == defaults["pair_method"].default == "gradcam"
+            and not _has_gradcam_layer(gallery.ae, config)):  # the defaults, not the user's request
+        methods, pair_method = tuple(method for method in methods if method != "gradcam"), None
+        stages.log("Grad-CAM and the pair maps are left out: Grad-CAM reads a convolution's grid, and this "
+                   "encoder has no convolution.")
+    if not methods:
         return None
-    has_pairs = bool(config.pair_method) and gallery.neighbour_indices.size > 0
+    has_pairs = bool(pair_method) and gallery.neighbour_indices.size > 0
     return Explanations(
         target=config.target,
-        options={method: _without_batch(config.method_options(method)) for method in config.methods},
-        methods=tuple(config.methods),
-        pair_method=config.pair_method if has_pairs else None,
+        options={method: _without_batch(config.method_options(method)) for method in methods},
+        methods=methods,
+        pair_method=pair_method if has_pairs else None,
         faithfulness={},
         cascade_method=None,
         cascade=[],
         cascade_image=None,
     )
+
+
+def _has_gradcam_layer(ae: Autoencoder, config: BuildConfig) -> bool:
+    try:
+        gradcam.resolve_layer(ae, config.method_options("gradcam").get("layer"))
+    except ValueError:
+        return False
+    return True
 
 
 def _explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, staging: Path,

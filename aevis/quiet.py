@@ -5,15 +5,20 @@ TensorFlow's C++ core writes start-up and runtime chatter straight to file descr
 regardless of ``TF_CPP_MIN_LOG_LEVEL`` in current releases. A first-time user reads "error" and
 wonders what broke. :func:`native_chatter_filtered` sends descriptor 2 through a filter that
 drops those lines and passes everything else on, while Python's own ``sys.stderr`` (progress
-bars, warnings, aevis's messages) keeps writing to the terminal directly.
+bars, aevis's messages) keeps writing to the terminal directly. Keras and TensorFlow also talk
+from Python: warnings (``UserWarning: Do not pass an `input_shape` …`` when a model loads) and
+log records (``WARNING:absl:…``, ``WARNING:tensorflow:… retracing``); inside the filter those
+are dropped too, and errors still pass.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +30,9 @@ _HARMLESS = (
     rb"^E.*Unable to register cu(DNN|FFT|BLAS) factory",
     rb"^E.*oneDNN supports \w+ only on platforms with",  # falls back to Eigen by itself
 )
+_TALKATIVE_PACKAGES = r"(keras|tf_keras|tensorflow|absl|h5py)(\.|$)"
+"""Packages whose Python warnings are advice to the model's author, not to a user of aevis."""
+_TALKATIVE_LOGGERS = ("tensorflow", "absl", "keras", "h5py")
 _CHATTER = (
     rb"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR",
     rb"^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags",
@@ -54,7 +62,8 @@ def native_chatter_filtered() -> Iterator[None]:
     relay = threading.Thread(target=_relay, args=(reader, terminal), name="aevis-native-log-filter", daemon=True)
     relay.start()
     try:
-        yield
+        with python_chatter_filtered():
+            yield
     finally:
         sys.stderr.flush()
         if sys.stderr is not python_stderr:
@@ -63,6 +72,23 @@ def native_chatter_filtered() -> Iterator[None]:
         os.dup2(terminal, 2)  # closes the pipe's last writer: the relay reads to the end and stops
         relay.join(timeout=5)
         os.close(terminal)
+
+
+@contextmanager
+def python_chatter_filtered() -> Iterator[None]:
+    """Inside, the Python warnings of Keras, TensorFlow, absl and h5py are not shown, and their
+    loggers pass only errors; both are as before afterwards."""
+    loggers = [logging.getLogger(name) for name in _TALKATIVE_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=_TALKATIVE_PACKAGES)
+        for logger in loggers:
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.ERROR))
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
 
 
 def _writes_to_descriptor_2(stream) -> bool:

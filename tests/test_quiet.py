@@ -59,3 +59,28 @@ def test_a_build_prints_no_tensorflow_chatter_and_verbose_shows_it(tmp_path):
     assert any(line.startswith("Code layer:") for line in lines) and any("Built 6 images" in line for line in lines)
     verbose = _build(tmp_path, "--verbose")
     assert verbose.returncode == 0 and "I0000" in verbose.stderr
+
+
+def test_keras_warnings_and_log_records_are_quiet_inside_the_filter_and_shown_outside(caplog):
+    import logging
+    import warnings
+
+    import keras
+
+    from aevis.quiet import python_chatter_filtered
+
+    def talk() -> tuple[list[str], list[str]]:
+        """What Keras warns and what TensorFlow and absl log while a layer is made."""
+        caplog.clear()
+        with warnings.catch_warnings(record=True) as warned:
+            keras.layers.Conv2D(4, 3, input_shape=(8, 8, 1))  # Keras: "Do not pass an `input_shape`"
+        logging.getLogger("absl").warning("You are saving your model as an HDF5 file")
+        logging.getLogger("tensorflow").error("a real TensorFlow error")
+        return [str(warning.message) for warning in warned], [record.getMessage() for record in caplog.records]
+
+    with python_chatter_filtered():
+        warned, logged = talk()
+    assert warned == [] and logged == ["a real TensorFlow error"]
+    warned, logged = talk()  # --verbose: no filter
+    assert any("Do not pass an `input_shape`" in message for message in warned)
+    assert logged == ["You are saving your model as an HDF5 file", "a real TensorFlow error"]

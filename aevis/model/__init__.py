@@ -1,6 +1,8 @@
 """The user's autoencoder: loaded in any form, flattened, split at its code, read in its pixel range.
 
-- :mod:`aevis.model.files`: model files, custom objects, and a sentence for files aevis cannot use;
+- :mod:`aevis.model.files`: model files, known by content, custom objects, and a sentence for
+  files aevis cannot use;
+- :mod:`aevis.model.legacy`: files saved by Keras 2, their configs translated for Keras 3;
 - :mod:`aevis.model.graph`: Sequential, nested and paired models as one flat graph;
 - :mod:`aevis.model.waist`: where the code is;
 - :mod:`aevis.model.scale`: which pixel ranges the model was trained on;

@@ -172,16 +172,17 @@ def load_autoencoder(
     objects = _custom_objects(custom_objects)
     if (encoder is None) != (decoder is None):
         raise AevisError("Expected both an encoder and a decoder, but only one was given.")
-    if encoder is not None:
-        if path is not None:
-            raise AevisError("Expected a whole model or an encoder and decoder, but both were given.")
-        halves = [_model(part, objects, safe_mode) for part in (encoder, decoder)]
-        ae = _wrap_pair(*halves, bottleneck=bottleneck, sha256=_sha256([encoder, decoder], custom_objects))
-    elif path is None:
+    if encoder is not None and path is not None:
+        raise AevisError("Expected a whole model or an encoder and decoder, but both were given.")
+    if encoder is None and path is None:
         raise AevisError("Expected a model: a file, or an encoder and a decoder.")
-    else:
-        ae = wrap_autoencoder(_model(path, objects, safe_mode), bottleneck,
-                              sha256=_sha256([path], custom_objects))
+    with keras.saving.CustomObjectScope(objects or {}):  # flattening copies layers, Lambda functions too
+        if encoder is not None:
+            halves = [_model(part, objects, safe_mode) for part in (encoder, decoder)]
+            ae = _wrap_pair(*halves, bottleneck=bottleneck, sha256=_sha256([encoder, decoder], custom_objects))
+        else:
+            ae = wrap_autoencoder(_model(path, objects, safe_mode), bottleneck,
+                                  sha256=_sha256([path], custom_objects))
     return choose_scales(ae, input_scale, images)
 
 
@@ -267,6 +268,14 @@ def _wrap_pair(encoder: keras.Model, decoder: keras.Model, *, bottleneck, sha256
     if len(inputs) != 1 or len(inputs[0].shape) != 4:
         shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else f"{len(inputs)} inputs"
         raise AevisError(f"Expected an encoder that takes one image, but its input is {shape}.")
+    code = tuple(keras.tree.flatten(encoder.outputs)[0].shape[1:])
+    taken = tuple(decoder.inputs[0].shape[1:]) if len(getattr(decoder, "inputs", None) or []) == 1 else None
+    if taken is not None and len(code) == len(taken) and any(a != b for a, b in zip(code, taken) if None not in (a, b)):
+        raise AevisError(
+            f"The encoder's first output has shape {code}, but the decoder takes {taken}, so one cannot feed the "
+            "other (an encoder that gives the mean and log-variance in one tensor, split in code, is one such "
+            "pair); save an encoder whose first output is the decoder's input, such as z_mean."
+        )
     ae = _split(flatten_pair(encoder, decoder), bottleneck, sha256)
     _check_image_model(ae.model)
     return ae
@@ -306,6 +315,11 @@ def _check_image_model(model: keras.Model) -> None:
             f"This looks like a classifier ({found[0][0]} class scores out), not an autoencoder: aevis needs a "
             "model whose output is the rebuilt image."
         )
+    if len(found) == 1 and len(found[0]) == 3 and found[0][:2] == shape[:2]:
+        raise AevisError(
+            f"This model turns {shape} images into {found[0]} images: an image-to-image model (such as a colouriser), "
+            "not an autoencoder that rebuilds its input; aevis needs a model whose output has the input's shape."
+        )
     if len(found) >= 1 and found[0] != shape:
         raise AevisError(
             f"This looks like an encoder alone (it turns {shape} images into {found}); pass it with --encoder "
@@ -322,6 +336,12 @@ def _ends_in_softmax(model: keras.Model) -> bool:
 
 def _input_spec(model: keras.Model) -> InputSpec:
     shape = tuple(model.inputs[0].shape[1:])
+    if len(shape) == 3 and None in shape[:2] and shape[2] is not None:
+        raise AevisError(
+            f"This model takes images of any size {shape}, and aevis explains one size: build it again on "
+            f"keras.Input((height, width, {shape[2]})) at the size it was trained on, copy the weights across with "
+            "new.set_weights(old.get_weights()) and save it with new.save('model.keras')."
+        )
     if len(shape) != 3 or None in shape:
         raise AevisError(
             f"Expected an image input of fixed shape (height, width, channels), but the model's input is {shape}."

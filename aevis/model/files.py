@@ -25,6 +25,8 @@ from aevis.model.archive import check_keras_archive
 from aevis.model.legacy import file_kind, load_hdf5_model, load_zip_model
 
 HDF5_SUFFIXES = (".h5", ".hdf5")
+_MARSHAL_ERRORS = ("marshal data", "EOF read where object expected", "unknown type code")
+"""What Python's marshal says of a Lambda's bytecode written by another Python version."""
 
 
 def file_sha256(path: Path) -> str:
@@ -86,14 +88,18 @@ def load_model_file(path: str | Path, custom_objects: dict | None = None, safe_m
 
 def format_note(path: str | Path) -> str | None:
     """A line for the terminal when a model file's content is not what its name says (HDF5 under
-    a ``.keras`` name, as tf.keras 2 saved to any path), else None."""
+    a ``.keras`` name, as tf.keras 2 saved to any path), else None (also for a model in memory)."""
+    if not isinstance(path, (str, Path)):
+        return None
     path = Path(path)
     if not path.is_file():
         return None
     kind = file_kind(path)
-    if kind == "hdf5" and path.suffix.lower() not in HDF5_SUFFIXES:
+    if kind == "hdf5" and path.suffix.lower() == ".keras":
         return (f"{path.name} holds HDF5, as Keras 2 saved under any name, not the .keras zip its name says: "
                 "read as HDF5.")
+    if kind == "hdf5" and path.suffix.lower() not in HDF5_SUFFIXES:
+        return f"{path.name} holds HDF5: read as a Keras HDF5 model file."
     if kind == "zip" and path.suffix.lower() != ".keras":
         return f"{path.name} is a .keras zip under another name: read as one."
     return None
@@ -164,6 +170,12 @@ def _load_failure(path: Path, error: Exception) -> str:
             f"{path.name} calls TensorFlow functions directly on Keras tensors (saved as TFOpLambda layers), which "
             "only tf.keras 2 can rebuild; in the code that made it, use Keras layers for those steps and save it again."
         )
+    if any(sign in text for sign in _MARSHAL_ERRORS):
+        return (
+            f"{path.name} holds a Lambda layer whose Python code was saved by another version of Python "
+            f"({keras_objection(text)}) and cannot be read back; build the model in Keras 3 code, load these "
+            f"weights into it with model.load_weights('{path.name}') and save it with model.save('model.keras')."
+        )
     located = re.search(r"Could not locate (?:class|function) '([^']+)'", text) or re.search(
         r"Unknown (?:layer|object|class|function)[^']*'([^']+)'", text
     )
@@ -174,6 +186,9 @@ def _load_failure(path: Path, error: Exception) -> str:
         )
     if "No model config found" in text:
         return str(_weights_only(path))
+    if "No Keras model in the HDF5 file" in text:
+        return (f"{path.name} is an HDF5 file but not a Keras model (it holds neither a model's layers nor its "
+                "weights); save the model with model.save('model.keras').")
     objection = keras_objection(text) or type(error).__name__
     saved_by = _saved_by(path)
     return (
@@ -185,13 +200,14 @@ def _load_failure(path: Path, error: Exception) -> str:
 
 def keras_objection(text: str, limit: int = 240) -> str:
     """What Keras objected to, from its error message: the line after "Exception encountered:"
-    where Keras wraps the cause in the layer's whole config, else the last line; at most
-    ``limit`` characters, without a trailing full stop."""
+    where Keras wraps the cause in the layer's whole config, else the last line, without the
+    config Keras appends to it; at most ``limit`` characters, without a trailing full stop."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
     cause = next((line.split(":", 1)[1].strip() for line in reversed(lines)
                   if line.startswith("Exception encountered:")), lines[-1])
+    cause = re.split(r"\s*(?:Full object config:|Received: config=)", cause)[0]
     if len(cause) > limit:
         cause = cause[: limit - 1].rstrip() + "…"
     return cause.rstrip(".")

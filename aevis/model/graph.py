@@ -25,6 +25,7 @@ import numpy as np
 from keras.src.models.functional import Functional  # the graph walker is not public API
 
 from aevis.errors import AevisError
+from aevis.model.files import keras_objection
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class _Builder:
         except Exception as error:  # a custom layer's config is the user's code: any error
             raise AevisError(
                 f"Expected layers aevis can copy, but {layer.name!r} ({type(layer).__name__}) could not be "
-                f"rebuilt from its get_config() ({type(error).__name__}: {error})."
+                f"rebuilt from its get_config() ({type(error).__name__}: {keras_objection(str(error))})."
             ) from error
         outputs = twin(*args, **kwargs)
         twin.set_weights(layer.get_weights())

@@ -20,6 +20,7 @@ What is translated, and why it changes nothing the model computes:
 - ``LeakyReLU(alpha=…)`` is ``LeakyReLU(negative_slope=…)``; ``ThresholdedReLU(theta)``, gone
   from Keras 3, is ``ReLU(threshold=theta)``.
 - ``BatchNormalization(axis=[3])`` is ``axis=3``.
+- A layer's one call written as a flat list of inputs (tf.keras 1.x) becomes a list of calls.
 - A Sequential saved as a bare list of layers (Keras before 2.2.3) becomes ``{name, layers}``;
   one whose first layer carries ``batch_input_shape`` starts with that ``InputLayer`` instead,
   as Keras 3 wants (it warns otherwise).
@@ -113,6 +114,8 @@ def _translate_object(saved: dict) -> dict:
     if name == "Sequential":
         _give_input_layer(config)
     if name in ("Functional", "Model") and isinstance(config.get("layers"), list):
+        for layer in config["layers"]:
+            _nest_flat_node(layer)
         _renumber_nested_calls(config)
     return saved
 
@@ -143,6 +146,15 @@ def _give_input_layer(config: dict) -> None:
     if "module" in first:
         input_layer.update(module="keras.layers", registered_name=None)
     layers.insert(0, input_layer)
+
+
+def _nest_flat_node(layer) -> None:
+    """tf.keras 1.x (Keras 2.2.4-tf) wrote a layer's one call as a flat list of its inputs,
+    ``[["input_7", 0, 0, {}]]``; Keras writes a list of calls, ``[[["input_7", 0, 0, {}]]]``."""
+    nodes = layer.get("inbound_nodes") if isinstance(layer, dict) else None
+    if isinstance(nodes, list) and nodes and all(
+            isinstance(reference, list) and reference and isinstance(reference[0], str) for reference in nodes):
+        layer["inbound_nodes"] = [nodes]
 
 
 def _renumber_nested_calls(config: dict) -> None:
@@ -190,13 +202,16 @@ def load_hdf5_model(path: Path, custom_objects: dict | None, safe_mode: bool) ->
     loader in Keras 3 (``keras.src.legacy.saving``).
 
     Raises:
-        ValueError: the file has no model config (it holds weights only): "No model config found".
+        ValueError: the file has no model config: "No model config found" where it holds
+            weights, "No Keras model in the HDF5 file" where it holds neither.
         Any error Keras raises on a config it still cannot read.
     """
     with h5py.File(path, "r") as saved:
         raw = saved.attrs.get("model_config")
+        if raw is None and ("layer_names" in saved.attrs or "layers" in saved or "model_weights" in saved):
+            raise ValueError(f"No model config found in the file at {path}.")  # weights only
         if raw is None:
-            raise ValueError(f"No model config found in the file at {path}.")
+            raise ValueError(f"No Keras model in the HDF5 file at {path}: neither a model config nor layer weights.")
         config = translate_config(json_utils.decode(raw.decode("utf-8") if hasattr(raw, "decode") else raw))
         objects = {**(custom_objects or {}), **keras.saving.get_custom_objects()}
         with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):

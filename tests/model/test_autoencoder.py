@@ -101,7 +101,7 @@ def test_legacy_h5_file_loads(tmp_path, probe):
     "name, content, message",
     [
         ("missing.keras", None, "no such file"),
-        ("notes.txt", b"hello", "extension .txt"),
+        ("notes.txt", b"hello", r"notes.txt is not a Keras model file \(neither HDF5 nor a .keras zip\)"),
         ("broken.keras", b"not a zip file", "broken.keras is not a Keras model file"),
     ],
 )
@@ -125,3 +125,28 @@ def test_model_whose_output_differs_from_its_input_is_refused():
     model = keras.Model(image, keras.layers.Dense(2)(keras.layers.Flatten()(image)))
     with pytest.raises(AevisError, match=r"looks like an encoder alone .*--encoder"):
         wrap_autoencoder(model)
+
+
+def test_a_model_of_any_image_size_is_refused_with_the_way_to_fix_one():
+    image = keras.Input((None, None, 3))
+    maps = keras.layers.Conv2D(4, 3, padding="same")(image)
+    model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same")(maps))
+    with pytest.raises(AevisError, match=r"any size \(None, None, 3\).*keras.Input\(\(height, width, 3\)\)"):
+        load_autoencoder(model)
+
+
+def test_halves_that_cannot_feed_each_other_are_refused_in_one_sentence():
+    """As a VAE whose encoder gives mean and log-variance in one Dense(2 × latent) saves them."""
+    image = keras.Input((8, 8, 3))
+    encoder = keras.Model(image, keras.layers.Dense(4)(keras.layers.Flatten()(image)))
+    code = keras.Input((2,))
+    decoder = keras.Model(code, keras.layers.Reshape((8, 8, 3))(keras.layers.Dense(192)(code)))
+    with pytest.raises(AevisError, match=r"first output has shape \(4,\), but the decoder takes \(2,\)"):
+        load_autoencoder(encoder=encoder, decoder=decoder)
+
+
+def test_an_image_to_image_model_is_not_taken_for_an_encoder():
+    grey = keras.Input((8, 8, 1))
+    colouriser = keras.Model(grey, keras.layers.Conv2D(3, 3, padding="same")(grey))
+    with pytest.raises(AevisError, match=r"turns \(8, 8, 1\) images into \(8, 8, 3\) images: an image-to-image model"):
+        load_autoencoder(colouriser)

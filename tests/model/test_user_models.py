@@ -207,6 +207,22 @@ def test_a_vae_without_its_custom_objects_names_the_flag(vae_files):
         registered.update(saved)
 
 
+def test_a_lambda_calling_the_users_own_unregistered_function_loads_with_custom_objects(tmp_path):
+    """As the keras.io VAE of 2020 wrote its sampling: Lambda(sampling), sampling a plain function."""
+    module = tmp_path / "owner.py"
+    module.write_text("def brighten(x):\n    return x * 0.5 + 0.25\n")
+    spec = importlib.util.spec_from_file_location("owner_for_tests", module)
+    owner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(owner)
+    image = keras.Input((8, 8, 3))
+    x = keras.layers.Lambda(owner.brighten, name="brighten")(keras.layers.Conv2D(4, 3, padding="same")(image))
+    model = keras.Model(image, keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(x))
+    model.save(tmp_path / "ae.keras")
+    probe = np.random.default_rng(0).random((2, 8, 8, 3), dtype=np.float32)
+    ae = load_autoencoder(tmp_path / "ae.keras", custom_objects=module, bottleneck="brighten", input_scale="0-1")
+    np.testing.assert_allclose(ae.reconstruct(probe), keras.ops.convert_to_numpy(model(probe)), atol=1e-6)
+
+
 def test_custom_objects_file_with_an_error_is_one_sentence(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("import keras\nraise RuntimeError('no GPU here')\n")
@@ -225,6 +241,21 @@ def test_pixel_range_detection_picks_the_range_the_model_was_trained_on(scale):
     assert ae.rebuild_warning is None
     explicit = choose_scales(ae, "0-1")
     assert explicit.input_spec.scales.input == "0-1" and "given" in explicit.scales_reason
+
+
+def test_an_output_read_outside_its_range_never_wins_even_when_every_rebuild_is_poor():
+    """A model built to output [0, 255] (sigmoid × 255, untrained): no pair rebuilds well, and read as
+    [0, 1] its pixels are about 127; the issue's model kept [0, 1] and reported errors of 15,000."""
+    keras.utils.set_random_seed(3)
+    image = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, activation="relu", padding="same")(image)
+    x = keras.layers.Conv2DTranspose(3, 3, strides=2, activation="sigmoid", padding="same")(x)
+    model = keras.Model(image, keras.layers.Rescaling(255.0)(x))
+    ae = choose_scales(wrap_autoencoder(model), "auto", user_models.range_training_images())
+    assert ae.input_spec.scales.output == "0-255", ae.scales_reason
+    assert ae.rebuild_warning is not None and "far outside [0, 1]" in ae.scales_reason
+    rebuilt = ae.reconstruct(user_models.range_training_images(count=4))
+    assert 0.2 < rebuilt.mean() < 0.8  # about 127 / 255, not 127
 
 
 def test_a_poor_rebuild_is_worded_as_a_warning(images):

@@ -10,7 +10,8 @@ so the tests need no Keras 2. Run it from a separate environment, never aevis's 
 
 Each model is tiny (16x16 images, a few filters), trained for a few epochs on drawn shapes so
 that its rebuilds, BatchNorm statistics and pixel range are those of a real trained model.
-Beside each ``NAME.h5`` (or ``.keras``) goes ``NAME.npz``: ``images``, a fixed input in [0, 1];
+Beside each ``NAME.h5`` (or ``.keras``) goes ``NAME.npz``: ``images``, a fixed input in [0, 1]
+(in steps of 1/255, as a PNG holds it);
 ``outputs``, what Keras 2 made of them; ``codes``, the output of the layer called ``code``
 (``z_mean`` in the VAE), flattened.
 """
@@ -200,7 +201,7 @@ def main() -> None:
             model.save(path)
         else:  # the optimizer's state kept in one file, as fit-then-save leaves it; small elsewhere
             model.save(path, include_optimizer=name == "sequential.h5")
-        images = shapes(6, channels, seed=7)
+        images = np.round(shapes(6, channels, seed=7) * 255) / 255  # exact in an 8-bit PNG
         if name == "vae.h5":  # the reconstruction from z_mean: what aevis explains
             encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
             outputs = decoder.predict(encoder.predict(images, verbose=0)[0], verbose=0)
