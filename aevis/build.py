@@ -27,7 +27,7 @@ from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import TSNE, map_kind, spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows
 from aevis.latent.quality import QUALITY_K
-from aevis.memory import image_bytes, images_per_call, pages_per_chunk
+from aevis.memory import check_fits, image_bytes, images_per_call, pages_per_chunk
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -149,7 +149,10 @@ def _log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
 
 
 def _fitting_batches(config: BuildConfig, ae: Autoencoder, stages: Stages) -> BuildConfig:
-    """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`)."""
+    """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`);
+    AevisError, naming what helps, where one image cannot fit (:func:`aevis.memory.check_fits`)."""
+    gradients = any(method != "occlusion" for method in (*config.methods, config.pair_method) if method)
+    check_fits(ae, gradients)
     batch = images_per_call(ae, config.batch_size)
     if batch == config.batch_size:
         return config
