@@ -24,6 +24,11 @@ CHUNK_BYTES = 384 * 2**20
 convolution's maps); two chunks are alive at once, one drawn while the next is explained."""
 PAGES_PER_CHUNK = 32
 """Pages explained, written and drawn together when they fit."""
+SAMPLE_BYTES = 512 * 2**20
+"""Codes a whole-set fit (principal components, k-means centres) is fitted on at most: its
+sample of rows shrinks as the codes grow."""
+BLOCK_BYTES = 64 * 2**20
+"""Codes a whole-set pass reads, projects or compares at once."""
 GRADIENT_FACTOR = 3
 """A gradient of one image holds about this many times its layers' outputs (the outputs, their
 gradients, and the copies in between)."""
