@@ -9,6 +9,7 @@ content-addressed cache when an earlier build made it (:mod:`aevis.store.results
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -459,12 +460,9 @@ def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
 
 def _log_flags(gallery: Gallery, stages: Stages) -> None:
     """A line for each image with numerical problems, and one for each method's blank maps."""
-    blanks: dict[str, int] = {}
+    blanks = Counter(method for flags in gallery.flags.values() for method in map(blank_method, flags) if method)
     for index, flags in gallery.flags.items():
         problems = [flag for flag in flags if blank_method(flag) is None]
-        for flag in flags:
-            if blank_method(flag) is not None:
-                blanks[blank_method(flag)] = blanks.get(blank_method(flag), 0) + 1
         if problems:
             stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
     pages = int(gallery.with_page.sum())
