@@ -19,9 +19,11 @@ from aevis.errors import AevisError
 CALL_BYTES = 256 * 2**20
 """Layer outputs (float32) one model call may hold: with the gradients of a gradient method,
 and the copies a call makes of its outputs, about three times this is in use at its peak."""
-CHUNK_BYTES = 384 * 2**20
+CHUNK_BYTES = 160 * 2**20
 """Layer outputs of the pages explained and drawn together (each page's pictures show every
-convolution's maps); two chunks are alive at once, one drawn while the next is explained."""
+convolution's maps, held twice as they are gathered, beside its morph's frames); two chunks are
+alive at once, one drawn while the next is explained. At 384 MB a 256×256×3 model's build
+peaked at 3.2 GB."""
 PAGES_PER_CHUNK = 32
 """Pages explained, written and drawn together when they fit."""
 SAMPLE_BYTES = 512 * 2**20
