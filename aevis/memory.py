@@ -23,7 +23,7 @@ CHUNK_BYTES = 160 * 2**20
 """Layer outputs of the pages explained and drawn together (each page's pictures show every
 convolution's maps, held twice as they are gathered, beside its morph's frames); two chunks are
 alive at once, one drawn while the next is explained. At 384 MB a 256×256×3 model's build
-peaked at 3.2 GB."""
+peaked at 3.0 GB (GiB)."""
 PAGES_PER_CHUNK = 32
 """Pages explained, written and drawn together when they fit."""
 SAMPLE_BYTES = 512 * 2**20
