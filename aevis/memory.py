@@ -12,15 +12,28 @@ model and options give the same batches, and the same results, on every machine.
 from __future__ import annotations
 
 import math
+import os
+
+from aevis.errors import AevisError
 
 CALL_BYTES = 256 * 2**20
 """Layer outputs (float32) one model call may hold: with the gradients of a gradient method,
 and the copies a call makes of its outputs, about three times this is in use at its peak."""
-CHUNK_BYTES = 384 * 2**20
+CHUNK_BYTES = 160 * 2**20
 """Layer outputs of the pages explained and drawn together (each page's pictures show every
-convolution's maps); two chunks are alive at once, one drawn while the next is explained."""
+convolution's maps, held twice as they are gathered, beside its morph's frames); two chunks are
+alive at once, one drawn while the next is explained. At 384 MB a 256×256×3 model's build
+peaked at 3.0 GB (GiB)."""
 PAGES_PER_CHUNK = 32
 """Pages explained, written and drawn together when they fit."""
+SAMPLE_BYTES = 512 * 2**20
+"""Codes a whole-set fit (principal components, k-means centres) is fitted on at most: its
+sample of rows shrinks as the codes grow."""
+BLOCK_BYTES = 64 * 2**20
+"""Codes a whole-set pass reads, projects or compares at once."""
+GRADIENT_FACTOR = 3
+"""A gradient of one image holds about this many times its layers' outputs (the outputs, their
+gradients, and the copies in between)."""
 
 
 def image_bytes(ae) -> int:
@@ -52,3 +65,37 @@ def _output_shapes(model):
         outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
         for output in outputs:
             yield tuple(size for size in output.shape[1:] if size is not None)
+
+
+def check_fits(ae, gradients: bool, free: int | None = None) -> None:
+    """Refuse, in one sentence, a model whose single image would not fit in the memory free on
+    this machine (``free`` bytes; None: read now), where the kernel would otherwise kill the
+    build; with ``gradients``, its gradients too (all heat-map methods but occlusion take them).
+    """
+    free = available_bytes() if free is None else free
+    if free is None:
+        return
+    one = image_bytes(ae)
+    if one > free:
+        raise AevisError(f"This model's layers hold {one / 2**30:.1f} GB for each image it reads, more than the "
+                         f"{free / 2**30:.1f} GB free on this machine: run aevis where more memory is free.")
+    if gradients and GRADIENT_FACTOR * one > free:
+        raise AevisError(f"The heat-maps' gradients need about {GRADIENT_FACTOR * one / 2**30:.1f} GB for each image of "
+                         f"this model, more than the {free / 2**30:.1f} GB free on this machine: draw occlusion "
+                         "alone, which needs none (--methods occlusion --no-pair-maps), or run aevis where more "
+                         "memory is free.")
+
+
+def available_bytes() -> int | None:
+    """The memory the kernel can still give this process (MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None

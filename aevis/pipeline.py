@@ -9,6 +9,7 @@ content-addressed cache when an earlier build made it (:mod:`aevis.store.results
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -31,7 +32,7 @@ from aevis.latent.compare import Comparison, neighbour_overlap, procrustes_align
 from aevis.latent.map import TSNE, map_kind, spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows, mean_code
 from aevis.latent.quality import QUALITY_K
-from aevis.memory import image_bytes, images_per_call, pages_per_chunk
+from aevis.memory import check_fits, image_bytes, images_per_call, pages_per_chunk
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -209,7 +210,10 @@ def _log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
 
 
 def _fitting_batches(config: BuildConfig, ae: Autoencoder, stages: Stages) -> BuildConfig:
-    """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`)."""
+    """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`);
+    AevisError, naming what helps, where one image cannot fit (:func:`aevis.memory.check_fits`)."""
+    gradients = any(method != "occlusion" for method in (*config.methods, config.pair_method) if method)
+    check_fits(ae, gradients)
     batch = images_per_call(ae, config.batch_size)
     if batch == config.batch_size:
         return config
@@ -543,12 +547,9 @@ def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
 
 def _log_flags(gallery: Gallery, stages: Stages) -> None:
     """A line for each image with numerical problems, and one for each method's blank maps."""
-    blanks: dict[str, int] = {}
+    blanks = Counter(method for flags in gallery.flags.values() for method in map(blank_method, flags) if method)
     for index, flags in gallery.flags.items():
         problems = [flag for flag in flags if blank_method(flag) is None]
-        for flag in flags:
-            if blank_method(flag) is not None:
-                blanks[blank_method(flag)] = blanks.get(blank_method(flag), 0) + 1
         if problems:
             stages.log(f"Flagged {gallery.imageset.sources[index]}: {', '.join(problems)}.")
     pages = int(gallery.with_page.sum())

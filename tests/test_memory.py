@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import keras
+import pytest
 import numpy as np
 from keras import layers
 
 from aevis import memory
+from aevis.errors import AevisError
 from aevis.model import wrap_autoencoder
 from tests import models
 
@@ -35,10 +37,10 @@ def test_the_batch_shrinks_as_the_layers_grow():
     batches = [memory.images_per_call(wrap_autoencoder(_wide_autoencoder(size), bottleneck="code"), 32)
                for size in sizes]
     assert batches == sorted(batches, reverse=True) and batches[0] > batches[-1]
-    # 540×540: 77.9 MB an image, so 3 fit in 256 MB, and 4 pages in a 384 MB chunk.
+    # 540×540: 77.9 MB an image, so 3 fit in 256 MB, and 2 pages in a 160 MB chunk.
     big = wrap_autoencoder(_wide_autoencoder(540), bottleneck="code")
     assert memory.images_per_call(big, 32) == memory.CALL_BYTES // memory.image_bytes(big) == 3
-    assert memory.pages_per_chunk(big) == 4
+    assert memory.pages_per_chunk(big) == 2
     assert memory.images_per_call(big, 2) == 2  # never more than asked
 
 
@@ -53,3 +55,15 @@ def test_a_split_call_gives_the_codes_of_one_call():
     images = np.random.default_rng(0).random((5, 540, 540, 1), dtype=np.float32)
     codes = ae.encode(images, batch_size=64)  # read 3 at a time
     np.testing.assert_array_equal(codes[3:], ae.encode(images[3:], batch_size=2))
+
+
+def test_a_model_that_cannot_fit_is_refused_in_one_sentence_naming_what_helps():
+    ae = wrap_autoencoder(_wide_autoencoder(540), bottleneck="code")  # 78 MB an image
+    memory.check_fits(ae, gradients=True, free=2**30)  # fits
+    with pytest.raises(AevisError, match=r"more than the 0\.2 GB free on this machine: draw occlusion alone") as refused:
+        memory.check_fits(ae, gradients=True, free=200 * 2**20)
+    assert "--methods occlusion --no-pair-maps" in str(refused.value) and str(refused.value).count(". ") == 0
+    memory.check_fits(ae, gradients=False, free=200 * 2**20)  # occlusion alone needs no gradients
+    with pytest.raises(AevisError, match="holds? 0.1 GB for each image it reads, more than the 0.0 GB free"):
+        memory.check_fits(ae, gradients=False, free=20 * 2**20)
+    assert memory.available_bytes() > 0

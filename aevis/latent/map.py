@@ -8,12 +8,14 @@ import openTSNE
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from aevis.memory import BLOCK_BYTES, SAMPLE_BYTES, rows_within
 from aevis.store.codes import code_rows
 
 PCA_DIMENSIONS = 50
 """Codes are reduced to this many principal components before t-SNE, as its authors advise."""
 PCA_SAMPLE = 20_000
-"""Above this many codes, the principal components are fitted on a sample of this many."""
+"""Above this many codes, the principal components are fitted on a sample of this many (fewer
+where they would pass :data:`aevis.memory.SAMPLE_BYTES`: 115 codes of 1,166,400 numbers)."""
 _BLOCK = 4096  # codes projected or compared at once
 
 TSNE_ITERATIONS = 300
@@ -132,10 +134,13 @@ def _principal_components(codes: np.ndarray, dimensions: int, seed: int) -> np.n
     projected a block at a time: fitting on all 100,000 codes of 4,096 numbers would first
     copy them all (1.6 GB) to centre them."""
     pca = PCA(n_components=dimensions, random_state=seed)
-    if len(codes) <= PCA_SAMPLE:
+    row_bytes = codes.shape[1] * 4
+    fitted = rows_within(row_bytes, SAMPLE_BYTES, most=PCA_SAMPLE)
+    if len(codes) <= fitted:
         return pca.fit_transform(codes)
-    pca.fit(codes[np.sort(np.random.default_rng(seed).choice(len(codes), PCA_SAMPLE, replace=False))])
-    return np.concatenate([pca.transform(codes[start : start + _BLOCK]) for start in range(0, len(codes), _BLOCK)])
+    pca.fit(codes[np.sort(np.random.default_rng(seed).choice(len(codes), fitted, replace=False))])
+    block = rows_within(row_bytes, BLOCK_BYTES, most=_BLOCK)
+    return np.concatenate([pca.transform(codes[start : start + block]) for start in range(0, len(codes), block)])
 
 
 def spread_sample(points: np.ndarray, count: int) -> np.ndarray:

@@ -374,8 +374,10 @@ def finite_codes(codes):
     if finite_rows(codes).all():
         return codes
     cleaned = allocate(codes.shape)
-    for start, block in zip(range(0, len(codes), _BLOCK), blocks(codes, _BLOCK)):
+    start = 0
+    for block in blocks(codes):
         cleaned[start : start + len(block)] = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+        start += len(block)
     return cleaned
 
 

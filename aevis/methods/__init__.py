@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aevis.memory import images_per_call
 from aevis.methods.registry import REGISTRY, TARGET_METHODS, method_named
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def explain(
         images: float32 (N, H, W, C) in [0, 1], at the model's input size.
         method: a name from ``aevis.methods.METHODS``.
         target: the scalar of the latent code being explained, for methods that take one.
-        **options: method options (each method's docstring lists them).
+        **options: method options (each method's docstring lists them); a ``batch_size``
+            is lowered where that many images would not fit (:func:`aevis.memory.images_per_call`).
 
     Returns:
         float32 (N, H, W), raw values: normalising for display is the renderer's job.
@@ -56,6 +58,9 @@ def explain(
         raise ValueError(
             f"Expected images of shape (N, {', '.join(map(str, ae.input_spec.shape))}), got {images.shape}."
         )
+    batch_size = options.get("batch_size")
+    if isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 1:  # else the method refuses it
+        options["batch_size"] = images_per_call(ae, batch_size)
     maps = function(ae, images, target=target, **options)
     return np.asarray(maps, dtype=np.float32)
 

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
+from aevis.memory import CALL_BYTES, rows_within
 from aevis.methods.batching import (
     cached_on,
     check_batch_size,
@@ -19,6 +20,7 @@ from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 
 _FILL = REGISTRY["occlusion"].defaults["fill"]
+_COPY_CODES = 4  # code-sized arrays an occluded copy holds (see occlusion())
 
 
 def occlusion(
@@ -69,7 +71,11 @@ def occlusion(
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
     fn, work = _occluded_scores(ae, score, patch, incremental)
     reference = score.reference
-    copies_per_batch = max(batch_size, int(batch_size / work))
+    # A copy run in windows costs a share of a forward pass in work, but it still ends in a whole
+    # code, gathered through index arrays of its size: about four codes' worth (a 256×256 model's
+    # 262,144-number code took 3.5 GB in 13 / work copies at once).
+    copy_bytes = _COPY_CODES * 4 * ae.code_size
+    copies_per_batch = max(batch_size, min(int(batch_size / work), rows_within(copy_bytes, CALL_BYTES)))
 
     tops, lefts = _starts(height, patch, stride), _starts(width, patch, stride)
     top, left = (grid.ravel() for grid in np.meshgrid(tops, lefts, indexing="ij"))  # rows first

@@ -9,6 +9,7 @@ to the site root, so the site works from ``file://`` and any host.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -717,10 +718,7 @@ def gather_report(gallery: Gallery) -> ReportPage:
     )
     parameters = applied_settings(gallery.parameters)
     software = tuple((SOFTWARE[name], version or "not installed") for name, version in versions().items())
-    blank: dict[str, int] = {}
-    for flags in gallery.flags.values():
-        for method in filter(None, map(blank_method, flags)):
-            blank[method] = blank.get(method, 0) + 1
+    blank = Counter(method for flags in gallery.flags.values() for method in map(blank_method, flags) if method)
     blank_titles = tuple((METHOD_WORDS[method].title, count) for method, count in blank.items())
     return ReportPage(tuple(gallery.imageset.rejected), flagged, blank_titles, tuple(gallery.warnings), parameters,
                       software)

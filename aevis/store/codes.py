@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from aevis.data.pixels import consecutive_runs, npy_header, write_npy_blocks
+from aevis.memory import BLOCK_BYTES, rows_within
 
 IN_MEMORY_LIMIT = 256 * 2**20
 """Codes of more bytes than this are kept in a file (:class:`CodeFile`)."""
@@ -129,7 +130,8 @@ def code_rows(codes) -> np.ndarray | CodeFile:
 
 
 def blocks(codes, size: int = _BLOCK) -> Iterator[np.ndarray]:
-    """The codes, ``size`` rows at a time, in order."""
+    """The codes, ``size`` rows at a time (fewer where those would pass 64 MB), in order."""
+    size = rows_within(codes.shape[1] * 4, BLOCK_BYTES, most=size)
     for start in range(0, len(codes), size):
         yield np.asarray(codes[start : start + size], np.float32).reshape(-1, codes.shape[1])
 

@@ -317,3 +317,23 @@ def test_gradcam_refuses_a_layer_with_a_way_around_it():
     # The bottleneck itself is a convolution here: its own Grad-CAM needs no head.
     np.testing.assert_array_equal(explain(ae, images, "gradcam"), explain(ae, images, "gradcam", layer="encoded"))
     assert explain(ae, images, "gradcam").sum() > 0
+
+
+def test_occluded_copies_per_batch_shrink_as_the_code_grows_and_the_maps_stay(seed_ae, monkeypatch):
+    from aevis.methods import occlusion as occlusion_module
+
+    images = random_images(2, seed_ae.input_spec.height)
+    sizes = []
+    chunks = occlusion_module.item_chunks
+
+    def recorded(count, per_image, batch_size):
+        sizes.append(batch_size)
+        return chunks(count, per_image, batch_size)
+
+    monkeypatch.setattr(occlusion_module, "item_chunks", recorded)
+    roomy = explain(seed_ae, images, "occlusion", batch_size=4)
+    # Room for one copy's code arrays only: the batch falls back to batch_size copies.
+    monkeypatch.setattr(occlusion_module, "CALL_BYTES", occlusion_module._COPY_CODES * 4 * seed_ae.code_size)
+    tight = explain(seed_ae, images, "occlusion", batch_size=4)
+    assert sizes[0] > 4 and sizes[1] == 4
+    np.testing.assert_allclose(tight, roomy, rtol=1e-5, atol=1e-6)

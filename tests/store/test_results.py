@@ -382,3 +382,18 @@ def test_memory_mapped_images_give_the_same_codes_errors_and_maps_as_in_memory_o
     assert on_disk.on_file and not in_memory.on_file
     for first, second in zip(*found):
         np.testing.assert_array_equal(first, second)
+
+
+def test_maps_asked_for_one_image_at_a_time_are_the_maps_of_one_call(first_build, saved_ae, images, tmp_path,
+                                                                      monkeypatch):
+    # Large images and codes go to explain() a few at a time (a 540×540 model's pair maps, 4.7 MB
+    # a code); the maps do not depend on it.
+    from aevis.store import results as results_module
+
+    monkeypatch.setattr(results_module, "_EXPLAINED_BYTES", 1)  # one image a call
+    results = Results(saved_ae, images, ResultCache(None), BATCH)
+    results.encode()
+    maps, _ = results.maps(ROWS, "saliency", "self", {})
+    pair_maps, _ = results.pair_maps(ROWS, first_build[1]["indices"], "saliency", {})
+    np.testing.assert_array_equal(maps, first_build[1]["maps"])
+    np.testing.assert_array_equal(pair_maps, first_build[1]["pair_maps"])
