@@ -339,14 +339,26 @@ def unit_codes(codes: np.ndarray, centre: np.ndarray | None = None) -> np.ndarra
     return unit
 
 
+CENTRED_FROM = 10
+"""Codes (with a direction) a set needs before its similarities are centred on its mean: the
+mean of a handful of images is no typical code (of two, the centred cosine is always −1)."""
+
+
 def mean_code(codes) -> np.ndarray:
-    """float32 (D,): the mean of ``codes`` (N, D), summed in float64 a block at a time (codes
-    may be a :class:`~aevis.store.codes.CodeFile`). Clean them first (:func:`finite_codes`)."""
+    """float32 (D,): the mean of ``codes`` (N, D) that have a direction (all-zero codes, of
+    images flagged as broken, are left out), summed in float64 a block at a time (codes may be a
+    :class:`~aevis.store.codes.CodeFile`); zeros, so no centring, for fewer than
+    :data:`CENTRED_FROM` such codes. Clean them first (:func:`finite_codes`)."""
     codes = code_rows(codes)
     total = np.zeros(codes.shape[1], np.float64)
+    counted = 0
     for block in blocks(codes, _BLOCK):
-        total += block.sum(axis=0, dtype=np.float64)
-    return (total / max(len(codes), 1)).astype(np.float32)
+        directed = block[np.any(block != 0, axis=1)]
+        total += directed.sum(axis=0, dtype=np.float64)
+        counted += len(directed)
+    if counted < CENTRED_FROM:
+        return np.zeros(codes.shape[1], np.float32)
+    return (total / counted).astype(np.float32)
 
 
 def pair_similarities(codes, first: np.ndarray, second: np.ndarray, centre: np.ndarray | None = None) -> np.ndarray:

@@ -97,7 +97,7 @@ def _must_not_run(*_, **__):
 
 def test_a_warm_rebuild_reuses_the_other_models_results(self_compared, tmp_path, monkeypatch):
     config, gallery = self_compared
-    for computation in ("aevis.store.results.tsne_map", "aevis.store.results.nearest_neighbours",
+    for computation in ("aevis.store.results.code_map", "aevis.store.results.nearest_neighbours",
                         "aevis.draw.charts.overlap_chart", "aevis.draw.charts.aligned_maps"):
         monkeypatch.setattr(computation, _must_not_run)
     monkeypatch.setattr(Autoencoder, "encode", _must_not_run)

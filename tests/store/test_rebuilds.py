@@ -77,7 +77,7 @@ def _must_not_run(*_, **__):
 
 def test_unchanged_rebuild_computes_nothing_and_gives_the_same_site(tiny_site, tmp_path, monkeypatch):
     config, _ = tiny_site
-    for computation in ("aevis.store.results.explain", "aevis.network.activations.feature_maps", "aevis.store.results.tsne_map",
+    for computation in ("aevis.store.results.explain", "aevis.network.activations.feature_maps", "aevis.store.results.code_map",
                         "aevis.store.results.nearest_neighbours", "aevis.network.featurevis.visualize", "aevis.network.morphs.morphs",
                         "aevis.faithfulness.faithfulness", "aevis.store.results.randomization_cascade",
                         "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality", "aevis.draw.colour.overlay"):
