@@ -19,7 +19,7 @@ from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.data.folders import to_shape
 from aevis.latent.compare import chance_overlap, neighbour_overlap
-from aevis.latent.neighbours import finite_codes, nearest_neighbours
+from aevis.latent.neighbours import finite_codes, mean_code, nearest_neighbours
 from aevis.model import Autoencoder, load_autoencoder
 from aevis.site import urls
 from aevis.site.set_pages import similarity_percent
@@ -104,8 +104,8 @@ def test_a_warm_rebuild_reuses_the_other_models_results(self_compared, tmp_path,
     made = []
 
     class Recording(ResultCache):
-        def __init__(self, root):
-            super().__init__(root)
+        def __init__(self, root, **options):
+            super().__init__(root, **options)
             made.append(self)
 
     monkeypatch.setattr(build_module, "ResultCache", Recording)
@@ -126,7 +126,7 @@ def test_a_model_of_another_size_compares_on_the_same_images(other_size):
     images = to_shape(gallery.imageset.images, (32, 32, 1))
     other = load_autoencoder(model_file, images=images)
     codes = finite_codes(other.encode(images))
-    theirs, their_similarities = nearest_neighbours(codes, 3, centre=codes.astype(np.float64).mean(axis=0))
+    theirs, their_similarities = nearest_neighbours(codes, 3, centre=mean_code(codes))
     slugs = [record["slug"] for record in manifest["images"]]
     mine = np.array([[slugs.index(n["slug"]) for n in record["neighbours"]] for record in manifest["images"]])
     expected = neighbour_overlap(mine, theirs)
