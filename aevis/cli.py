@@ -141,6 +141,12 @@ def _run(config: BuildConfig) -> int:
     from aevis.progress import Stages
 
     stages = Stages(quiet=config.quiet)
+
+    def terminate(signum, frame) -> None:
+        stages.stop(_Terminated())  # in case the exception below is lost
+        raise _Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         gallery = build(config, stages)
     except AevisError as error:

@@ -37,22 +37,39 @@ class Stages:
         self.quiet = quiet
         self.console = console or Console(stderr=True)
         self.timings: list[tuple[str, float]] = []
+        self._stop: BaseException | None = None
+
+    def stop(self, reason: BaseException) -> None:
+        """Have the build end with ``reason`` at its next step or stage: a signal handler's
+        exception can be lost (Python drops one raised inside a finaliser), this cannot."""
+        self._stop = reason
+
+    def _go_on(self) -> None:
+        if self._stop is not None:
+            raise self._stop
 
     @contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
         """Run one stage; yields ``advance(steps)`` to move its bar."""
+        self._go_on()
         start = time.perf_counter()
         if self.quiet:
-            yield lambda steps=1: None
+            yield lambda steps=1: self._go_on()
         else:
             columns = [TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                        TextColumn("left"), TimeRemainingColumn()]
             with Progress(*columns, console=self.console, transient=False) as bar:
                 task = bar.add_task(name, total=total)
-                yield lambda steps=1: bar.advance(task, steps)
+
+                def advance(steps: int = 1) -> None:
+                    self._go_on()
+                    bar.advance(task, steps)
+
+                yield advance
                 if total is None:  # a stage without steps: show it finished
                     bar.update(task, total=1, completed=1)
         self.timings.append((name, time.perf_counter() - start))
+        self._go_on()
 
     def log(self, message: str) -> None:
         """One line for the person watching the build."""
