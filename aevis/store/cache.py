@@ -212,7 +212,7 @@ class ResultCache:
         self._count("picture", hit=data is not None)
         if data is None:
             checked.write(stored, draw)
-            data = checked.read_bytes(stored)
+            data = stored.read_bytes()  # just written and summed: no second check
         checked.copy(data, target)
 
     def has_picture(self, key: str, suffix: str) -> bool:
