@@ -6,7 +6,8 @@ time (:class:`ExplainedChunk`), so a build's memory does not grow with its pages
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -122,6 +123,18 @@ class Gallery:
     """A second model's neighbours and map beside this one's (``--compare``)."""
     site: Path | None = None
     """The folder the site was written to, once it is."""
+    notebook_view: Callable[[Gallery], str] | None = field(default=None, repr=False)
+    """How Jupyter shows the built gallery (:func:`aevis.site.notebook.gallery_html`), handed
+    in by the build with :attr:`site`: the data model needs nothing from the site's room."""
+
+    def updated(self, **changes) -> Gallery:
+        """This gallery with ``changes`` to its fields. The values computed so far (such as
+        :attr:`duplicates`) come along unless a field they are computed from changed
+        (``dataclasses.replace`` would drop them, and they would be computed again)."""
+        new = replace(self, **changes)
+        new.__dict__.update({name: value for name, value in self.__dict__.items()
+                             if name in _COMPUTED_FROM and not _COMPUTED_FROM[name] & changes.keys()})
+        return new
 
     @cached_property
     def error_ranking(self) -> tuple[np.ndarray, np.ndarray]:
@@ -149,8 +162,15 @@ class Gallery:
 
     def _repr_html_(self) -> str | None:
         """In Jupyter: what the site's index leads with, and a link to open it."""
-        if self.site is None:
+        if self.site is None or self.notebook_view is None:
             return None
-        from aevis.site.notebook import gallery_html  # the templates: only when shown
+        return self.notebook_view(self)
 
-        return gallery_html(self)
+
+_COMPUTED_FROM = {
+    "error_ranking": {"errors"},
+    "duplicates": {"codes", "neighbour_indices", "neighbour_similarities", "code_centre"},
+    "made_of": {"codes", "with_page", "code_centre"},
+}
+"""Each cached property of :class:`Gallery`: the fields it is computed from."""
+assert _COMPUTED_FROM.keys() == {name for name, value in vars(Gallery).items() if isinstance(value, cached_property)}

@@ -19,11 +19,11 @@ import keras
 import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from aevis._utils import checked
 from aevis.config import BuildConfig
 from aevis.data import builtin, folders
 from aevis.data.given import ImageSource
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
-from aevis._utils import checked
 from aevis.errors import AevisError, Place, disk_fault
 from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
@@ -33,6 +33,7 @@ from aevis.latent.map import TSNE, map_kind, spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows, mean_code
 from aevis.latent.quality import QUALITY_K
 from aevis.memory import check_fits, image_bytes, images_per_call, pages_per_chunk
+from aevis.methods import gradcam
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -40,19 +41,34 @@ from aevis.model import (
     file_sha256,
     load_autoencoder,
 )
-from aevis.methods import gradcam
 from aevis.model.files import format_note
 from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
 from aevis.network.insides import gather_insides
 from aevis.progress import Stages
-from aevis.site import html, map_sprites, network_pictures, pictures, set_pages, thumbnails
-from aevis.site.export import codes_beside, codes_in_site, maps_of, write_codes, write_data, write_maps
+from aevis.site import (
+    html,
+    map_sprites,
+    network_pictures,
+    pictures,
+    set_pages,
+    thumbnails,
+)
+from aevis.site.export import (
+    codes_beside,
+    codes_in_site,
+    maps_of,
+    write_codes,
+    write_data,
+    write_maps,
+)
+from aevis.site.notebook import gallery_html
 from aevis.site.pictures import PictureInputs
 from aevis.site.staging import build_lock, check_target, staged_site, zip_site
 from aevis.store.cache import ResultCache, make_key
 from aevis.store.imagesets import remembered_imageset
 from aevis.store.results import Encoded, Results
+
 
 @dataclass(frozen=True, eq=False)
 class Given:
@@ -84,7 +100,7 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
         check_target(out)  # fail before the slow part, not after
         with build_lock(out):
             checked.check_writable(cache_dir)  # the lock has proved the output's folder writable
-            return dataclasses.replace(_build(config, stages, given), site=out)
+            return _build(config, stages, given).updated(site=out, notebook_view=gallery_html)
     except OSError as error:
         fault = disk_fault(error, places)
         if fault is None:
@@ -101,18 +117,18 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded, code_neighbours = _gather(config, ae, imageset, model_info, results, stages)
     if other is not None:
-        gallery = dataclasses.replace(gallery, comparison=_compare(config, gallery, other, cache, stages))
+        gallery = gallery.updated(comparison=_compare(config, gallery, other, cache, stages))
     with stages.stage("Looking inside the network"):
         insides = gather_insides(
             ae, encoded, gallery.positions, imageset.labels, config.seed, results, code_neighbours,
         )
-    gallery = dataclasses.replace(gallery, insides=insides, explanations=_explanations(config, gallery, stages))
+    gallery = gallery.updated(insides=insides, explanations=_explanations(config, gallery, stages))
     # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
     # heat-maps flag later are paged, so pictured already.)
     pictured = thumbnails.pictured(gallery)
     with staged_site(Path(config.out)) as staging:
         explanations, flags = _explain_and_draw(config, gallery, results, staging, stages, pictured)
-        gallery = dataclasses.replace(gallery, explanations=explanations, flags=flags)
+        gallery = gallery.updated(explanations=explanations, flags=flags)
         _log_flags(gallery, stages)
         with stages.stage("Writing pages", total=int(gallery.with_page.sum())) as advance:
             pictures.write_set_pictures(gallery, staging, cache)

@@ -11,11 +11,11 @@ import tensorflow as tf
 from PIL import Image
 
 import aevis
+from aevis._utils.pixels import to_bytes
 from aevis.api import _config_and_inputs, _stages
 from aevis.cli import main
 from aevis.data import builtin
 from aevis.data.given import ArrayImages, FileImages, dataset_images, value_range
-from aevis.data.pixels import to_bytes
 from aevis.errors import AevisError
 from tests import models
 

@@ -13,8 +13,8 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw
 
+from aevis._utils.pixels import Masks, Pixels
 from aevis.data.imageset import ImageSet
-from aevis.data.pixels import Masks, Pixels
 
 SHAPE_KINDS = ("circle", "square", "triangle", "cross")
 _SUPERSAMPLE = 4  # drawn at 4x and reduced, for anti-aliased edges

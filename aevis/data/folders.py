@@ -4,7 +4,7 @@ Every file that is not hidden is tried, whatever its extension, and recognised b
 (a PNG named ``.jpg`` is read as the PNG it is). Each is opened read-only, turned upright (EXIF
 orientation), reduced to its first frame, composited on white where it has transparency,
 centre-cropped to the model's aspect, resized, converted to the model's channel count and
-kept as 8-bit values (:class:`~aevis.data.pixels.Pixels`; a 16-bit or floating-point file is
+kept as 8-bit values (:class:`~aevis._utils.pixels.Pixels`; a 16-bit or floating-point file is
 rounded to 8 bits, as its thumbnails are), in memory or, for a large set, on disk. A file that is not a readable image becomes a
 :class:`~aevis.data.imageset.Reject` with a reason; it never stops the build. Symbolic links to
 folders are not followed (so link loops cannot trap the walk); links to files are read.
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from aevis._utils.pixels import Pixels
 from aevis.data.imageset import ImageSet, Reject
-from aevis.data.pixels import Pixels
 from aevis.errors import AevisError
 
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")

@@ -20,9 +20,9 @@ from typing import Protocol
 
 import numpy as np
 
+from aevis._utils.pixels import Pixels
 from aevis.data.folders import read_image_files, to_shape
 from aevis.data.imageset import ImageSet
-from aevis.data.pixels import Pixels
 from aevis.errors import AevisError
 
 _BLOCK = 1024  # images converted at once: a few tens of MB of floats at most

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aevis.data.pixels import Masks, Pixels
+from aevis._utils.pixels import Masks, Pixels
 
 
 @dataclass(frozen=True)

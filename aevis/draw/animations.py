@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from aevis._utils.patches import patch_masks
 from aevis.draw import colour
 from aevis.draw.pixels import BACKGROUND, GAP, OUTLINE, Size, square
-from aevis.methods.occlusion import patch_masks
-from aevis.network.morphs import there_and_back
 
 MORPH_PANEL = 96
 """Side, in pixels, of each of the morph's three panels."""
@@ -43,6 +42,11 @@ def save_gif(frames: list[Image.Image], path: Path, durations: list[int]) -> tup
     indexed = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=durations, loop=0, disposal=1)
     return len(frames), Size(width, height)
+
+
+def there_and_back(steps: int) -> list[int]:
+    """Frame order of a looping morph: 0 .. steps-1, then back down to 1 (2·steps − 2 frames)."""
+    return list(range(steps)) + list(range(steps - 2, 0, -1))
 
 
 def morph_size() -> Size:

@@ -20,7 +20,7 @@ from aevis.draw.colour import (
     colourise,
 )
 from aevis.draw.pixels import BACKGROUND, GAP, INK, font, square
-from aevis.network.activations import STRONGEST, LayerInfo, strongest_channels
+from aevis.network.layers import STRONGEST, LayerInfo, strongest_channels
 
 GRID_CELL = 48
 """Smallest side, in pixels, of one channel's tile in an activation grid (maps are enlarged by

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from aevis._utils.validation import check_int, nanmean
 from aevis.data.imageset import sample_positions
 from aevis.faithfulness.deletion import (
     deletion_auc,
@@ -28,7 +29,6 @@ from aevis.faithfulness.deletion import (
 )
 from aevis.faithfulness.object_share import object_share
 from aevis.faithfulness.randomization import explainer, randomised_autoencoder, spearman
-from aevis.methods.batching import check_int
 from aevis.model import Autoencoder
 
 
@@ -88,7 +88,7 @@ def faithfulness(
     curve_options = dict(target=target, reference_codes=reference_codes, steps=steps, fill=fill, batch_size=batch_size)
 
     order = random_order(len(images), images.shape[1] * images.shape[2], seed=seed)
-    random_auc = _nanmean(deletion_auc(deletion_curve(ae, images, order, **curve_options)))
+    random_auc = nanmean(deletion_auc(deletion_curve(ae, images, order, **curve_options)))
     randomised = randomised_autoencoder(ae, seed=seed)
 
     figures = {}
@@ -99,7 +99,7 @@ def faithfulness(
         options = {"batch_size": batch_size, **method_options.get(method, {})}
         explain = explainer(method, target, reference_codes, options)
         row = {
-            "deletion_auc": _nanmean(aucs),
+            "deletion_auc": nanmean(aucs),
             "random_deletion_auc": random_auc,
             "randomization_spearman": float(np.mean(spearman(maps, explain(randomised, images)))),
         }
@@ -107,8 +107,3 @@ def faithfulness(
             row["object_share"], row["mask_share"] = object_share(maps, masks)
         figures[method] = row
     return figures
-
-
-def _nanmean(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if len(finite) else float("nan")

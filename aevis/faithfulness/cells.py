@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from aevis._utils.validation import check_int, nanmean
 from aevis.data.imageset import sample_positions
-from aevis.faithfulness.deletion import deletion_auc, deletion_curve, deletion_order, random_order
+from aevis.faithfulness.deletion import (
+    deletion_auc,
+    deletion_curve,
+    deletion_order,
+    random_order,
+)
 from aevis.latent.cells import cells_to_pixels, code_grid, pair_cells, pixel_cells
-from aevis.methods.batching import check_int
 
 CELLS = "code_cells"
 """The cell map's name among the faithfulness figures (and in the manifest)."""
@@ -91,7 +96,7 @@ def cell_deletion(
     options = dict(target="neighbour", reference_codes=reference_codes, steps=steps, fill=fill, batch_size=batch_size)
 
     def area(order: np.ndarray) -> float:
-        return _nanmean(deletion_auc(deletion_curve(ae, images, order, **options)))
+        return nanmean(deletion_auc(deletion_curve(ae, images, order, **options)))
 
     scattered = random_order(len(images), images.shape[1] * images.shape[2], seed=seed)
     return {
@@ -131,8 +136,3 @@ def _grid(ae) -> tuple[int, int, int]:
             "grid of cells to split the similarity over."
         )
     return grid
-
-
-def _nanmean(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if len(finite) else float("nan")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aevis.methods.batching import check_batch_size, check_float, check_int
+from aevis._utils.validation import check_batch_size, check_float, check_int
 from aevis.methods.targets import make_target
 from aevis.model import Autoencoder
 

@@ -75,7 +75,7 @@ def made_of(codes, rows: np.ndarray, centre: np.ndarray, corpus: int = CORPUS) -
 
     Args:
         codes: float32 (N, D), as encoded (NaN and infinite values are set to 0, as for the
-            neighbour search); may be a :class:`~aevis.store.codes.CodeFile`.
+            neighbour search); may be a :class:`~aevis._utils.codes.CodeFile`.
         rows: int (n,), the images to explain.
         centre: float (D,), the set's mean code (the similarity's and the residual's centre).
         corpus: codes per mix, fewer when the set has fewer other codes.

@@ -8,8 +8,8 @@ import openTSNE
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from aevis._utils.codes import code_rows
 from aevis.memory import BLOCK_BYTES, SAMPLE_BYTES, rows_within
-from aevis.store.codes import code_rows
 
 PCA_DIMENSIONS = 50
 """Codes are reduced to this many principal components before t-SNE, as its authors advise."""

@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from aevis.store.codes import allocate, blocks, code_rows, map_blocks
+from aevis._utils.codes import allocate, blocks, code_rows, map_blocks
 
 _BLOCK = 1024  # rows of the similarity matrix held at once: N x 1024 floats, not N x N
 EXACT_SEARCH_UP_TO = 8000
@@ -347,7 +347,7 @@ mean of a handful of images is no typical code (of two, the centred cosine is al
 def mean_code(codes) -> np.ndarray:
     """float32 (D,): the mean of ``codes`` (N, D) that have a direction (all-zero codes, of
     images flagged as broken, are left out), summed in float64 a block at a time (codes may be a
-    :class:`~aevis.store.codes.CodeFile`); zeros, so no centring, for fewer than
+    :class:`~aevis._utils.codes.CodeFile`); zeros, so no centring, for fewer than
     :data:`CENTRED_FROM` such codes. Clean them first (:func:`finite_codes`)."""
     codes = code_rows(codes)
     total = np.zeros(codes.shape[1], np.float64)

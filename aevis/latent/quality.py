@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
 
+from aevis._utils.codes import code_rows
 from aevis.latent.neighbours import nearest_neighbours
-from aevis.store.codes import code_rows
 
 QUALITY_K = 10
 """Neighbours per point in every figure here."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
+from aevis._utils.codes import code_rows
 from aevis.latent.neighbours import nearest_neighbours
 from aevis.latent.quality import QUALITY_K
-from aevis.store.codes import code_rows
 
 DENSITY_FLOOR = 1e-6
 """Smallest mean cosine distance density divides by: a clump of identical codes gets a large

@@ -1,6 +1,5 @@
 """What the methods share: compiled functions kept per autoencoder, walking perturbed copies in
-chunks, summing them back per image, and checking options (errors name the option, what it
-must be, and what came)."""
+chunks and summing them back per image (options are checked by :mod:`aevis._utils.validation`)."""
 
 from __future__ import annotations
 
@@ -47,26 +46,3 @@ def sum_by_owner(sums: np.ndarray, owner: np.ndarray, values: np.ndarray) -> Non
     """
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     sums[owner[starts]] += np.add.reduceat(values.astype(np.float64), starts, axis=0)
-
-
-def check_batch_size(batch_size) -> int:
-    """``batch_size`` as a positive int, or a ValueError that names it."""
-    return check_int("batch_size", batch_size, minimum=1)
-
-
-def check_int(name: str, value, minimum: int) -> int:
-    """An integer option at least ``minimum``, or a ValueError naming the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Option {name!r} must be a whole number of at least {minimum}, got {value!r}.")
-    return int(value)
-
-
-def check_float(name: str, value, minimum: float | None = None, maximum: float | None = None) -> float:
-    """A real-number option within bounds, or a ValueError naming the option."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"Option {name!r} must be a number, got {value!r}.")
-    value = float(value)
-    if not np.isfinite(value) or (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValueError(f"Option {name!r} must be a number {bounds}, got {value!r}.")
-    return value

@@ -7,7 +7,8 @@ import numpy as np
 from keras import ops
 
 from aevis import backend
-from aevis.methods.batching import check_batch_size, compiled_for
+from aevis._utils.validation import check_batch_size
+from aevis.methods.batching import compiled_for
 from aevis.methods.targets import make_target
 
 # Layers whose output is a spatial feature map Grad-CAM can weigh by default.

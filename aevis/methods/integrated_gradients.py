@@ -7,12 +7,8 @@ from keras import ops
 from scipy import ndimage
 
 from aevis import backend
-from aevis.methods.batching import (
-    check_batch_size,
-    compiled_for,
-    item_chunks,
-    sum_by_owner,
-)
+from aevis._utils.validation import check_batch_size
+from aevis.methods.batching import compiled_for, item_chunks, sum_by_owner
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 from keras import ops
 
 from aevis import backend
+from aevis._utils.patches import patch_bands, patch_starts
+from aevis._utils.validation import check_batch_size
 from aevis.memory import CALL_BYTES, rows_within
-from aevis.methods.batching import (
-    cached_on,
-    check_batch_size,
-    compiled_for,
-    item_chunks,
-)
-from aevis.methods.incremental import plan_patched_codes
 from aevis.methods import registry
+from aevis.methods.batching import cached_on, compiled_for, item_chunks
+from aevis.methods.incremental import plan_patched_codes
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 
@@ -77,7 +73,7 @@ def occlusion(
     copy_bytes = _COPY_CODES * 4 * ae.code_size
     copies_per_batch = max(batch_size, min(int(batch_size / work), rows_within(copy_bytes, CALL_BYTES)))
 
-    tops, lefts = _starts(height, patch, stride), _starts(width, patch, stride)
+    tops, lefts = patch_starts(height, patch, stride), patch_starts(width, patch, stride)
     top, left = (grid.ravel() for grid in np.meshgrid(tops, lefts, indexing="ij"))  # rows first
     occluded = np.empty((len(images), len(top)), dtype=np.float32)
     for owner, position in item_chunks(len(images), len(top), copies_per_batch):
@@ -89,8 +85,8 @@ def occlusion(
         )
     drops = (score.own_values()[:, None] - occluded).astype(np.float64)
     # Each mask is a row band times a column band, so the per-pixel sums separate too.
-    rows = _bands(height, patch, stride).astype(np.float64)  # (R, H)
-    cols = _bands(width, patch, stride).astype(np.float64)  # (C, W)
+    rows = patch_bands(height, patch, stride).astype(np.float64)  # (R, H)
+    cols = patch_bands(width, patch, stride).astype(np.float64)  # (C, W)
     grid = drops.reshape(len(images), len(tops), len(lefts))
     sums = np.einsum("nrc,rh,cw->nhw", grid, rows, cols, optimize=True)
     counts = np.outer(rows.sum(axis=0), cols.sum(axis=0))
@@ -152,25 +148,3 @@ def _whole_function(image_fn, patch: int):
         return image_fn(copies, reference)
 
     return fn
-
-
-def patch_masks(height: int, width: int, patch: int, stride: int) -> np.ndarray:
-    """bool (P, H, W): one mask per patch position, rows first."""
-    rows = _bands(height, patch, stride)  # (R, H)
-    cols = _bands(width, patch, stride)  # (C, W)
-    return (rows[:, None, :, None] & cols[None, :, None, :]).reshape(-1, height, width)
-
-
-def _starts(size: int, patch: int, stride: int) -> np.ndarray:
-    """int32 patch starts along one axis, every ``stride``, the last flush with the far edge."""
-    starts = np.arange(0, size - patch + 1, stride)
-    if starts[-1] != size - patch:
-        starts = np.append(starts, size - patch)  # flush with the far edge: no pixel left uncovered
-    return starts.astype(np.int32)
-
-
-def _bands(size: int, patch: int, stride: int) -> np.ndarray:
-    """bool (starts, size): which pixels of one axis each patch start covers."""
-    starts = _starts(size, patch, stride)
-    pixels = np.arange(size)
-    return (pixels >= starts[:, None]) & (pixels < starts[:, None] + patch)

@@ -7,13 +7,8 @@ import zlib
 import numpy as np
 
 from aevis import backend
-from aevis.methods.batching import (
-    check_batch_size,
-    check_int,
-    compiled_for,
-    item_chunks,
-    sum_by_owner,
-)
+from aevis._utils.validation import check_batch_size, check_int
+from aevis.methods.batching import compiled_for, item_chunks, sum_by_owner
 from aevis.methods.registry import REGISTRY
 from aevis.methods.saliency import saliency_function
 from aevis.methods.targets import make_target

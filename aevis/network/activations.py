@@ -12,36 +12,15 @@ them as it goes: :attr:`aevis.store.results.Encoded.rankings`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from aevis import backend
 from aevis.memory import images_per_call
+from aevis.network.layers import LayerInfo
 
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
-STRONGEST = 3
-"""Channels per layer shown on the layer strip: the ones with the highest mean activation."""
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One layer whose channels are shown."""
-
-    name: str
-    kind: str
-    """Keras class name, e.g. 'Conv2D' or 'Dense'."""
-    part: str
-    """'encoder', 'bottleneck' or 'decoder'."""
-    channels: int
-    """Channels of a feature map, or units of a Dense layer."""
-    map_shape: tuple[int, int] | None
-    """(height, width) of each channel's map; None for a layer without a spatial map (Dense)."""
-    scale: float | None
-    """Input pixels per feature-map cell, input height / map height; None without a map."""
-
-
 def conv_layers(ae) -> tuple[LayerInfo, ...]:
     """Every ``Conv2D`` / ``Conv2DTranspose`` layer of ``ae.model``, in model order.
 
@@ -215,11 +194,3 @@ def outline_box(cell, layer: LayerInfo, input_shape: tuple[int, int]) -> tuple[i
 
 def _clamp(value: int, low: int, high: int) -> int:
     return int(min(max(value, low), high))
-
-
-def strongest_channels(maps: np.ndarray, count: int = STRONGEST) -> np.ndarray:
-    """Indices of the ``count`` channels of one image's (h, w, channels) map with the highest
-    mean activation, strongest first (lower index on a tie)."""
-    means = np.asarray(maps, np.float32).reshape(-1, maps.shape[-1]).mean(axis=0)
-    return np.argsort(-means, kind="stable")[:count]
-

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aevis._utils.codes import map_blocks
 from aevis.latent.neighbours import finite_codes
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis
 from aevis.network.channels import ChannelRanking
-from aevis.store.codes import map_blocks
 
 
 @dataclass(frozen=True, eq=False)

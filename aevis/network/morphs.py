@@ -56,11 +56,6 @@ def morphs(ae, codes: np.ndarray, targets: np.ndarray, steps: int = MORPH_STEPS,
     return images.reshape(count, steps, *images.shape[1:])
 
 
-def there_and_back(steps: int) -> list[int]:
-    """Frame order of a looping morph: 0 .. steps-1, then back down to 1 (2·steps − 2 frames)."""
-    return list(range(steps)) + list(range(steps - 2, 0, -1))
-
-
 def _decoder(ae):
     cache = ae.__dict__.get("_aevis_morph_decoder")
     if cache is None:

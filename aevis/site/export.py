@@ -17,22 +17,22 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from aevis import __version__
+from aevis._utils.codes import write_npy
 from aevis.gallery import ExplainedChunk, Gallery
 from aevis.latent.cells import code_grid, neighbour_cells, recorded_cells
 from aevis.latent.neighbours import pair_similarities
 from aevis.latent.strangeness import recorded_error
 from aevis.memory import rows_within
 from aevis.site import urls
-from aevis.store.codes import write_npy
 
 MANIFEST_VERSION = 1
 

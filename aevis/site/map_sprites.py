@@ -166,7 +166,7 @@ def write_map_sprites(images, image_keys: list[str], positions: np.ndarray, site
 
     Args:
         images: (N, H, W, C) in [0, 1], indexable by an integer array (a :class:`numpy.ndarray`
-            or :class:`aevis.data.pixels.Pixels`); read :data:`GROUP` images at a time, and
+            or :class:`aevis._utils.pixels.Pixels`); read :data:`GROUP` images at a time, and
             not at all when the cache holds every file.
         image_keys: N cache keys of the images (manifest order).
         positions: float (N, 2) map positions in [0, 1].

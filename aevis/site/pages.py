@@ -24,7 +24,8 @@ from aevis.gallery import Gallery
 from aevis.latent.cells import code_grid, shows_places
 from aevis.latent.made_of import CORPUS
 from aevis.latent.map import map_kind
-from aevis.network.activations import STRONGEST, conv_layers, outline_box
+from aevis.network.activations import conv_layers, outline_box
+from aevis.network.layers import STRONGEST
 from aevis.site import aims, mapdata, urls
 from aevis.site.export import SOFTWARE, versions
 from aevis.site.settings import applied_settings

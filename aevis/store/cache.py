@@ -33,11 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from aevis import __version__
-from aevis.data import pixels
-from aevis.data.pixels import PixelFile, Pixels
-from aevis._utils import checked
-from aevis.store import codes
-from aevis.store.codes import CodeFile
+from aevis._utils import checked, codes, pixels
+from aevis._utils.codes import CodeFile
+from aevis._utils.pixels import PixelFile, Pixels
 
 
 @cache
@@ -54,7 +52,7 @@ def code_version() -> str:
 
 def array_hash(values) -> str:
     """SHA-256 of an array's dtype, shape and bytes: the identity of an image or a code. Codes
-    kept in a file (:class:`aevis.store.codes.CodeFile`) hash as the same array in memory."""
+    kept in a file (:class:`aevis._utils.codes.CodeFile`) hash as the same array in memory."""
     if hasattr(values, "update_hash"):
         digest = hashlib.sha256(f"{values.dtype.str}{tuple(values.shape)}".encode())
         values.update_hash(digest)
@@ -132,7 +130,7 @@ class ResultCache:
 
     def codes(self, kind: str, key: str, counted: bool = True) -> np.ndarray | CodeFile | None:
         """Codes that :meth:`put_codes` stored, or None (a miss): read whole where they fit
-        in memory (:data:`aevis.store.codes.IN_MEMORY_LIMIT`), else read in place as they are
+        in memory (:data:`aevis._utils.codes.IN_MEMORY_LIMIT`), else read in place as they are
         used. ``counted``: as for :meth:`arrays`."""
         def read(path: Path):
             stored = CodeFile.open_npy(path)
@@ -147,7 +145,7 @@ class ResultCache:
 
     def pixels(self, kind: str, key: str, counted: bool = True) -> Pixels | None:
         """Images that :meth:`put_pixels` stored, or None (a miss): read whole where they fit in
-        memory (:data:`aevis.data.pixels.IN_MEMORY_LIMIT`), else read in place as they are used.
+        memory (:data:`aevis._utils.pixels.IN_MEMORY_LIMIT`), else read in place as they are used.
         ``counted``: as for :meth:`arrays`."""
         def read(path: Path) -> Pixels:
             stored = PixelFile.open_npy(path)

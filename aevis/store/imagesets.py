@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from aevis._utils.pixels import Masks
 from aevis.data.imageset import ImageSet
-from aevis.data.pixels import Masks
 from aevis.store.cache import ResultCache
 
 KIND = "image set"

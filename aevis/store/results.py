@@ -16,6 +16,8 @@ import keras
 import numpy as np
 
 from aevis import faithfulness
+from aevis._utils import codes as stored_codes
+from aevis._utils.codes import CodeFile
 from aevis.data.imageset import sample_positions
 from aevis.faithfulness.cells import cell_deletion
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
@@ -31,15 +33,13 @@ from aevis.latent.neighbours import (
     neighbour_recall,
 )
 from aevis.latent.strangeness import image_errors
+from aevis.memory import rows_within
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
-from aevis.memory import rows_within
 from aevis.network import activations, featurevis, morphs
 from aevis.network.channels import ChannelRanking
-from aevis.store import codes as stored_codes
 from aevis.store.cache import ResultCache, array_hash, make_key
-from aevis.store.codes import CodeFile
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +53,7 @@ class Encoded:
 
     codes: np.ndarray | CodeFile
     """float32 (N, D): flattened bottleneck activations; in a file above
-    :data:`aevis.store.codes.IN_MEMORY_LIMIT` bytes (index it as an array)."""
+    :data:`aevis._utils.codes.IN_MEMORY_LIMIT` bytes (index it as an array)."""
     code_keys: list[str]
     """Content hash of each code (the key part of anything explained against it)."""
     errors: np.ndarray

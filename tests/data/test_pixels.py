@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.data import folders, pixels
-from aevis.data.pixels import Masks, Pixels, to_bytes
+from aevis._utils import pixels
+from aevis._utils.pixels import Masks, Pixels, to_bytes
+from aevis.data import folders
 
 RNG = np.random.default_rng(3)
 UNIT = RNG.random((5, 4, 6, 3), dtype=np.float32)

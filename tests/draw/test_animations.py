@@ -15,7 +15,7 @@ def test_interpolation_is_linear_and_includes_both_ends():
     start, end = np.array([[0.0, 2.0]]), np.array([[1.0, -2.0]])
     line = morphs.interpolate(start, end, steps=5)
     np.testing.assert_allclose(line[0], [[0, 2], [0.25, 1], [0.5, 0], [0.75, -1], [1, -2]])
-    assert morphs.there_and_back(4) == [0, 1, 2, 3, 2, 1]
+    assert animations.there_and_back(4) == [0, 1, 2, 3, 2, 1]
 
 
 def test_morph_ends_are_the_two_reconstructions(seed_ae):

@@ -9,6 +9,7 @@ import pytest
 from aevis.draw import colour, network
 from aevis.draw.pixels import BACKGROUND, GAP, square
 from aevis.network import activations
+from aevis.network import layers as network_layers
 from tests import models
 
 
@@ -41,7 +42,7 @@ def test_layer_strip_runs_from_input_to_reconstruction(seed_ae):
     assert strip.shape[1] == columns * tile + (columns - 1) * arrow + 2 * GAP
     # The input and the last picture (here another image, to tell them apart) are centred beside
     # the columns of the three strongest channels.
-    top = GAP + (activations.STRONGEST - 1) * (tile + 3) // 2
+    top = GAP + (network_layers.STRONGEST - 1) * (tile + 3) // 2
     last = GAP + (columns - 1) * (tile + arrow)
     np.testing.assert_array_equal(strip[top : top + tile, GAP : GAP + tile], np.asarray(square(images[0], tile)))
     np.testing.assert_array_equal(strip[top : top + tile, last : last + tile], np.asarray(square(images[1], tile)))
@@ -50,11 +51,11 @@ def test_layer_strip_runs_from_input_to_reconstruction(seed_ae):
 def test_long_layer_names_wrap_and_never_run_into_the_next_caption():
     rng = np.random.default_rng(0)
     names = ["conv2d_transpose_11", "conv2d_transpose_12", "max_pooling2d_1", "averyveryverylongnamewithoutbreaks"]
-    layers = [activations.LayerInfo(name, "Conv2DTranspose", "bottleneck" if number == 1 else "decoder", 4,
+    layers = [network_layers.LayerInfo(name, "Conv2DTranspose", "bottleneck" if number == 1 else "decoder", 4,
                                     (8, 8), 2.0) for number, name in enumerate(names)]
     maps = {name: rng.random((8, 8, 4)).astype(np.float32) for name in names}
     strip = np.asarray(network.layer_strip(rng.random((16, 16, 3)), rng.random((16, 16, 3)), layers, maps))
-    labels = strip[GAP + activations.STRONGEST * (network.STRIP_TILE + 3):]
+    labels = strip[GAP + network_layers.STRONGEST * (network.STRIP_TILE + 3):]
     assert (labels != BACKGROUND).any(axis=-1).any()  # the captions are there
     pitch = network.STRIP_TILE + network.STRIP_ARROW
     for boundary in range(1, len(names) + 2):  # the middle of each gap between two columns

@@ -200,7 +200,7 @@ def test_centring_spreads_the_similarities_that_raw_cosine_crowds_near_one():
 
 
 def test_pair_similarities_read_codes_in_a_file_as_in_memory(tmp_path):
-    from aevis.store.codes import CodeFile, write_npy
+    from aevis._utils.codes import CodeFile, write_npy
 
     codes = _all_positive_codes(count=50)
     write_npy(codes, tmp_path / "codes.npy")

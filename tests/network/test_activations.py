@@ -6,6 +6,7 @@ import pytest
 
 from aevis.model import wrap_autoencoder
 from aevis.network import activations
+from aevis.network import layers as network_layers
 from tests import models
 
 
@@ -52,7 +53,7 @@ def test_argmax_cells_and_strongest_channels_on_known_maps():
     maps[0, 0, 3, 1] = 1.0
     maps[0, 1, 0, 1] = 1.0  # a tie: the first in row-major order wins
     np.testing.assert_array_equal(activations.argmax_cells(maps), [[[2, 1], [0, 3]]])
-    np.testing.assert_array_equal(activations.strongest_channels(maps[0], 2), [0, 1])
+    np.testing.assert_array_equal(network_layers.strongest_channels(maps[0], 2), [0, 1])
 
 
 def test_unknown_layer_is_named_in_the_error(seed_ae):

@@ -5,10 +5,12 @@ import hashlib
 import numpy as np
 import pytest
 
+from aevis._utils import codes
+from aevis._utils.codes import CodeFile, map_blocks, write_npy
 from aevis.latent import neighbours
 from aevis.latent.clusters import kmeans_clusters
-from aevis.latent.map import tsne_map
 from aevis.latent.made_of import made_of
+from aevis.latent.map import tsne_map
 from aevis.latent.neighbours import (
     finite_codes,
     finite_rows,
@@ -18,9 +20,7 @@ from aevis.latent.neighbours import (
     neighbour_recall,
 )
 from aevis.latent.trust import neighbourhoods
-from aevis.store import codes
 from aevis.store.cache import ResultCache, array_hash
-from aevis.store.codes import CodeFile, map_blocks, write_npy
 from tests.latent.test_neighbours import _clustered_codes
 
 RNG = np.random.default_rng(3)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from aevis.data import builtin, pixels
+from aevis._utils import pixels
+from aevis.data import builtin
 from aevis.data.imageset import ImageSet
 from aevis.store.cache import ResultCache
 from aevis.store.imagesets import remembered_imageset

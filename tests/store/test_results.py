@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from aevis import faithfulness
+from aevis._utils import codes as stored_codes
+from aevis._utils.codes import CodeFile
 from aevis.faithfulness.randomization import randomization_cascade
 from aevis.latent import mosaic, quality
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
@@ -20,9 +22,7 @@ from aevis.latent.neighbours import mean_code, nearest_neighbours
 from aevis.model import Autoencoder
 from aevis.network import featurevis
 from aevis.network.morphs import MORPH_STEPS
-from aevis.store import codes as stored_codes
 from aevis.store.cache import ResultCache, array_hash
-from aevis.store.codes import CodeFile
 from aevis.store.results import Results
 from tests.models import random_images
 
@@ -368,7 +368,7 @@ def test_without_a_cache_folder_or_a_model_file_nothing_is_kept(colour_ae, saved
 
 
 def test_memory_mapped_images_give_the_same_codes_errors_and_maps_as_in_memory_ones(saved_ae, images):
-    from aevis.data.pixels import Pixels
+    from aevis._utils.pixels import Pixels
 
     in_memory = Pixels.from_unit(images)
     on_disk = Pixels.allocate(images.shape, on_disk=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aevis.data.pixels import consecutive_runs, npy_header, write_npy_blocks
+from aevis._utils.pixels import consecutive_runs, npy_header, write_npy_blocks
 from aevis.memory import BLOCK_BYTES, rows_within
 
 IN_MEMORY_LIMIT = 256 * 2**20
