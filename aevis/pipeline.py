@@ -20,6 +20,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
 from aevis._utils import checked
+from aevis._utils.keys import make_key
 from aevis.config import BuildConfig
 from aevis.data import builtin, folders
 from aevis.data.given import ImageSource
@@ -65,7 +66,7 @@ from aevis.site.export import (
 from aevis.site.notebook import gallery_html
 from aevis.site.pictures import PictureInputs
 from aevis.site.staging import build_lock, check_target, staged_site, zip_site
-from aevis.store.cache import ResultCache, make_key
+from aevis.store.cache import ResultCache
 from aevis.store.imagesets import remembered_imageset
 from aevis.store.results import Encoded, Results
 

@@ -7,7 +7,7 @@ indexing (``codes[rows]``, ``codes[start:stop]``), so the build's memory does no
 them; the operating system keeps in its page cache what fits.
 
 Indexing a :class:`CodeFile` gives the float32 arrays the same index of the in-memory codes
-gives, so every result, and every hash of the codes (:func:`aevis.store.cache.array_hash`),
+gives, so every result, and every hash of the codes (:func:`aevis._utils.keys.array_hash`),
 is the same whichever way they are kept.
 """
 

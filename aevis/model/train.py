@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import zipfile
@@ -14,8 +13,9 @@ import keras
 import numpy as np
 
 from aevis import __version__
-from aevis.model.seed import build_seed_autoencoder
 from aevis._utils import checked
+from aevis._utils.keys import seed_model_key
+from aevis.model.seed import build_seed_autoencoder
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def train_seed(
         "keras": keras.__version__,
         "trainer": "shuffled-batches-1",  # how batches are drawn: a change trains anew
     }
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
+    key = seed_model_key(settings)
     model_path = Path(cache_dir) / f"seed-{key}.keras"
     losses_path = model_path.with_suffix(".losses.json")
     cached = _cached_model(model_path, losses_path, on_damaged)

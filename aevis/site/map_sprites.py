@@ -35,9 +35,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from aevis._utils.keys import make_key
 from aevis.draw.sheets import sprite_cells, sprite_sheet
 from aevis.site import urls
-from aevis.store.cache import ResultCache, make_key
+from aevis.store.cache import ResultCache
 
 GROUP = 256
 """Images per sharp sheet: neighbours on the map."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aevis._utils.keys import make_key
 from aevis.draw import animations, network
 from aevis.draw.pixels import write_png
 from aevis.draw.sheets import mosaic_picture
@@ -17,7 +18,7 @@ from aevis.methods.occlusion import occlusion_geometry
 from aevis.network import activations
 from aevis.site import urls
 from aevis.site.pictures import FEATURE_MAPS, MORPH_FRAMES, RECONSTRUCTIONS, Picture
-from aevis.store.cache import ResultCache, make_key
+from aevis.store.cache import ResultCache
 
 
 def image_pictures(gallery, chunk) -> list[Picture]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aevis._utils.keys import array_hash, error_picture_key, make_key
 from aevis.draw import charts, colour, sheets
 from aevis.draw.pixels import save_png
 from aevis.faithfulness.cells import CELLS, with_cells
@@ -23,7 +24,7 @@ from aevis.gallery import ExplainedChunk, Gallery
 from aevis.latent.cells import cells_to_pixels, code_grid, neighbour_cells, shows_places
 from aevis.site import aims, urls
 from aevis.site.words import CELL_WORDS, METHOD_WORDS
-from aevis.store.cache import ResultCache, array_hash, lazy, make_key
+from aevis.store.cache import ResultCache, lazy
 
 
 def error_scale(errors: np.ndarray) -> float:
@@ -167,7 +168,7 @@ def page_pictures(gallery: Gallery, chunk: ExplainedChunk) -> list[Picture]:
         jobs.append(Picture(make_key("reconstruction", *identity), urls.media(slug, "reconstruction"),
                             frozenset({RECONSTRUCTIONS}),
                             lambda inputs, path, row=row: save_png(inputs.reconstructions[row], path)))
-        jobs.append(Picture(make_key("error", *identity, error_top), urls.media(slug, "error"), frozenset(),
+        jobs.append(Picture(error_picture_key(*identity, error_top), urls.media(slug, "error"), frozenset(),
                             lambda inputs, path, error=error: save_png(error(), path)))
         if gallery.explanations:
             jobs += _explanation_pictures(gallery, chunk, row, error_top, error)

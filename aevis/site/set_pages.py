@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from aevis._utils.keys import error_picture_key
 from aevis.draw import colour
 from aevis.draw.pixels import save_png
 from aevis.gallery import Gallery
@@ -24,7 +25,7 @@ from aevis.latent.duplicates import CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule
 from aevis.site import urls
 from aevis.site.pages import Link, image_link
 from aevis.site.words import isolated
-from aevis.store.cache import ResultCache, make_key
+from aevis.store.cache import ResultCache
 
 SHOWN = 12
 """Images shown at each end of the ranking (each half of the set when it has fewer than twice as many)."""
@@ -222,7 +223,7 @@ def write_pictures(gallery: Gallery, site: Path, cache: ResultCache,
     order, _ = gallery.error_ranking
     top = gallery.error_top
     shown = [index for index in np.concatenate(shown_images(len(order), order)) if not gallery.with_page[index]]
-    keys = [make_key("error", gallery.model_key, gallery.image_keys[index], top) for index in shown]
+    keys = [error_picture_key(gallery.model_key, gallery.image_keys[index], top) for index in shown]
     missing = [index for index, key in zip(shown, keys) if not cache.has_picture(key, ".png")]
     maps = dict(zip(missing, error_maps(np.array(missing, np.int64)))) if missing else {}
     for index, key in zip(shown, keys):

@@ -18,6 +18,7 @@ import numpy as np
 from aevis import faithfulness
 from aevis._utils import codes as stored_codes
 from aevis._utils.codes import CodeFile
+from aevis._utils.keys import array_hash, encoded_key, make_key
 from aevis.data.imageset import sample_positions
 from aevis.faithfulness.cells import cell_deletion
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
@@ -39,7 +40,7 @@ from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis, morphs
 from aevis.network.channels import ChannelRanking
-from aevis.store.cache import ResultCache, array_hash, make_key
+from aevis.store.cache import ResultCache
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +203,7 @@ class Results:
                 error_sample[sample_slot[index]] = entry["error"]
             rankings.keep(index, entry)
 
-        keys = [make_key("encoded", self.model_key, image) for image in self.image_keys]
+        keys = [encoded_key(self.model_key, image) for image in self.image_keys]
         missing = []
         for index, key in enumerate(keys):
             entry = self.cache.arrays("encoded", key)
@@ -246,7 +247,7 @@ class Results:
         maps = np.empty((len(rows), self.ae.input_spec.height, self.ae.input_spec.width), np.float32)
         missing = []
         for row, index in enumerate(rows):
-            entry = self.cache.arrays("encoded", make_key("encoded", self.model_key, self.image_keys[index]), counted=False)
+            entry = self.cache.arrays("encoded", encoded_key(self.model_key, self.image_keys[index]), counted=False)
             if entry is None:
                 missing.append(row)
             else:

@@ -7,6 +7,7 @@ import pytest
 
 from aevis._utils import codes
 from aevis._utils.codes import CodeFile, map_blocks, write_npy
+from aevis._utils.keys import array_hash
 from aevis.latent import neighbours
 from aevis.latent.clusters import kmeans_clusters
 from aevis.latent.made_of import made_of
@@ -20,7 +21,7 @@ from aevis.latent.neighbours import (
     neighbour_recall,
 )
 from aevis.latent.trust import neighbourhoods
-from aevis.store.cache import ResultCache, array_hash
+from aevis.store.cache import ResultCache
 from tests.latent.test_neighbours import _clustered_codes
 
 RNG = np.random.default_rng(3)

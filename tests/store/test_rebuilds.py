@@ -13,12 +13,13 @@ import pytest
 from PIL import Image
 
 import aevis.pipeline as build_module
-from aevis.pipeline import build
+from aevis._utils.keys import make_key
 from aevis.config import BuildConfig
 from aevis.draw import colour
 from aevis.model import Autoencoder
+from aevis.pipeline import build
 from aevis.site import html, pictures
-from aevis.store.cache import ResultCache, make_key
+from aevis.store.cache import ResultCache
 from tests.conftest import TINY_BUILD
 from tests.models import tiny_seed
 

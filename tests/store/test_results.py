@@ -14,6 +14,7 @@ import pytest
 from aevis import faithfulness
 from aevis._utils import codes as stored_codes
 from aevis._utils.codes import CodeFile
+from aevis._utils.keys import array_hash
 from aevis.faithfulness.randomization import randomization_cascade
 from aevis.latent import mosaic, quality
 from aevis.latent.clusters import CLUSTERS, kmeans_clusters
@@ -22,7 +23,7 @@ from aevis.latent.neighbours import mean_code, nearest_neighbours
 from aevis.model import Autoencoder
 from aevis.network import featurevis
 from aevis.network.morphs import MORPH_STEPS
-from aevis.store.cache import ResultCache, array_hash
+from aevis.store.cache import ResultCache
 from aevis.store.results import Results
 from tests.models import random_images
 
