@@ -68,7 +68,8 @@ from aevis.site.pictures import PictureInputs
 from aevis.site.staging import build_lock, check_target, staged_site, zip_site
 from aevis.store.cache import ResultCache
 from aevis.store.imagesets import remembered_imageset
-from aevis.store.results import Encoded, Results
+from aevis.store.encoding import Encoded
+from aevis.store.results import Results
 
 
 @dataclass(frozen=True, eq=False)

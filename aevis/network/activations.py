@@ -6,7 +6,7 @@ pass of one compiled multi-output model, encoder and decoder alike, since they s
 Work in chunks: :func:`feature_maps` holds every layer for the images it is given only; what a
 channel gallery needs of each image is boiled down to :func:`channel_means` and
 :func:`argmax_cells` (kept per image by :meth:`aevis.store.results.Results.encode`, which ranks
-them as it goes: :attr:`aevis.store.results.Encoded.rankings`).
+them as it goes: :attr:`aevis.store.encoding.Encoded.rankings`).
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
 
     Args:
         ae: the autoencoder.
-        encoded: every image's :class:`aevis.store.results.Encoded` numbers.
+        encoded: every image's :class:`aevis.store.encoding.Encoded` numbers.
         positions: float32 (N, 2) map positions.
         labels: N labels or None.
         seed: seeds the feature visualization and the map-quality sample.

@@ -126,6 +126,19 @@ class ResultCache:
             text = json.dumps(value).encode("utf-8")  # in its own order: figures are shown in it
             checked.write_stream(self._path("json", kind, key, ".json"), lambda handle: handle.write(text))
 
+    # ------------------------------------------------------------------ memo
+
+    def remember(self, kind: str, key: str, compute: Callable[[], dict], figures: bool = False) -> dict:
+        """The stored result of ``key``, else ``compute()``, stored and returned: arrays (a dict
+        of named arrays), or with ``figures`` a JSON-ready value. The one shape of every
+        cached computation."""
+        stored = self.figures(kind, key) if figures else self.arrays(kind, key)
+        if stored is not None:
+            return stored
+        value = compute()
+        (self.put_figures if figures else self.put_arrays)(kind, key, value)
+        return value
+
     def _lookup(self, kind: str, path: Path | None, read, counted: bool = True):
         """``read(path)`` of an intact entry, counted as a hit; None, counted as a miss, when
         absent or damaged (a damaged entry is named, removed and simply computed again)."""

@@ -1,25 +1,20 @@
 """Where a build's numbers come from: the result cache, or the model when the cache lacks them.
 
 Each call here gives the numbers the plain computation gives, but looks every result up in the
-:class:`~aevis.store.cache.ResultCache` first and computes only the missing ones. Per-image results
-(codes, reconstruction errors, channel activations, heat-maps, pair maps) are keyed by the
-image's own pixels, so changing one image recomputes that image only; whole-set results
+:class:`~aevis.store.cache.ResultCache` first and computes only the missing ones
+(:meth:`~aevis.store.cache.ResultCache.remember`). Per-image results (codes, reconstruction
+errors and channel activations: :mod:`aevis.store.encoding`; heat-maps, pair maps) are keyed by
+the image's own pixels, so changing one image recomputes that image only; whole-set results
 (neighbours, the t-SNE map, faithfulness, feature visualization, map quality) are keyed by
-everything they read, so they follow any change of their inputs.
-"""
+everything they read, so they follow any change of their inputs."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from aevis import faithfulness
-from aevis._utils import codes as stored_codes
-from aevis._utils.codes import CodeFile
-from aevis._utils.keys import array_hash, encoded_key, make_key
-from aevis.data.imageset import sample_positions
+from aevis._utils.keys import array_hash, make_key
 from aevis.faithfulness.cells import cell_deletion
 from aevis.faithfulness.randomization import CascadeStep, randomization_cascade
 from aevis.latent import mosaic, quality, trust
@@ -33,109 +28,14 @@ from aevis.latent.neighbours import (
     nearest_neighbours,
     neighbour_recall,
 )
-from aevis.latent.strangeness import image_errors
 from aevis.memory import rows_within
 from aevis.methods import explain
-from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis, morphs
-from aevis.network.channels import ChannelRanking
+from aevis.store import encoding
 from aevis.store.cache import ResultCache
+from aevis.store.encoding import Encoded
 
-
-@dataclass(frozen=True, eq=False)
-class Encoded:
-    """What one pass of the model tells about every image, in manifest order.
-
-    Each image's reconstruction error map is not kept (at 100,000 images of 64 × 64 they would
-    take 1.6 GB): its mean is, and the maps of an evenly spread sample, which set the colour
-    scale of every error picture. :meth:`Results.error_maps` gives any image's map again.
-    """
-
-    codes: np.ndarray | CodeFile
-    """float32 (N, D): flattened bottleneck activations; in a file above
-    :data:`aevis._utils.codes.IN_MEMORY_LIMIT` bytes (index it as an array)."""
-    code_keys: list[str]
-    """Content hash of each code (the key part of anything explained against it)."""
-    errors: np.ndarray
-    """float32 (N,): each image's reconstruction error, the mean of its error map (NaN for a
-    flagged image): what the pages print, the map colours by and the ranking sorts."""
-    error_sample: np.ndarray
-    """float32 (S, H, W): the error maps of :data:`ERROR_SAMPLE` images spread evenly over the set
-    (all of them in a smaller set), for the error pictures' colour scale."""
-    reconstruction_finite: np.ndarray
-    """bool (N,): whether every value of the reconstruction is finite."""
-    rankings: dict[str, ChannelRanking]
-    """Gallery layer name -> each channel's top images by mean activation, with their strongest
-    cells (none for a flat layer): ranked as the images are encoded, so that no (N, channels)
-    array is held (at 100,000 images of the seed model they took 0.9 GB)."""
-
-
-ERROR_SAMPLE = 2000
-"""Error maps kept for the colour scale (:attr:`Encoded.error_sample`)."""
-
-
-def _set_arrays(encoded: Encoded, layers) -> dict[str, np.ndarray]:
-    """:class:`Encoded` but its codes as the named arrays of one cache entry (layers in gallery
-    order); the codes are stored beside them, to be read in place when large."""
-    arrays = {"code_keys": np.array(encoded.code_keys), "errors": encoded.errors,
-              "error_sample": encoded.error_sample, "finite": encoded.reconstruction_finite}
-    for number, layer in enumerate(layers):
-        for name, values in encoded.rankings[layer.name].arrays().items():
-            arrays[f"ranking-{number}-{name}"] = values
-    return arrays
-
-
-def _set_from_arrays(arrays: dict[str, np.ndarray], codes, layers) -> Encoded:
-    """The :class:`Encoded` that :func:`_set_arrays` stored, with its codes."""
-    return Encoded(
-        codes, [str(key) for key in arrays["code_keys"]], arrays["errors"], arrays["error_sample"],
-        arrays["finite"],
-        {layer.name: ChannelRanking.from_arrays({name.rpartition("-")[2]: values for name, values in arrays.items()
-                                                 if name.startswith(f"ranking-{number}-")})
-         for number, layer in enumerate(layers)},
-    )
-
-
-class _Rankings:
-    """Every gallery layer's :class:`ChannelRanking`, fed image by image with an encoded entry's
-    ``means`` (each layer's channel means, end to end) and ``cells`` (the strongest cells of the
-    layers with places, end to end), merged :data:`RANK_CHUNK` images at a time."""
-
-    def __init__(self, layers) -> None:
-        self._layers = layers
-        self._rankings = {layer.name: ChannelRanking(layer.channels) for layer in layers}
-        self._rows, self._means, self._cells = [], [], []
-
-    def keep(self, index: int, entry: dict) -> None:
-        self._rows.append(index)
-        self._means.append(entry["means"])
-        if "cells" in entry:
-            self._cells.append(entry["cells"])
-        if len(self._rows) >= RANK_CHUNK:
-            self._merge()
-
-    def rankings(self) -> dict[str, ChannelRanking]:
-        self._merge()
-        return self._rankings
-
-    def _merge(self) -> None:
-        if not self._rows:
-            return
-        means, cells = np.stack(self._means), np.stack(self._cells) if self._cells else None
-        first = first_cell = 0
-        for layer in self._layers:
-            layer_cells = None
-            if layer.map_shape:
-                layer_cells = cells[:, first_cell : first_cell + layer.channels]
-                first_cell += layer.channels
-            self._rankings[layer.name].add(means[:, first : first + layer.channels], self._rows, layer_cells)
-            first += layer.channels
-        self._rows, self._means, self._cells = [], [], []
-
-
-RANK_CHUNK = 1024
-"""Images whose channel means are merged into the rankings at once."""
 _EXPLAINED_BYTES = 128 * 2**20  # images and reference codes one explain() call is given
 
 
@@ -165,99 +65,16 @@ class Results:
     # ------------------------------------------------------------------ per image
 
     def encode(self, on_progress=None) -> Encoded:
-        """Codes, reconstruction errors and gallery-layer activations of every image.
-
-        Looked up first as one entry for the whole set, so that an unchanged rebuild reads one
-        file rather than one per image (at 100,000 images those reads alone took minutes); then
-        image by image, so that a changed image recomputes only itself.
-        """
-        layers = activations.gallery_layers(self.ae)
-        key = make_key("encoded set", self.model_key, self.image_keys)
-        whole = self.cache.arrays("encoded set", key)
-        codes = None if whole is None else self.cache.codes("encoded set", key, counted=False)
-        if codes is None:
-            self._encoded = self._encode_each(layers, on_progress)
-            self.cache.put_arrays("encoded set", key, _set_arrays(self._encoded, layers))
-            self.cache.put_codes("encoded set", key, self._encoded.codes)
-        else:
-            self._encoded = _set_from_arrays(whole, codes, layers)
-            if on_progress:
-                on_progress(len(self.images))
+        """Codes, reconstruction errors and gallery-layer activations of every image
+        (:func:`aevis.store.encoding.encode`)."""
+        self._encoded = encoding.encode(self.ae, self.images, self.cache, self.model_key, self.image_keys,
+                                        self.batch_size, on_progress)
         return self._encoded
 
-    def _encode_each(self, layers, on_progress) -> Encoded:
-        """:meth:`encode`, image by image through the cache."""
-        ae, count, size = self.ae, len(self.images), self.batch_size
-        height, width = ae.input_spec.height, ae.input_spec.width
-        codes = stored_codes.allocate((count, ae.code_size))
-        errors = np.empty(count, np.float32)
-        sampled = sample_positions(count, ERROR_SAMPLE)
-        sample_slot = dict(zip(sampled.tolist(), range(len(sampled))))
-        error_sample = np.empty((len(sampled), height, width), np.float32)
-        finite = np.empty(count, bool)
-        rankings = _Rankings(layers)
-
-        def keep(index: int, entry: dict) -> None:
-            codes[index], errors[index], finite[index] = entry["code"], image_errors(entry["error"][None])[0], entry["finite"]
-            if index in sample_slot:
-                error_sample[sample_slot[index]] = entry["error"]
-            rankings.keep(index, entry)
-
-        keys = [encoded_key(self.model_key, image) for image in self.image_keys]
-        missing = []
-        for index, key in enumerate(keys):
-            entry = self.cache.arrays("encoded", key)
-            if entry is None:
-                missing.append(index)
-                continue
-            keep(index, entry)
-            if on_progress:
-                on_progress(1)
-        for start in range(0, len(missing), size):
-            rows = missing[start : start + size]
-            batch = self.images[rows]
-            maps, reconstructions = activations.feature_maps_and_rebuilds(ae, batch, layers, size)
-            batch_codes = maps[ae.bottleneck].reshape(len(rows), -1)  # the bottleneck is a gallery layer
-            batch_errors = squared_error(batch, reconstructions)
-            # All layers' numbers in one array each: an entry of a few arrays is written in a
-            # third of the time of one with two per layer (0.26 ms against 0.69 ms, 15 arrays).
-            batch_means = np.concatenate([activations.channel_means(maps[layer.name]) for layer in layers], axis=1)
-            placed = [activations.argmax_cells(maps[layer.name]) for layer in layers if layer.map_shape]
-            batch_cells = np.concatenate(placed, axis=1) if placed else None
-            for row, index in enumerate(rows):
-                entry = {
-                    "code": batch_codes[row],
-                    "error": batch_errors[row],
-                    "finite": np.isfinite(reconstructions[row]).all(),
-                    "means": batch_means[row],
-                }
-                if batch_cells is not None:
-                    entry["cells"] = batch_cells[row]
-                self.cache.put_arrays("encoded", keys[index], entry)
-                keep(index, entry)
-            if on_progress:
-                on_progress(len(rows))
-        return Encoded(codes, [array_hash(code) for code in codes], errors, error_sample, finite,
-                       rankings.rankings())
-
     def error_maps(self, rows) -> np.ndarray:
-        """The reconstruction error maps of images ``rows``, float32 (n, H, W): from the cache
-        where :meth:`encode` left them (not counted again), else rebuilt."""
-        rows = np.asarray(rows, np.int64).reshape(-1)
-        maps = np.empty((len(rows), self.ae.input_spec.height, self.ae.input_spec.width), np.float32)
-        missing = []
-        for row, index in enumerate(rows):
-            entry = self.cache.arrays("encoded", encoded_key(self.model_key, self.image_keys[index]), counted=False)
-            if entry is None:
-                missing.append(row)
-            else:
-                maps[row] = entry["error"]
-        if missing:  # rebuilt by the very pass encode() makes, so cached or not they agree to the bit
-            batch = self.images[rows[missing]]
-            _, rebuilt = activations.feature_maps_and_rebuilds(
-                self.ae, batch, activations.gallery_layers(self.ae), self.batch_size)
-            maps[missing] = squared_error(batch, rebuilt)
-        return maps
+        """The reconstruction error maps of images ``rows`` (:func:`aevis.store.encoding.error_maps`)."""
+        return encoding.error_maps(self.ae, self.images, self.cache, self.model_key, self.image_keys,
+                                   self.batch_size, rows)
 
     def reconstructions(self, rows: np.ndarray) -> np.ndarray:
         """Reconstructions of images ``rows``, float32 (n, H, W, C): computed, never stored
@@ -351,11 +168,8 @@ class Results:
         similarity), keyed by the codes and the centre."""
         centre = mean_code(codes) if centre is None else centre
         key = make_key("neighbours", self._codes_hash(codes), k, "centred", array_hash(centre))
-        entry = self.cache.arrays("neighbours", key)
-        if entry is None:
-            indices, similarities = nearest_neighbours(codes, k, centre=centre)
-            entry = {"indices": indices, "similarities": similarities}
-            self.cache.put_arrays("neighbours", key, entry)
+        entry = self.cache.remember("neighbours", key, lambda: dict(zip(
+            ("indices", "similarities"), nearest_neighbours(codes, k, centre=centre))))
         return entry["indices"], entry["similarities"]
 
     def neighbour_recall(self, codes: np.ndarray, indices: np.ndarray, centre: np.ndarray) -> float | None:
@@ -366,11 +180,8 @@ class Results:
             return None
         key = make_key("neighbour recall", self._codes_hash(codes), array_hash(indices), RECALL_SAMPLE,
                        array_hash(centre))
-        figures = self.cache.figures("neighbour_recall", key)
-        if figures is None:
-            figures = {"recall": neighbour_recall(codes, indices, centre=centre)}
-            self.cache.put_figures("neighbour_recall", key, figures)
-        return figures["recall"]
+        return self.cache.remember("neighbour_recall", key, lambda: {
+            "recall": neighbour_recall(codes, indices, centre=centre)}, figures=True)["recall"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
         """:func:`aevis.latent.map.code_map` of ``codes`` (t-SNE, or a small code itself), keyed
@@ -380,42 +191,38 @@ class Results:
             key = make_key("tsne", self._codes_hash(codes), seed, TSNE_LIBRARY)
         else:
             key = make_key("code map", self._codes_hash(codes), kind)
-        entry = self.cache.arrays("tsne", key)
-        if entry is None:
-            entry = {"positions": code_map(codes, seed)}
-            self.cache.put_arrays("tsne", key, entry)
-        return entry["positions"]
+        return self.cache.remember("tsne", key, lambda: {"positions": code_map(codes, seed)})["positions"]
 
     def feature_pictures(self, channels: np.ndarray, seed: int) -> tuple[np.ndarray | None, str]:
         """:func:`aevis.network.featurevis.visualize` of ``channels`` (None without channels), and its key."""
         key = make_key("featurevis", self.model_key, channels, seed)
         if not len(channels):
             return None, key
-        entry = self.cache.arrays("featurevis", key)
-        if entry is None:
-            entry = {"pictures": featurevis.visualize(self.ae, channels, seed=seed)}
-            self.cache.put_arrays("featurevis", key, entry)
+        entry = self.cache.remember("featurevis", key, lambda: {
+            "pictures": featurevis.visualize(self.ae, channels, seed=seed)})
         return entry["pictures"], key
 
     def mosaic_cells(self, positions: np.ndarray) -> tuple[np.ndarray, int, int]:
         """:func:`aevis.latent.mosaic.grid_cells` of ``positions``."""
         key = make_key("mosaic", array_hash(positions))
-        entry = self.cache.arrays("mosaic", key)
-        if entry is None:
+
+        def compute() -> dict[str, np.ndarray]:
             cells, columns, rows = mosaic.grid_cells(positions)
-            entry = {"cells": cells, "shape": np.array([columns, rows])}
-            self.cache.put_arrays("mosaic", key, entry)
+            return {"cells": cells, "shape": np.array([columns, rows])}
+
+        entry = self.cache.remember("mosaic", key, compute)
         return entry["cells"], int(entry["shape"][0]), int(entry["shape"][1])
 
     def clusters(self, codes: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
         """:func:`aevis.latent.clusters.kmeans_clusters` of ``codes`` (k = :data:`CLUSTERS`),
         keyed by the codes and the seed."""
         key = make_key("clusters", self._codes_hash(codes), CLUSTERS, seed)
-        entry = self.cache.arrays("clusters", key)
-        if entry is None:
+
+        def compute() -> dict[str, np.ndarray]:
             ids, count = kmeans_clusters(codes, CLUSTERS, seed)
-            entry = {"ids": ids, "count": np.array(count)}
-            self.cache.put_arrays("clusters", key, entry)
+            return {"ids": ids, "count": np.array(count)}
+
+        entry = self.cache.remember("clusters", key, compute)
         return entry["ids"], int(entry["count"])
 
     def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int,
@@ -424,12 +231,8 @@ class Results:
         images), keyed by codes, positions, labels, images and seed. ``code_neighbours``: the
         codes' nearest neighbours, ordered, where already found (they follow from the codes)."""
         key = make_key("map_quality", self._codes_hash(codes), array_hash(positions), labels, self.image_keys, seed)
-        figures = self.cache.figures("map_quality", key)
-        if figures is None:
-            figures = quality.map_quality(codes, positions, labels, seed=seed, images=self.images,
-                                          code_neighbours=code_neighbours)
-            self.cache.put_figures("map_quality", key, figures)
-        return figures
+        return self.cache.remember("map_quality", key, lambda: quality.map_quality(
+            codes, positions, labels, seed=seed, images=self.images, code_neighbours=code_neighbours), figures=True)
 
     def neighbourhoods(self, codes: np.ndarray, positions: np.ndarray,
                        code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
@@ -437,10 +240,8 @@ class Results:
         keyed by codes and positions. ``code_neighbours``: the codes' ``(indices,
         similarities)``, ordered, where already found."""
         key = make_key("neighbourhoods", self._codes_hash(codes), array_hash(positions), quality.QUALITY_K)
-        entry = self.cache.arrays("neighbourhoods", key)
-        if entry is None:
-            entry = trust.neighbourhoods(codes, positions, code_neighbours=code_neighbours)
-            self.cache.put_arrays("neighbourhoods", key, entry)
+        entry = self.cache.remember("neighbourhoods", key, lambda: trust.neighbourhoods(
+            codes, positions, code_neighbours=code_neighbours))
         return {name: entry[name] for name in ("map_trust", "density")}
 
     def faithfulness(self, rows: np.ndarray, maps: dict[str, np.ndarray], map_keys: dict[str, list[str]],
@@ -454,15 +255,15 @@ class Results:
         key = make_key(
             "faithfulness", list(maps), map_keys, None if masks is None else array_hash(masks), seed, options,
         )
-        figures = self.cache.figures("faithfulness", key)
-        if figures is None:
+
+        def compute() -> dict[str, dict[str, float]]:
             references = None if reference_rows is None else self._need_encoded().codes[reference_rows]
-            figures = faithfulness.faithfulness(
+            return faithfulness.faithfulness(
                 self.ae, self.images[rows], maps, masks, target=target, reference_codes=references,
                 method_options=options, sample=len(rows), seed=seed, batch_size=self.batch_size,
             )
-            self.cache.put_figures("faithfulness", key, figures)
-        return figures
+
+        return self.cache.remember("faithfulness", key, compute, figures=True)
 
     def cell_faithfulness(self, rows: np.ndarray, reference_rows: np.ndarray, seed: int) -> dict[str, float | None]:
         """:func:`aevis.faithfulness.cells.cell_deletion` of images ``rows`` against the codes of
@@ -473,20 +274,16 @@ class Results:
             "cell faithfulness", self.model_key, [self.image_keys[index] for index in rows],
             [encoded.code_keys[index] for index in reference_rows], seed,
         )
-        figures = self.cache.figures("cell_faithfulness", key)
-        if figures is None:
-            references = finite_codes(encoded.codes[reference_rows])  # as the neighbours were found
-            figures = cell_deletion(self.ae, self.images[rows], references, sample=len(rows),
-                                    seed=seed, batch_size=self.batch_size)
-            self.cache.put_figures("cell_faithfulness", key, figures)
-        return figures
+        return self.cache.remember("cell_faithfulness", key, lambda: cell_deletion(
+            self.ae, self.images[rows], finite_codes(encoded.codes[reference_rows]),  # as the neighbours were found
+            sample=len(rows), seed=seed, batch_size=self.batch_size), figures=True)
 
     def cascade(self, row: int, method: str, trained: np.ndarray, map_key: str, target: str,
                 reference_row: int | None, options: dict, seed: int) -> list[CascadeStep]:
         """:func:`aevis.faithfulness.randomization.randomization_cascade` of one image, keyed by its trained map."""
         key = make_key("cascade", map_key, method, options, seed)
-        entry = self.cache.arrays("cascade", key)
-        if entry is None:
+
+        def compute() -> dict[str, np.ndarray]:
             references = None if reference_row is None else {
                 "reference_codes": self._need_encoded().codes[reference_row : reference_row + 1]
             }
@@ -494,12 +291,13 @@ class Results:
                 self.ae, self.images[row : row + 1], method, trained[None], target=target,
                 **(references or {}), seed=seed, **options,
             )
-            entry = {
+            return {
                 "layers": np.array([step.layer for step in steps], dtype=str),
                 "maps": np.stack([step.maps for step in steps]) if steps else np.empty((0, 1, 1, 1), np.float32),
                 "spearman": np.array([step.spearman for step in steps], np.float64),
             }
-            self.cache.put_arrays("cascade", key, entry)
+
+        entry = self.cache.remember("cascade", key, compute)
         return [
             CascadeStep(str(layer), maps, float(spearman))
             for layer, maps, spearman in zip(entry["layers"], entry["maps"], entry["spearman"])

@@ -7,7 +7,7 @@ import pytest
 
 from aevis.network import activations
 from aevis.network.channels import ChannelRanking
-from aevis.store import results
+from aevis.store import encoding
 from aevis.store.cache import ResultCache
 from aevis.store.results import Results
 
@@ -69,7 +69,7 @@ def test_channel_galleries_of_a_hand_weighted_model_are_the_brightest_images(col
     layers = activations.gallery_layers(colour_ae)
     assert [(layer.name, layer.part) for layer in layers] == [("colour", "encoder"), ("encoded", "bottleneck")]
     # Encoded 5 at a time, merged 3 at a time: the chunks must not change the winners.
-    monkeypatch.setattr(results, "RANK_CHUNK", 3)
+    monkeypatch.setattr(encoding, "RANK_CHUNK", 3)
     rankings = _ranked(colour_ae, images, batch_size=5)
     assert set(rankings) == {"colour", "encoded"}
     for name in ("colour", "encoded"):

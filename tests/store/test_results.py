@@ -261,7 +261,7 @@ def test_pictures_inputs_are_computed_from_the_model_and_never_stored(saved_ae, 
 _COMPUTATIONS = (
     "aevis.store.results.explain", "aevis.store.results.nearest_neighbours", "aevis.store.results.code_map",
     "aevis.store.results.kmeans_clusters", "aevis.store.results.randomization_cascade",
-    "aevis.store.results.squared_error", "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality",
+    "aevis.store.encoding.squared_error", "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality",
     "aevis.faithfulness.faithfulness", "aevis.network.activations.feature_maps", "aevis.network.featurevis.visualize",
 )
 
