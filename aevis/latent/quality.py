@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import NearestNeighbors
@@ -16,10 +18,25 @@ TRUST_SAMPLE = 2000
 many points, drawn with the build's seed."""
 
 
+@dataclass(frozen=True)
+class MapQuality:
+    """The map's quality figures, as :func:`map_quality` measures them (what each one means is
+    told there); None where a figure does not apply (no labels, no images, too few images)."""
+
+    k: int
+    trustworthiness: float | None
+    trust_sample: int
+    label_agreement_codes: float | None
+    label_agreement_map: float | None
+    label_agreement_chance: float | None
+    label_agreement_pixels: float | None
+    label_agreement_codes_sampled: float | None
+
+
 def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = QUALITY_K,
                 sample: int = TRUST_SAMPLE, seed: int = 0, images: np.ndarray | None = None,
-                code_neighbours: np.ndarray | None = None) -> dict:
-    """The map's quality figures, as plain numbers for the manifest's ``map_quality``.
+                code_neighbours: np.ndarray | None = None) -> MapQuality:
+    """The map's quality figures (the manifest's ``map_quality``).
 
     Args:
         codes: float32 (N, D) codes.
@@ -35,7 +52,7 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
             build already searched; None searches here.
 
     Returns:
-        ``k``; ``trustworthiness``: 1 when every point's k map neighbours are also near it in
+        A :class:`MapQuality`: ``k``; ``trustworthiness``: 1 when every point's k map neighbours are also near it in
         code space (cosine distance), lower when the map invents neighbours (Venna & Kaski
         2001; scikit-learn's ``trustworthiness``); ``trust_sample``: points it was measured on;
         ``label_agreement_codes`` / ``label_agreement_map``: mean share of each point's k
@@ -57,7 +74,7 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
               "label_agreement_codes_sampled": None}
     k = min(k, count - 1)
     if k < 1:
-        return result
+        return MapQuality(**result)
     chosen = np.arange(count)
     if count > sample:
         chosen = np.sort(np.random.default_rng(seed).choice(count, sample, replace=False))
@@ -83,7 +100,7 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
                 result["label_agreement_codes"] if len(chosen) == count
                 else _label_agreement(codes[chosen], ids[chosen], k)
             )
-    return result
+    return MapQuality(**result)
 
 
 def _label_agreement(vectors: np.ndarray, ids: np.ndarray, k: int) -> float:

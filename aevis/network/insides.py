@@ -12,6 +12,7 @@ import numpy as np
 
 from aevis._utils.codes import map_blocks
 from aevis.latent.neighbours import finite_codes
+from aevis.latent.quality import MapQuality
 from aevis.model import Autoencoder
 from aevis.network import activations, featurevis
 from aevis.network.channels import ChannelRanking
@@ -34,7 +35,7 @@ class Insides:
     mosaic_cells: np.ndarray
     mosaic_columns: int
     mosaic_rows: int
-    map_quality: dict
+    map_quality: MapQuality
     clusters: np.ndarray
     """int (N,): each image's k-means cluster of the codes, numbered by size, largest first."""
     cluster_count: int

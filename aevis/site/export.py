@@ -15,6 +15,7 @@ Everything a script needs to reuse a gallery's numbers, in manifest order:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 from collections.abc import Iterator
@@ -116,7 +117,7 @@ def manifest(gallery: Gallery, records: list | None = None) -> dict:
         "pair_method": explanations.pair_method if explanations else None,
         "faithfulness": _json_safe(explanations.faithfulness) if explanations else {},
         "cell_faithfulness": _cell_figures(explanations),
-        "map_quality": gallery.insides.map_quality if gallery.insides else None,
+        "map_quality": dataclasses.asdict(gallery.insides.map_quality) if gallery.insides else None,
         "neighbour_recall": gallery.neighbour_recall,
         "duplicate_rule": duplicates.rule.as_record(),
         "compare": _compare_record(comparison) if comparison is not None else None,

@@ -23,29 +23,21 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from aevis.draw import colour
-from aevis.latent.quality import QUALITY_K
+from aevis.latent.quality import QUALITY_K, MapQuality
 from aevis.site import aims, map_sprites, urls
 from aevis.site.map_sprites import SpritePlan
 
 
 @dataclass(frozen=True)
-class MapQuality:
-    """The map-quality figures shown on the map page (see :func:`aevis.latent.quality.map_quality`)."""
-
-    k: int
-    trustworthiness: float | None
-    trust_sample: int
-    label_agreement_codes: float | None
-    label_agreement_map: float | None
-    label_agreement_chance: float | None
-    label_agreement_pixels: float | None
-    label_agreement_codes_sampled: float | None
+class JudgedMapQuality(MapQuality):
+    """The map-quality figures (:class:`aevis.latent.quality.MapQuality`) as the map page
+    shows them: with the page's verdicts, by the aims of :mod:`aevis.site.aims`."""
 
     @property
     def trustworthy(self) -> bool | None:
@@ -150,7 +142,7 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         errors: float (N,) per-image reconstruction error (e.g. the mean of its error map).
         neighbours: int (N, k) nearest-neighbour indices.
         labels: N labels or None.
-        quality: the dict of :func:`aevis.latent.quality.map_quality`, or None to show none.
+        quality: the figures of :func:`aevis.latent.quality.map_quality`, or None to show none.
         mosaic: the mosaic PNG the page links to (the build writes it), or None.
         preview: pattern of each image's full-size picture, ``{slug}`` replaced.
         pictured: bool (N,), which images have one (None: every image).
@@ -167,7 +159,7 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         raise ValueError(f"Expected {count} entries in every map input, got lengths {sorted(lengths)}.")
     cluster_ids = np.asarray(clusters, np.int64).reshape(count)
     cluster_count = int(cluster_ids.max()) + 1 if count else 0
-    k = quality["k"] if quality else QUALITY_K
+    k = quality.k if quality else QUALITY_K
     strays = [(slug, href) for slug, href in zip(slugs, hrefs) if href is not None and href != urls.image_page(str(slug))]
     if strays:
         raise ValueError(f"Expected each page at {urls.image_page('<slug>')} (the map stores only which images have "
@@ -185,7 +177,7 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
         sources=tuple(str(source) for source in sources),
         map_trust=None if map_trust is None else np.asarray(map_trust, np.float32).reshape(count),
         density=None if density is None else np.asarray(density, np.float32).reshape(count),
-        quality=MapQuality(**{field: quality[field] for field in MapQuality.__dataclass_fields__}) if quality else None,
+        quality=JudgedMapQuality(**asdict(quality)) if quality else None,
         colourings=colourings(labels is not None, cluster_count, density is not None, map_trust is not None, k),
         sprites=map_sprites.sprite_plan(positions),
         mosaic=mosaic,

@@ -705,10 +705,10 @@ def summarise(gallery: Gallery, title: str) -> SiteSummary:
 
 def _finding(gallery: Gallery) -> Finding | None:
     quality = gallery.insides.map_quality if gallery.insides else None
-    if not quality or quality.get("label_agreement_codes") is None:
+    if quality is None or quality.label_agreement_codes is None:
         return None
-    return Finding(gallery.imageset.label_kind or "label", quality["k"], quality["label_agreement_codes"],
-                   quality["label_agreement_chance"])
+    return Finding(gallery.imageset.label_kind or "label", quality.k, quality.label_agreement_codes,
+                   quality.label_agreement_chance)
 
 
 def gather_report(gallery: Gallery) -> ReportPage:

@@ -10,6 +10,8 @@ everything they read, so they follow any change of their inputs."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import keras
 import numpy as np
 
@@ -226,13 +228,13 @@ class Results:
         return entry["ids"], int(entry["count"])
 
     def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int,
-                    code_neighbours: np.ndarray | None = None) -> dict:
+                    code_neighbours: np.ndarray | None = None) -> quality.MapQuality:
         """:func:`aevis.latent.quality.map_quality` (the pixels' label agreement from this set's
         images), keyed by codes, positions, labels, images and seed. ``code_neighbours``: the
         codes' nearest neighbours, ordered, where already found (they follow from the codes)."""
         key = make_key("map_quality", self._codes_hash(codes), array_hash(positions), labels, self.image_keys, seed)
-        return self.cache.remember("map_quality", key, lambda: quality.map_quality(
-            codes, positions, labels, seed=seed, images=self.images, code_neighbours=code_neighbours), figures=True)
+        return quality.MapQuality(**self.cache.remember("map_quality", key, lambda: asdict(quality.map_quality(
+            codes, positions, labels, seed=seed, images=self.images, code_neighbours=code_neighbours)), figures=True))
 
     def neighbourhoods(self, codes: np.ndarray, positions: np.ndarray,
                        code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:

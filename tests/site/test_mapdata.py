@@ -2,6 +2,7 @@
 
 import json
 import types
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -76,15 +77,15 @@ def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
 def test_map_quality_on_separated_clusters():
     codes, positions, labels = _clusters()
     quality = map_quality(codes, positions, labels)
-    assert quality["trustworthiness"] > 0.9
-    assert quality["label_agreement_codes"] == 1.0 and quality["label_agreement_map"] == 1.0
-    assert quality["label_agreement_chance"] == pytest.approx(29 / 119)
+    assert quality.trustworthiness > 0.9
+    assert quality.label_agreement_codes == 1.0 and quality.label_agreement_map == 1.0
+    assert quality.label_agreement_chance == pytest.approx(29 / 119)
     # A shuffled map keeps the codes' agreement but loses the map's and its trustworthiness.
     shuffled = map_quality(codes, np.random.default_rng(3).permutation(positions), labels)
-    assert shuffled["label_agreement_map"] < 0.5 and shuffled["trustworthiness"] < 0.7
+    assert shuffled.label_agreement_map < 0.5 and shuffled.trustworthiness < 0.7
     unlabelled = map_quality(codes, positions, None, sample=50)
-    assert unlabelled["label_agreement_codes"] is None and unlabelled["trust_sample"] == 50
-    assert quality["label_agreement_pixels"] is None  # no images given
+    assert unlabelled.label_agreement_codes is None and unlabelled.trust_sample == 50
+    assert quality.label_agreement_pixels is None  # no images given
 
 
 def test_the_raw_pixels_label_agreement_is_measured_beside_the_codes():
@@ -94,9 +95,9 @@ def test_the_raw_pixels_label_agreement_is_measured_beside_the_codes():
     noise = rng.random((len(codes), 4, 4, 3)).astype(np.float32)
     blind = map_quality(codes, positions, labels, images=noise)
     kin = map_quality(codes, positions, labels, images=np.asarray(codes).reshape(len(codes), 1, -1, 1))
-    assert blind["label_agreement_codes_sampled"] == blind["label_agreement_codes"] == 1.0
-    assert blind["label_agreement_pixels"] < 0.5
-    assert kin["label_agreement_pixels"] == kin["label_agreement_codes"] == 1.0
+    assert blind.label_agreement_codes_sampled == blind.label_agreement_codes == 1.0
+    assert blind.label_agreement_pixels < 0.5
+    assert kin.label_agreement_pixels == kin.label_agreement_codes == 1.0
     # Sampled: both figures come from the same 50 points, the codes' by brute force here.
     sampled = map_quality(codes, positions, labels, sample=50, images=noise)
     chosen = np.sort(np.random.default_rng(0).choice(len(codes), 50, replace=False))
@@ -105,8 +106,8 @@ def test_the_raw_pixels_label_agreement_is_measured_beside_the_codes():
     np.fill_diagonal(similarity, -np.inf)
     nearest = np.argsort(-similarity, axis=1)[:, :10]
     ids = np.asarray(labels)[chosen]
-    assert sampled["label_agreement_codes_sampled"] == pytest.approx(np.mean(ids[nearest] == ids[:, None]))
-    words = {grade: mapdata.MapQuality(**{**blind, "label_agreement_codes_sampled": codes_share,
+    assert sampled.label_agreement_codes_sampled == pytest.approx(np.mean(ids[nearest] == ids[:, None]))
+    words = {grade: mapdata.JudgedMapQuality(**{**asdict(blind), "label_agreement_codes_sampled": codes_share,
                                   "label_agreement_pixels": 0.5}).against_pixels
              for grade, codes_share in (("more", 0.56), ("as", 0.54), ("less", 0.44))}
     assert words == {"more": "more", "as": "as", "less": "less"}

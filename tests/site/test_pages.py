@@ -258,7 +258,7 @@ def test_map_data_is_the_gallerys_places_clusters_errors_and_neighbours(built):
         with np.load(site / urls.maps_file(gallery.slugs[index])) as maps:
             assert data.errors[index] == pytest.approx(float(maps["reconstruction_error"].mean()), rel=1e-6)
     assert data.labels == tuple(gallery.imageset.labels)
-    assert data.quality.trustworthiness == gallery.insides.map_quality["trustworthiness"]
+    assert data.quality.trustworthiness == gallery.insides.map_quality.trustworthiness
     assert all((site / data.preview.format(slug=slug)).is_file() for slug in gallery.slugs)
 
 

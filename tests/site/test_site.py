@@ -14,7 +14,7 @@ from aevis.draw import charts
 from aevis.draw.pixels import Size
 from aevis.site import aims, urls
 from aevis.site.html import TEMPLATES, _environment
-from aevis.site.mapdata import MapQuality
+from aevis.site.mapdata import JudgedMapQuality
 from aevis.site.pages import FaithfulnessRow, ReadingPage
 from aevis.site.words import METHOD_WORDS
 
@@ -65,9 +65,9 @@ def test_object_share_is_judged_by_its_aim():
 def test_map_trust_is_judged_by_its_aim():
     quality = dict(k=5, trust_sample=10, label_agreement_codes=None, label_agreement_map=None,
                    label_agreement_chance=None, label_agreement_pixels=None, label_agreement_codes_sampled=None)
-    assert MapQuality(trustworthiness=aims.TRUSTWORTHINESS, **quality).trustworthy is True
-    assert MapQuality(trustworthiness=aims.TRUSTWORTHINESS - 0.01, **quality).trustworthy is False
-    assert MapQuality(trustworthiness=None, **quality).trustworthy is None
+    assert JudgedMapQuality(trustworthiness=aims.TRUSTWORTHINESS, **quality).trustworthy is True
+    assert JudgedMapQuality(trustworthiness=aims.TRUSTWORTHINESS - 0.01, **quality).trustworthy is False
+    assert JudgedMapQuality(trustworthiness=None, **quality).trustworthy is None
 
 
 def test_numbers_in_words():
