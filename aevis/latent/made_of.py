@@ -50,24 +50,35 @@ class MadeOf:
 def convex_mix(code: np.ndarray, corpus: np.ndarray) -> np.ndarray:
     """float64 (K,): the weights w ≥ 0 with Σ w = 1 that bring Σ w_i corpus[i] closest to ``code``.
 
-    Non-negative least squares (:func:`scipy.optimize.nnls`) on the system with one more row,
-    the sum of the weights held to 1 by a large factor; exact when the code is a convex mix of
-    the corpus (the extra row is then satisfied too).
+    Non-negative least squares (:func:`scipy.optimize.nnls`) with one more row, the sum of the
+    weights held to 1 by a large factor; exact when the code is a convex mix of the corpus (the
+    extra row is then satisfied too). The D rows of the system are first reduced to K by a QR
+    factorisation of [corpus.T | code], which keeps the fit's minimiser and its residual: the
+    work and memory of the fit then no longer grow with the code's length (a 540×540 model's
+    code has over a million numbers).
 
     Args:
         code: float (D,).
         corpus: float (K, D), K ≥ 1.
     """
-    corpus = np.asarray(corpus, np.float64)
-    code = np.asarray(code, np.float64).reshape(-1)
+    corpus = np.asarray(corpus)
+    code = np.asarray(code).reshape(-1)
     if corpus.ndim != 2 or len(corpus) == 0 or corpus.shape[1] != len(code):
         raise ValueError(f"Expected a corpus of shape (K, {len(code)}) with K ≥ 1, got {corpus.shape}.")
+    count = len(corpus)
     scale = max(float(np.abs(corpus).max()), float(np.abs(code).max()), 1e-30)
-    system = np.vstack([corpus.T / scale, np.full((1, len(corpus)), _SUM_WEIGHT)])
-    target = np.concatenate([code / scale, [_SUM_WEIGHT]])
-    weights, _ = nnls(system, target, maxiter=50 * len(corpus))
+    columns = np.empty((len(code), count + 1), np.float64, order="F")
+    columns[:, :count] = corpus.T
+    columns[:, count] = code
+    columns /= scale
+    # ‖A w − b‖² = ‖R w − Qᵀb‖² + a constant, read off R of the QR of [A | b].
+    triangle = np.linalg.qr(columns, mode="r")
+    del columns
+    system = np.vstack([triangle[:count, :count], np.full((1, count), _SUM_WEIGHT)])
+    target = np.concatenate([triangle[:count, count], [_SUM_WEIGHT]])
+    weights, _ = nnls(system, target, maxiter=50 * count)
     total = weights.sum()
-    return weights / total if total > 0 else np.full(len(corpus), 1.0 / len(corpus))
+    return weights / total if total > 0 else np.full(count, 1.0 / count)
 
 
 def made_of(codes, rows: np.ndarray, centre: np.ndarray, corpus: int = CORPUS) -> list[MadeOf]:

@@ -31,6 +31,19 @@ def test_weights_are_non_negative_and_sum_to_one_for_a_code_outside_the_mix():
     assert (np.linalg.norm(code - others @ corpus, axis=1) >= best - 1e-9).all()
 
 
+@pytest.mark.parametrize("dimensions", [3, 500])
+def test_the_reduced_fit_equals_the_fit_on_the_whole_system(dimensions):
+    """The QR reduction keeps the minimiser: the same weights as NNLS over all D rows."""
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(3)
+    corpus, code = rng.normal(size=(7, dimensions)), rng.normal(size=dimensions)
+    scale = max(np.abs(corpus).max(), np.abs(code).max())
+    whole = np.vstack([corpus.T / scale, np.full((1, 7), 1e3)])
+    expected, _ = nnls(whole, np.concatenate([code / scale, [1e3]]), maxiter=350)
+    np.testing.assert_allclose(convex_mix(code, corpus), expected / expected.sum(), atol=1e-9)
+
+
 def test_a_code_planted_as_a_mix_of_its_neighbours_is_rebuilt_from_them():
     codes = _codes()
     codes[0] = 0.6 * codes[1] + 0.4 * codes[2]  # its nearest codes include both
