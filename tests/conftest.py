@@ -46,8 +46,8 @@ TINY_BUILD = dict(dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8
 @pytest.fixture(scope="session")
 def tiny_site(tmp_path_factory):
     """(config, gallery) of one tiny built site, shared by the build and browser tests."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("tiny")
     config = BuildConfig(out=root / "site", cache_dir=root / "cache", **TINY_BUILD)

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.data.folders import load_image, read_image_folder
 from aevis.errors import AevisError
 from aevis.model import load_autoencoder
+from aevis.pipeline import build
 from aevis.site.staging import MARKER, staged_site
 from tests.conftest import TINY_BUILD
 from tests.models import overflowing

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 from keras import ops
 
 from aevis import backend
 from aevis.memory import CALL_BYTES, rows_within
+from aevis.methods import registry
 from aevis.methods.batching import (
     cached_on,
     check_batch_size,
@@ -15,7 +15,6 @@ from aevis.methods.batching import (
     item_chunks,
 )
 from aevis.methods.incremental import plan_patched_codes
-from aevis.methods import registry
 from aevis.methods.registry import REGISTRY
 from aevis.methods.targets import make_target
 

@@ -14,8 +14,8 @@ import keras
 import numpy as np
 
 from aevis import __version__
-from aevis.model.seed import build_seed_autoencoder
 from aevis._utils import checked
+from aevis.model.seed import build_seed_autoencoder
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np

@@ -19,7 +19,13 @@ from aevis.gallery import Gallery
 from aevis.site import mapdata, urls
 from aevis.site.compare_page import gather_compare
 from aevis.site.pages import (
-    gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
+    gather_layers,
+    gather_map,
+    gather_model,
+    gather_pages,
+    gather_reading,
+    gather_report,
+    summarise,
 )
 from aevis.site.set_pages import gather_duplicates, gather_strangest, similarity_percent
 from aevis.site.words import isolated

@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from aevis import __version__
+from aevis._utils import checked
 from aevis.data import pixels
 from aevis.data.pixels import PixelFile, Pixels
-from aevis._utils import checked
 from aevis.store import codes
 from aevis.store.codes import CodeFile
 

@@ -207,6 +207,7 @@ def test_manifest_cells_of_the_tiny_site_sum_to_each_similarity(tiny_site):
     config, gallery = tiny_site
     manifest = json.loads((config.out / urls.MANIFEST).read_text())
     assert manifest["model"]["code_grid"] == list(code_grid(gallery.ae)) == [1, 1, 8]
+    assert len(manifest["images"]) == len(gallery.neighbour_indices)
     for record in manifest["images"]:
         for neighbour in record["neighbours"]:
             cells = np.array(neighbour["cells"], np.float64)
@@ -225,8 +226,8 @@ GRID_BUILD = {**TINY_BUILD, "bottleneck": "pool_1_e"}
 @pytest.fixture(scope="module")
 def grid_site(tmp_path_factory):
     """(config, gallery) of a tiny build whose code is a 4 × 4 × 4 grid."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("grid")
     config = BuildConfig(out=root / "site", cache_dir=root / "cache", **GRID_BUILD)
@@ -238,7 +239,7 @@ def test_a_grid_code_records_shows_and_checks_its_cells(grid_site):
     site = Path(config.out)
     manifest = json.loads((site / urls.MANIFEST).read_text())
     assert manifest["model"]["code_grid"] == [4, 4, 4]
-    for record, indices in zip(manifest["images"], gallery.neighbour_indices, strict=True):
+    for record in manifest["images"]:
         for neighbour in record["neighbours"]:
             cells = np.array(neighbour["cells"], np.float64)
             assert cells.shape == (4, 4)
@@ -305,8 +306,8 @@ def test_a_page_shows_the_cell_maps_failure_in_words(grid_site):
 
 
 def test_a_dense_bottleneck_gets_no_cells_and_keeps_its_pair_maps(tmp_path):
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     model_path = tmp_path / "dense.keras"
     user_models.dense_bottleneck().save(model_path)

@@ -293,8 +293,8 @@ heading, the prev/next links, the neighbour chips and the morph's caption."""
 def long_name_site(tmp_path_factory) -> Path:
     """A tiny site built from a folder (itself with a long name) of pictures with LONG_NAMES, plus
     an unreadable file with a long name for the report: a few seconds, like ``tiny_site``."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("long-names")
     folder = root / "images" / ("a_folder_whose_name_is_long_too_" + "z" * 60)

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 import aevis.pipeline as build_module
-from aevis.pipeline import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.data.folders import to_shape
 from aevis.latent.compare import chance_overlap, neighbour_overlap
 from aevis.latent.neighbours import finite_codes, mean_code, nearest_neighbours
 from aevis.model import Autoencoder, load_autoencoder
+from aevis.pipeline import build
 from aevis.site import urls
 from aevis.site.set_pages import similarity_percent
 from aevis.store.cache import ResultCache

@@ -40,8 +40,8 @@ def hostile_site(tmp_path_factory) -> Path:
     """Five grey pictures, two named with an override, one bright enough that the model's
     rebuild of it is NaN; compared with another model (named with an override), so compare.html
     names them too. About 10 seconds."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("hostile-names")
     folder = root / "images"

@@ -315,8 +315,8 @@ name cannot hold "//", so the link's address has backslashes)."""
 @pytest.fixture(scope="module")
 def odd_name_site(tmp_path_factory) -> Path:
     """A tiny site built from a folder of pictures with ODD_NAMES: a few seconds."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("odd-names")
     folder = root / "images" / "a, folder"

@@ -18,7 +18,13 @@ from aevis.site import html as html_pages
 from aevis.site import set_pages, urls
 from aevis.site.pages import summarise
 from aevis.site.set_pages import (
-    SHOWN, gather_duplicates, gather_strangest, shown_images, similarity_percent, similarity_text, slider_position,
+    SHOWN,
+    gather_duplicates,
+    gather_strangest,
+    shown_images,
+    similarity_percent,
+    similarity_text,
+    slider_position,
 )
 from tests.conftest import TINY_BUILD
 from tests.latent.test_duplicates import plant_copies, smooth_pictures
@@ -147,8 +153,8 @@ def planted_site(tmp_path_factory):
     """(config, gallery) of a small site of 16 images from a folder: 12 smooth pictures, three
     copies of the first (exact, JPEG, resized) and a resized copy of the second; pages for 4
     images only, so the strangest page shows images without a page."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("planted")
     folder = root / "images"

@@ -7,8 +7,8 @@ import pytest
 
 from aevis.latent import neighbours
 from aevis.latent.clusters import kmeans_clusters
-from aevis.latent.map import tsne_map
 from aevis.latent.made_of import made_of
+from aevis.latent.map import tsne_map
 from aevis.latent.neighbours import (
     finite_codes,
     finite_rows,

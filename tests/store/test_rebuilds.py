@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 import aevis.pipeline as build_module
-from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.draw import colour
 from aevis.model import Autoencoder
+from aevis.pipeline import build
 from aevis.site import html, pictures
 from aevis.store.cache import ResultCache, make_key
 from tests.conftest import TINY_BUILD
