@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.latent.duplicates import find_duplicates
+from aevis.latent.duplicates import RESOLUTION, find_duplicates
 from aevis.latent.strangeness import error_ranking, image_errors
 from aevis.site import html as html_pages
 from aevis.site import set_pages, urls
@@ -25,6 +25,7 @@ from aevis.site.set_pages import (
     similarity_percent,
     similarity_text,
     slider_position,
+    slider_threshold,
 )
 from tests.conftest import TINY_BUILD
 from tests.latent.test_duplicates import plant_copies, smooth_pictures
@@ -190,6 +191,29 @@ def test_planted_copies_are_grouped_on_the_page_and_in_the_manifest(planted_site
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_the_slider_carries_every_positions_groups_grouped_in_python(planted_site):
+    _, gallery = planted_site
+    page = gather_duplicates(gallery)
+    rule, data = page.rule, page.data
+    assert len(data["positions"]) == page.steps + 1
+    assert slider_threshold(rule, 0) == pytest.approx(rule.floor, abs=1e-12)
+    assert slider_threshold(rule, page.steps) == pytest.approx(1 - RESOLUTION, abs=1e-15)
+    # Its own position gives back (about) the rule's threshold, and the page's groups.
+    assert slider_threshold(rule, page.position) == pytest.approx(rule.similarity, abs=(1 - rule.similarity) * 0.05)
+    text, grouping = data["positions"][page.position]
+    names = [image[0] for image in data["images"]]
+    shown = [{names[member] for member in group[0]} for group in data["groupings"][grouping]]
+    assert shown == [{member.link.name for member in group.members} for group in page.groups]
+    assert [group[1] for group in data["groupings"][grouping]] == [
+        [member.closest for member in group.members] for group in page.groups]
+    # Stricter positions never group more images; the strictest keeps only the exact copy.
+    grouped = [sum(len(group[0]) for group in data["groupings"][at]) for _, at in data["positions"]]
+    assert grouped == sorted(grouped, reverse=True)
+    assert [{names[m] for m in group[0]} for group in data["groupings"][data["positions"][-1][1]]] == [
+        {"photo-00.png", "copy-exact.png"}]
+    assert data["positions"][-1][0] == "0.999999"
 
 
 @pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
