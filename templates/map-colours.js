@@ -112,5 +112,6 @@
     return { has: (key) => choices.has(key), colours, legend, densityRank };
   }
 
+  mapColours.rgbOf = rgbOf;
   window.AevisMapColours = mapColours;
 })();
