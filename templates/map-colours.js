@@ -113,5 +113,6 @@
   }
 
   mapColours.rgbOf = rgbOf;
-  window.AevisMapColours = mapColours;
+  if (typeof window !== "undefined") window.AevisMapColours = mapColours;
+  if (typeof module !== "undefined") module.exports = mapColours;
 })();

@@ -83,5 +83,6 @@
   }
 
   mapPoints.bytesOf = bytesOf;
-  window.AevisMapPoints = mapPoints;
+  if (typeof window !== "undefined") window.AevisMapPoints = mapPoints;
+  if (typeof module !== "undefined") module.exports = mapPoints;
 })();

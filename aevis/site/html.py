@@ -84,6 +84,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["isolated"] = isolated
     environment.filters["times"] = _times
     environment.globals["urls"] = urls
+    environment.globals["map_version"] = mapdata.VERSION  # map.js checks its data file against it
     return environment
 
 
@@ -108,7 +109,7 @@ def write_pages(gallery: Gallery, site: Path, title: str, pictured, on_progress=
     emit("index.html", urls.INDEX, pages=pages, mosaic=urls.MOSAIC if gallery.insides else None)
     map_data = gather_map(gallery, pictured)
     mapdata.write_map_script(site, map_data)
-    emit("map.html", urls.MAP, map=map_data, map_version=mapdata.VERSION)
+    emit("map.html", urls.MAP, map=map_data)
     emit("model.html", urls.MODEL, model=gather_model(gallery), layers=layers)
     for layer in layers:
         emit("layer.html", layer.href, layer=layer, layers=layers)
