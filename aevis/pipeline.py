@@ -19,11 +19,11 @@ import keras
 import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from aevis._utils import checked
 from aevis.config import BuildConfig
 from aevis.data import builtin, folders
 from aevis.data.given import ImageSource
 from aevis.data.imageset import ImageSet, sample_positions, unique_slugs
+from aevis._utils import checked
 from aevis.errors import AevisError, Place, disk_fault
 from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
 from aevis.gallery import ExplainedChunk, Explanations, Gallery, ModelInfo
@@ -33,7 +33,6 @@ from aevis.latent.map import TSNE, map_kind, spread_sample
 from aevis.latent.neighbours import RECALL_SAMPLE, finite_codes, finite_rows, mean_code
 from aevis.latent.quality import QUALITY_K
 from aevis.memory import check_fits, image_bytes, images_per_call, pages_per_chunk
-from aevis.methods import gradcam
 from aevis.model import (
     Autoencoder,
     PixelScales,
@@ -41,6 +40,7 @@ from aevis.model import (
     file_sha256,
     load_autoencoder,
 )
+from aevis.methods import gradcam
 from aevis.model.files import format_note
 from aevis.model.scale import AUTO
 from aevis.model.train import train_seed, training_steps
@@ -53,7 +53,6 @@ from aevis.site.staging import build_lock, check_target, staged_site, zip_site
 from aevis.store.cache import ResultCache, make_key
 from aevis.store.imagesets import remembered_imageset
 from aevis.store.results import Encoded, Results
-
 
 @dataclass(frozen=True, eq=False)
 class Given:

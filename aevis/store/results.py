@@ -31,10 +31,10 @@ from aevis.latent.neighbours import (
     neighbour_recall,
 )
 from aevis.latent.strangeness import image_errors
-from aevis.memory import rows_within
 from aevis.methods import explain
 from aevis.methods.reconstruction_error import squared_error
 from aevis.model import Autoencoder
+from aevis.memory import rows_within
 from aevis.network import activations, featurevis, morphs
 from aevis.network.channels import ChannelRanking
 from aevis.store import codes as stored_codes
