@@ -11,7 +11,8 @@
    *   (the renderer the address asked for), setMode(key), pin(index), centreOn(index),
    *   select(shape), showView(centre, zoom): the view now or once the canvas has a size,
    *   viewChanged()}
-   * @returns {save(): write the address soon, apply(state, viewDone): show a parsed address}
+   * @returns {save(): write the address soon, apply(state, viewDone): show a parsed address,
+   *   pending(): whether a write is waiting}
    */
   function mapAddress(map) {
     const { view, points, state } = map;
@@ -51,7 +52,7 @@
       map.viewChanged();
     }
     window.addEventListener("hashchange", () => apply(tools.parseHash(window.location.hash)));
-    return { save, apply };
+    return { save, apply, pending: () => timer !== 0 };
   }
 
   window.AevisMapAddress = mapAddress;

@@ -46,7 +46,13 @@
     flat: count, frames: 0, drawMs: 0, uploadMs: 0, sharpSheetsWanted: [], sharpSheetsLoaded: [], smallAtlasesLoaded: 0,
     coloursLoaded: false, firstFullDraw: null, hoverLatency: null, view: null,
   };
-  window.AevisMap = Object.freeze({ get stats() { return Object.freeze(JSON.parse(JSON.stringify(stats))); } });
+  // settled: nothing is waiting to be drawn nor to be written to the address (what a test waits
+  // for after acting, instead of a fixed time).
+  window.AevisMap = Object.freeze({
+    get stats() {
+      return Object.freeze({ ...JSON.parse(JSON.stringify(stats)), settled: !frameRequest && !address.pending() });
+    },
+  });
 
   // ---- Pictures and the renderer ---------------------------------------------------------
   let renderer = null;

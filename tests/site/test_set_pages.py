@@ -5,7 +5,6 @@ out again from the model's reconstructions, the manifest's fields, and both page
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from aevis.site.set_pages import (
     slider_position,
     slider_threshold,
 )
+from tests.browser import PageWatch, needs_chromium
 from tests.conftest import TINY_BUILD
 from tests.latent.test_duplicates import plant_copies, smooth_pictures
 
@@ -190,9 +190,6 @@ def test_planted_copies_are_grouped_on_the_page_and_in_the_manifest(planted_site
         assert listed == group - {name}, name
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
 def test_the_slider_carries_every_positions_groups_grouped_in_python(planted_site):
     _, gallery = planted_site
     page = gather_duplicates(gallery)
@@ -216,49 +213,42 @@ def test_the_slider_carries_every_positions_groups_grouped_in_python(planted_sit
     assert data["positions"][-1][0] == "0.999999"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                    reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_both_pages_load_from_file_and_the_slider_regroups(planted_site):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from tests.site.test_browser import CHROMIUM_FLAGS, PageWatch
-
+@needs_chromium
+def test_both_pages_load_from_file_and_the_slider_regroups(planted_site, browser):
     config, gallery = planted_site
     site = config.out
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        watch = PageWatch(browser, width=800, height=900)
-        try:
-            watch.open((site / urls.STRANGEST).resolve().as_uri())
-            assert watch.unloaded_pictures() == []
-            shown = watch.page.evaluate("() => document.querySelectorAll('.ranked img').length")
-            assert shown == 2 * 2 * 8  # eight at each end, each with its error picture
-            assert watch.problems == []
+    watch = PageWatch(browser, width=800, height=900)
+    try:
+        watch.open((site / urls.STRANGEST).resolve().as_uri())
+        assert watch.unloaded_pictures() == []
+        shown = watch.page.evaluate("() => document.querySelectorAll('.ranked img').length")
+        assert shown == 2 * 2 * 8  # eight at each end, each with its error picture
+        assert watch.problems == []
 
-            watch.open((site / urls.DUPLICATES).resolve().as_uri())
-            assert watch.unloaded_pictures() == []
-            page = watch.page
+        watch.open((site / urls.DUPLICATES).resolve().as_uri())
+        assert watch.unloaded_pictures() == []
+        page = watch.page
 
-            def shown_groups() -> list[int]:
-                return page.evaluate(
-                    "() => [...document.querySelectorAll('.dup-group')].map(g => g.querySelectorAll('img').length)")
+        def shown_groups() -> list[int]:
+            return page.evaluate(
+                "() => [...document.querySelectorAll('.dup-group')].map(g => g.querySelectorAll('img').length)")
 
-            assert shown_groups() == [4, 2]
-            slider = page.locator("#dup-threshold")
-            slider.focus()
-            page.keyboard.press("End")  # the strictest: only copies equal up to rounding
-            assert shown_groups() == [2]
-            assert page.locator(".dup-status").inner_text() == "1 group, 2 images in all."
-            assert page.locator("#dup-value").inner_text() == "0.999999"
-            page.keyboard.press("Home")  # the loosest the page carries
-            loosest = shown_groups()
-            assert len(loosest) >= 2 and sum(loosest) >= 6
-            slider.evaluate("(element, value) => { element.value = value; element.dispatchEvent(new Event('input')); }",
-                            gather_duplicates(gallery).position)
-            assert shown_groups() == [4, 2]  # back at the stated threshold, as the page was built
-            page.evaluate("() => Promise.all([...document.images].map(img => img.complete ? null : "
-                          "new Promise(done => { img.onload = img.onerror = done; })))")
-            assert watch.unloaded_pictures() == []  # the pictures the script drew
-            assert watch.problems == []
-        finally:
-            watch.close()
-            browser.close()
+        assert shown_groups() == [4, 2]
+        slider = page.locator("#dup-threshold")
+        slider.focus()
+        page.keyboard.press("End")  # the strictest: only copies equal up to rounding
+        assert shown_groups() == [2]
+        assert page.locator(".dup-status").inner_text() == "1 group, 2 images in all."
+        assert page.locator("#dup-value").inner_text() == "0.999999"
+        page.keyboard.press("Home")  # the loosest the page carries
+        loosest = shown_groups()
+        assert len(loosest) >= 2 and sum(loosest) >= 6
+        slider.evaluate("(element, value) => { element.value = value; element.dispatchEvent(new Event('input')); }",
+                        gather_duplicates(gallery).position)
+        assert shown_groups() == [4, 2]  # back at the stated threshold, as the page was built
+        page.evaluate("() => Promise.all([...document.images].map(img => img.complete ? null : "
+                      "new Promise(done => { img.onload = img.onerror = done; })))")
+        assert watch.unloaded_pictures() == []  # the pictures the script drew
+        assert watch.problems == []
+    finally:
+        watch.close()
