@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from aevis.site.mapdata import map_columns, read_map_script
-from tests.browser import PageWatch, needs_chromium
+from tests.browser import PageWatch, needs_chromium, wait_until_settled
 from tests.conftest import TINY_BUILD
 
 pytestmark = needs_chromium
