@@ -1,7 +1,7 @@
 // aevis near-duplicates: when the threshold slider moves, show the groups at its position. They
-// come grouped, with every number as text, at every position (window.AEVIS_DUPLICATES, written
-// into the page by aevis/site/set_pages.py, so this works from file://); the markup is
-// templates/duplicates.html's.
+// come grouped, with every number as text, for every position (window.AEVIS_DUPLICATES, written
+// into the page by aevis/site/set_pages.py slider_groupings, so this works from file://): this
+// only puts them together and draws them, with templates/duplicates.html's markup.
 (function () {
   "use strict";
   const data = window.AEVIS_DUPLICATES;
@@ -34,21 +34,32 @@
     return element("li", {}, [...shown, element("span", { class: "score" }, [`closest here: ${closest}`])]);
   }
 
+  /** The groups at a slider position, in the order they are listed: each position's changes
+   *  applied in turn (data.changes: [added, removed] group numbers), numbers in order. */
+  function groupsAt(position) {
+    const shown = new Set();
+    for (let at = 0; at <= position; at++) {
+      const [added, removed] = data.changes[at];
+      for (const number of added) shown.add(number);
+      for (const number of removed) shown.delete(number);
+    }
+    return [...shown].sort((a, b) => a - b).map((number) => data.groups[number]);
+  }
+
   function render(position) {
-    const [threshold, grouping] = data.positions[position];
-    const found = data.groupings[grouping];
-    const items = found.map(([members, closest, lowest, highest]) => {
+    const found = groupsAt(position);
+    const items = found.map(([members, lowest, highest]) => {
       const range = lowest === highest ? lowest : `${lowest} to ${highest}`;
       return element("li", { class: "dup-group" }, [
         element("p", { class: "dup-summary" }, [`${members.length.toLocaleString("en")} images · similarity ${range}`]),
-        element("ul", { class: "neighbours" }, members.map((index, number) => member(index, closest[number]))),
+        element("ul", { class: "neighbours" }, members.map((index) => member(index, data.closest[index]))),
       ]);
     });
     list.replaceChildren(...items);
     const grouped = found.reduce((total, group) => total + group[0].length, 0);
     if (status) status.textContent = `${plural(found.length, "group")}, ${plural(grouped, "image")} in all.`;
     if (none) none.hidden = found.length > 0;
-    if (output) output.textContent = threshold;
+    if (output) output.textContent = data.thresholds[position];
   }
 
   slider.addEventListener("input", () => render(Number(slider.value)));

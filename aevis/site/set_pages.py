@@ -281,9 +281,9 @@ class DuplicatesPage:
     """The rule's two numbers (:data:`~aevis.latent.duplicates.OUTLIER_Z`, :data:`~aevis.latent.duplicates.CLOSER`)."""
     data: dict
     """What ``duplicates.js`` shows as the slider moves: ``images`` ([name, thumbnail, page or
-    null] of each image in a candidate pair), ``groupings`` (:func:`slider_groupings`, members
-    as indices into ``images``) and ``positions`` ([the threshold as text, its grouping] at each
-    slider position)."""
+    null] of each image in a candidate pair), ``thresholds`` (the similarity at each slider
+    position, as text) and :func:`slider_groupings`'s ``groups``, ``closest`` and ``changes``
+    (members are indices into ``images``)."""
 
 
 def _page_group(gallery: Gallery, group: Group) -> DuplicateGroup:
@@ -314,25 +314,46 @@ def slider_position(rule: DuplicateRule, steps: int = SLIDER_STEPS) -> int:
     return round(steps * (loose - math.log(max(1 - rule.similarity, RESOLUTION))) / (loose - strict))
 
 
-def slider_groupings(candidates: Candidates, thresholds: list[float]) -> tuple[list[int], list[list]]:
+def slider_groupings(candidates: Candidates, thresholds: list[float]) -> dict:
     """What ``duplicates.js`` shows at each slider position, grouped here so the grouping is
-    written once (:func:`~aevis.latent.duplicates.group_duplicates`): (the grouping at each of
-    ``thresholds``, the distinct groupings). ``candidates`` number their images 0 to n − 1; a
-    grouping is a list of groups ``[members, each member's closest similarity as text, lowest,
-    highest]``. Positions where the same pairs pass share one grouping."""
+    written once (:func:`~aevis.latent.duplicates.group_duplicates` at each of ``thresholds``).
+    ``candidates`` number their images 0 to n − 1. Returns
+
+    * ``groups``: every group met at some position, ``[members, lowest, highest]`` (similarities
+      as text), in the order the page lists them: a group's place depends on the group alone
+      (most similar pair, then size, then first member), so each position's groups, in this
+      order, are listed as :func:`group_duplicates` lists them;
+    * ``closest``: each image's highest similarity in a pair, as text (at any position where
+      the image is in a group, that pair is in it);
+    * ``changes``: at each position, ``[groups added, groups removed]`` since the previous one
+      (the first from none), so the page carries each group once however many positions show it.
+    """
     count = int(candidates.pairs.max()) + 1 if len(candidates.pairs) else 0
     similarities = candidates.similarities.astype(np.float64)
-    at, groupings, index_of = [], [], {}
+    closest = np.full(count, -np.inf)
+    np.maximum.at(closest, candidates.pairs[:, 0], similarities)
+    np.maximum.at(closest, candidates.pairs[:, 1], similarities)
+    found: dict[int, list[tuple]] = {}  # passing pairs -> its groups
+    shown = []
     for threshold in thresholds:
         passing = int(np.count_nonzero(similarities >= threshold))
-        if passing not in index_of:
-            index_of[passing] = len(groupings)
-            groupings.append([
-                [list(group.members), [similarity_text(value) for value in group.closest],
-                 similarity_text(group.lowest), similarity_text(group.highest)]
-                for group in group_duplicates(count, candidates, threshold)])
-        at.append(index_of[passing])
-    return at, groupings
+        if passing not in found:
+            found[passing] = [(group.members, group.lowest, group.highest)
+                              for group in group_duplicates(count, candidates, threshold)]
+        shown.append(found[passing])
+    unique = sorted({group for groups in found.values() for group in groups},
+                    key=lambda group: (-group[2], -len(group[0]), group[0], group[1]))
+    number = {group: index for index, group in enumerate(unique)}
+    changes, before = [], set()
+    for groups in shown:
+        now = {number[group] for group in groups}
+        changes.append([sorted(now - before), sorted(before - now)])
+        before = now
+    return {
+        "groups": [[list(members), similarity_text(lowest), similarity_text(highest)] for members, lowest, highest in unique],
+        "closest": [similarity_text(value) if np.isfinite(value) else None for value in closest],
+        "changes": changes,
+    }
 
 
 def gather_duplicates(gallery: Gallery) -> DuplicatesPage:
@@ -348,9 +369,8 @@ def gather_duplicates(gallery: Gallery) -> DuplicatesPage:
     placed = Candidates(np.vectorize(place.__getitem__, otypes=[np.int64])(candidates.pairs).reshape(-1, 2),
                         candidates.similarities)
     thresholds = [slider_threshold(rule, position) for position in range(SLIDER_STEPS + 1)]
-    at, groupings = slider_groupings(placed, thresholds)
-    data = {"images": images, "groupings": groupings,
-            "positions": [[similarity_text(threshold), grouping] for threshold, grouping in zip(thresholds, at)]}
+    data = {"images": images, "thresholds": [similarity_text(threshold) for threshold in thresholds],
+            **slider_groupings(placed, thresholds)}
     groups = tuple(_page_group(gallery, group) for group in duplicates.groups)
     return DuplicatesPage(
         rule=rule,

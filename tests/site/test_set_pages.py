@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.latent.duplicates import RESOLUTION, find_duplicates
+from aevis.latent.duplicates import RESOLUTION, Candidates, find_duplicates, group_duplicates
 from aevis.latent.strangeness import error_ranking, image_errors
 from aevis.site import html as html_pages
 from aevis.site import set_pages, urls
@@ -190,27 +190,40 @@ def test_planted_copies_are_grouped_on_the_page_and_in_the_manifest(planted_site
         assert listed == group - {name}, name
 
 
+def _groups_at(data: dict, position: int) -> list[list]:
+    """What duplicates.js shows at a slider position: the changes applied in turn, in order."""
+    shown: set[int] = set()
+    for added, removed in data["changes"][: position + 1]:
+        shown |= set(added)
+        shown -= set(removed)
+    return [data["groups"][number] for number in sorted(shown)]
+
+
 def test_the_slider_carries_every_positions_groups_grouped_in_python(planted_site):
     _, gallery = planted_site
     page = gather_duplicates(gallery)
     rule, data = page.rule, page.data
-    assert len(data["positions"]) == page.steps + 1
+    assert len(data["thresholds"]) == len(data["changes"]) == page.steps + 1
     assert slider_threshold(rule, 0) == pytest.approx(rule.floor, abs=1e-12)
     assert slider_threshold(rule, page.steps) == pytest.approx(1 - RESOLUTION, abs=1e-15)
+    assert data["thresholds"][-1] == "0.999999"
     # Its own position gives back (about) the rule's threshold, and the page's groups.
     assert slider_threshold(rule, page.position) == pytest.approx(rule.similarity, abs=(1 - rule.similarity) * 0.05)
-    text, grouping = data["positions"][page.position]
     names = [image[0] for image in data["images"]]
-    shown = [{names[member] for member in group[0]} for group in data["groupings"][grouping]]
-    assert shown == [{member.link.name for member in group.members} for group in page.groups]
-    assert [group[1] for group in data["groupings"][grouping]] == [
+    at_rule = _groups_at(data, page.position)
+    assert [{names[member] for member in group[0]} for group in at_rule] == PLANTED_GROUPS
+    assert [[data["closest"][member] for member in group[0]] for group in at_rule] == [
         [member.closest for member in group.members] for group in page.groups]
-    # Stricter positions never group more images; the strictest keeps only the exact copy.
-    grouped = [sum(len(group[0]) for group in data["groupings"][at]) for _, at in data["positions"]]
-    assert grouped == sorted(grouped, reverse=True)
-    assert [{names[m] for m in group[0]} for group in data["groupings"][data["positions"][-1][1]]] == [
-        {"photo-00.png", "copy-exact.png"}]
-    assert data["positions"][-1][0] == "0.999999"
+    # At every position, the groups group_duplicates finds there, in its order, each group once.
+    duplicates = gallery.duplicates
+    involved = np.unique(duplicates.candidates.pairs)
+    for position in range(page.steps + 1):
+        expected = group_duplicates(len(names), Candidates(np.searchsorted(involved, duplicates.candidates.pairs),
+                                                             duplicates.candidates.similarities),
+                                    slider_threshold(rule, position))
+        assert [group[0] for group in _groups_at(data, position)] == [list(group.members) for group in expected]
+    assert len({json.dumps(group) for group in data["groups"]}) == len(data["groups"])
+    assert [{names[m] for m in group[0]} for group in _groups_at(data, page.steps)] == [{"photo-00.png", "copy-exact.png"}]
 
 
 @needs_chromium
