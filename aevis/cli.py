@@ -136,8 +136,8 @@ def _terminate(signum, frame) -> None:
 
 def _run(config: BuildConfig) -> int:
     # Imports TensorFlow: after argument errors, which are instant, and inside the log filter.
-    from aevis.pipeline import build
     from aevis.errors import AevisError
+    from aevis.pipeline import build
     from aevis.progress import Stages
 
     stages = Stages(quiet=config.quiet)

@@ -79,8 +79,8 @@ def make_model(case: Case, images: Path, path: Path) -> None:
     """The case's autoencoder, trained one epoch on its images, saved to ``path``."""
     import keras
     import numpy as np
-    from PIL import Image
     from keras import layers
+    from PIL import Image
 
     keras.utils.set_random_seed(0)
     image = keras.Input((case.size, case.size, case.channels))

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from aevis._utils.pixels import Pixels
 from aevis.data.builtin import make_shapes  # noqa: E402
 from aevis.site import mapdata, urls  # noqa: E402
-from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.site.test_map_scale import write_map_page  # noqa: E402
 
 CHUNK = 2000

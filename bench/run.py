@@ -112,7 +112,7 @@ def best_batch(ae, images, repeats: int) -> int:
     timings = {}
     for batch in (32, 64, 128, 256):
         x = tf.constant(np.resize(images, (batch, *images.shape[1:])))
-        timings[batch] = median_time(lambda: ae._encode_batch(x).numpy(), repeats) / batch
+        timings[batch] = median_time(lambda x=x: ae._encode_batch(x).numpy(), repeats) / batch
     return min(timings, key=timings.get)
 
 
@@ -198,7 +198,7 @@ def bench_gradients(ae, images, repeats: int) -> list[Row]:
                     "tf-keras-vis Saliency(smooth_samples=20)", "s/image", "≥ 1.5× faster", theirs / ours >= 1.5,
                     "noise differs: tf-keras-vis scales σ by each image's range"))
     for method, options in (("integrated_gradients", {}), ("gradcam", {})):
-        seconds = median_time(lambda: explain(ae, images, method, **options), repeats)
+        seconds = median_time(lambda method=method, options=options: explain(ae, images, method, **options), repeats)
         rows.append(Row(f"{method} (defaults)", seconds / count, None, "", "s/image", "", None))
     seconds = median_time(lambda: explain(ae, images, "occlusion"), repeats)
     rows.append(Row("occlusion (defaults: patch 8, stride 4)", seconds / count, None, "", "s/image", "", None))
@@ -227,10 +227,10 @@ def bench_tsne(ae, sizes: list[int], repeats: int) -> tuple[list[Row], list[str]
         reduced = PCA(n_components=latent_map.PCA_DIMENSIONS, random_state=0).fit_transform(subset)
         embeddings = {}
 
-        def ours():
+        def ours(subset=subset, embeddings=embeddings):
             embeddings["ours"] = latent_map.tsne_map(subset, seed=0)  # PCA included in our time
 
-        def peer():
+        def peer(reduced=reduced, embeddings=embeddings):
             embeddings["peer"] = TSNE(random_state=0).fit_transform(reduced)
 
         mine, theirs = paired_times(ours, peer, repeats)

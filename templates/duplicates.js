@@ -1,7 +1,7 @@
-// aevis near-duplicates: when the threshold slider moves, regroup the page's candidate pairs
-// (window.AEVIS_DUPLICATES, written into the page, so this works from file://) and redraw the
-// groups. The grouping is aevis.latent.duplicates.group_duplicates's, in the same order, and
-// the markup is templates/duplicates.html's.
+// aevis near-duplicates: when the threshold slider moves, show the groups at its position. They
+// come grouped, with every number as text, for every position (window.AEVIS_DUPLICATES, written
+// into the page by aevis/site/set_pages.py slider_groupings, so this works from file://): this
+// only puts them together and draws them, with templates/duplicates.html's markup.
 (function () {
   "use strict";
   const data = window.AEVIS_DUPLICATES;
@@ -12,58 +12,9 @@
   const output = document.getElementById("dup-value");
   const status = document.querySelector(".dup-status");
   const none = document.querySelector(".dup-none");
-  // Position 0 is the floor, data.steps asks for data.resolution: even steps on log(1 - similarity).
-  const loose = Math.log(Math.max(1 - data.floor, data.resolution));
-  const strict = Math.log(data.resolution);
-
-  function thresholdAt(position) {
-    return 1 - Math.exp(loose + ((strict - loose) * position) / data.steps);
-  }
-
-  // As aevis.site.set_pages.similarity_text: enough decimals to show 1 - similarity to two figures.
-  function similarityText(similarity) {
-    const distance = Math.max(1 - similarity, 1e-9);
-    const decimals = Math.min(6, Math.max(2, Math.floor(-Math.log10(distance)) + 2));
-    return similarity.toFixed(decimals);
-  }
 
   function plural(count, word) {
     return `${count.toLocaleString("en")} ${word}${count === 1 ? "" : "s"}`;
-  }
-
-  // Connected components of the pairs at or above the threshold, of two or more images.
-  function groups(threshold) {
-    const parent = data.images.map((_, index) => index);
-    const find = (index) => {
-      while (parent[index] !== index) {
-        parent[index] = parent[parent[index]];
-        index = parent[index];
-      }
-      return index;
-    };
-    const closest = new Map();
-    const kept = data.pairs.filter((pair) => pair[2] >= threshold);
-    for (const [first, second, similarity] of kept) {
-      parent[find(first)] = find(second);
-      for (const member of [first, second]) {
-        closest.set(member, Math.max(closest.has(member) ? closest.get(member) : -Infinity, similarity));
-      }
-    }
-    const found = new Map();
-    for (const [first, , similarity] of kept) {
-      const label = find(first);
-      const group = found.get(label) || { members: [], lowest: Infinity, highest: -Infinity };
-      group.lowest = Math.min(group.lowest, similarity);
-      group.highest = Math.max(group.highest, similarity);
-      found.set(label, group);
-    }
-    // Images are listed in manifest order, so members come out in it too.
-    for (let index = 0; index < data.images.length; index++) {
-      if (closest.has(index)) found.get(find(index)).members.push(index);
-    }
-    const result = [...found.values()];
-    result.sort((a, b) => b.highest - a.highest || b.members.length - a.members.length || a.members[0] - b.members[0]);
-    return result.map((group) => ({ ...group, closest: group.members.map((member) => closest.get(member)) }));
   }
 
   function element(tag, attributes, children) {
@@ -80,26 +31,36 @@
     });  // the name isolated, so a right-to-left override in it cannot pose as another name
     const label = element("bdi", { class: "name" }, [name]);
     const shown = href ? [element("a", { href: root + href }, [picture, label])] : [picture, label];
-    return element("li", {}, [...shown, element("span", { class: "score" }, [`closest here: ${similarityText(closest)}`])]);
+    return element("li", {}, [...shown, element("span", { class: "score" }, [`closest here: ${closest}`])]);
   }
 
-  function render(threshold) {
-    const found = groups(threshold);
-    const items = found.map((group) => {
-      const lowest = similarityText(group.lowest);
-      const highest = similarityText(group.highest);
+  /** The groups at a slider position, in the order they are listed: each position's changes
+   *  applied in turn (data.changes: [added, removed] group numbers), numbers in order. */
+  function groupsAt(position) {
+    const shown = new Set();
+    for (let at = 0; at <= position; at++) {
+      const [added, removed] = data.changes[at];
+      for (const number of added) shown.add(number);
+      for (const number of removed) shown.delete(number);
+    }
+    return [...shown].sort((a, b) => a - b).map((number) => data.groups[number]);
+  }
+
+  function render(position) {
+    const found = groupsAt(position);
+    const items = found.map(([members, lowest, highest]) => {
       const range = lowest === highest ? lowest : `${lowest} to ${highest}`;
       return element("li", { class: "dup-group" }, [
-        element("p", { class: "dup-summary" }, [`${group.members.length.toLocaleString("en")} images · similarity ${range}`]),
-        element("ul", { class: "neighbours" }, group.members.map((index, number) => member(index, group.closest[number]))),
+        element("p", { class: "dup-summary" }, [`${members.length.toLocaleString("en")} images · similarity ${range}`]),
+        element("ul", { class: "neighbours" }, members.map((index) => member(index, data.closest[index]))),
       ]);
     });
     list.replaceChildren(...items);
-    const grouped = found.reduce((total, group) => total + group.members.length, 0);
+    const grouped = found.reduce((total, group) => total + group[0].length, 0);
     if (status) status.textContent = `${plural(found.length, "group")}, ${plural(grouped, "image")} in all.`;
     if (none) none.hidden = found.length > 0;
-    if (output) output.textContent = similarityText(threshold);
+    if (output) output.textContent = data.thresholds[position];
   }
 
-  slider.addEventListener("input", () => render(thresholdAt(Number(slider.value))));
+  slider.addEventListener("input", () => render(Number(slider.value)));
 })();

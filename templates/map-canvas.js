@@ -8,7 +8,6 @@
 
   const SLICE_MS = 8; // drawing time a frame
   const RINGS_MOST = 5000; // selected images ringed; more would cost a frame of their own
-  const SELECTED = "#d6336c";
 
   function css(bytes, at) {
     return "rgb(" + bytes[at] + "," + bytes[at + 1] + "," + bytes[at + 2] + ")";
@@ -119,7 +118,7 @@
       const size = 2 * view.half * view.scale + 2 * view.border * view.scale;
       const line = view.ring * view.scale;
       job.g.lineWidth = line;
-      job.g.strokeStyle = SELECTED;
+      job.g.strokeStyle = points.marks.selected;
       for (const i of job.items) {
         if (!marks[i]) continue;
         if (++job.rings > RINGS_MOST) break;

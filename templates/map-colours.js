@@ -112,5 +112,7 @@
     return { has: (key) => choices.has(key), colours, legend, densityRank };
   }
 
-  window.AevisMapColours = mapColours;
+  mapColours.rgbOf = rgbOf;
+  if (typeof window !== "undefined") window.AevisMapColours = mapColours;
+  if (typeof module !== "undefined") module.exports = mapColours;
 })();

@@ -33,5 +33,7 @@
     return { level, groups, sharp };
   }
 
-  window.AevisMapDetail = { detailFor, POINTS_BELOW, SHARP_FROM, SHARP_MOST };
+  const exported = { detailFor, POINTS_BELOW, SHARP_FROM, SHARP_MOST };
+  if (typeof window !== "undefined") window.AevisMapDetail = exported;
+  if (typeof module !== "undefined") module.exports = exported;
 })();

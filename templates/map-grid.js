@@ -42,5 +42,6 @@
     return { nearest };
   }
 
-  window.AevisMapGrid = mapGrid;
+  if (typeof window !== "undefined") window.AevisMapGrid = mapGrid;
+  if (typeof module !== "undefined") module.exports = mapGrid;
 })();

@@ -54,6 +54,8 @@
       trust: column(data.trust, Float32Array), // NaN: unmeasured
       density: column(data.density, Float32Array),
       sprites,
+      /** The overlay's colours: selected, neighbour, found, current (aevis/site/mapdata.py MARKS). */
+      marks: data.marks,
       groups: sprites.sharp.count,
       hasPage,
       label,
@@ -81,5 +83,6 @@
   }
 
   mapPoints.bytesOf = bytesOf;
-  window.AevisMapPoints = mapPoints;
+  if (typeof window !== "undefined") window.AevisMapPoints = mapPoints;
+  if (typeof module !== "undefined") module.exports = mapPoints;
 })();

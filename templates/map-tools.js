@@ -184,8 +184,10 @@
     return `${(Math.floor(percent * 10 ** decimals) / 10 ** decimals).toFixed(decimals)}%`;
   }
 
-  window.AevisMapTools = {
+  const exported = {
     parseHash, formatHash, rectangleShape, lassoShape, inside, select, csvField, csvText, download, nameElement, isolated,
     similarityPercent,
   };
+  if (typeof window !== "undefined") window.AevisMapTools = exported;
+  if (typeof module !== "undefined") module.exports = exported;
 })();

@@ -1,42 +1,49 @@
-"""Shared fixtures: tiny autoencoders, built once per test session (they are never trained)."""
+"""Shared fixtures: tiny autoencoders, built once per test session (they are never trained), a
+tiny built site, and the browser. Nothing heavy is imported here: Keras and TensorFlow load only
+in the tests that ask for a model or a build, so the pure-NumPy tests run without them."""
 
 from __future__ import annotations
 
 import pytest
 
-from aevis.model import wrap_autoencoder
-from tests import models
+
+def _wrapped(factory: str):
+    """The autoencoder ``tests.models.<factory>()`` returns, wrapped (Keras is imported here)."""
+    from aevis.model import wrap_autoencoder
+    from tests import models
+
+    return wrap_autoencoder(getattr(models, factory)())
 
 
 @pytest.fixture(scope="session")
 def linear_ae():
     """4x4x1, code = Σ LINEAR_WEIGHTS·x: every target value is known on paper."""
-    return wrap_autoencoder(models.linear_code())
+    return _wrapped("linear_code")
 
 
 @pytest.fixture(scope="session")
 def seed_ae():
     """The seed architecture at 16x16 (ELU, max-pooling), random weights."""
-    return wrap_autoencoder(models.tiny_seed())
+    return _wrapped("tiny_seed")
 
 
 @pytest.fixture(scope="session")
 def smooth_ae():
     """8x8x3, tanh everywhere: smooth enough for finite differences."""
-    return wrap_autoencoder(models.smooth_conv())
+    return _wrapped("smooth_conv")
 
 
 @pytest.fixture(scope="session")
 def quadrant_ae():
     """16x16x3 whose encoder reads only the top-left 8x8 quadrant."""
-    return wrap_autoencoder(models.top_left_reader())
+    return _wrapped("top_left_reader")
 
 
 @pytest.fixture(scope="session")
 def colour_ae():
     """8x8x3; channel k of 'colour' and of the code 'encoded' (2x2 max-pooled) is colour k's
     brightness, and the reconstruction is the code upsampled: every result is known on paper."""
-    return wrap_autoencoder(models.colour_channels())
+    return _wrapped("colour_channels")
 
 
 TINY_BUILD = dict(dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
@@ -46,9 +53,21 @@ TINY_BUILD = dict(dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8
 @pytest.fixture(scope="session")
 def tiny_site(tmp_path_factory):
     """(config, gallery) of one tiny built site, shared by the build and browser tests."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("tiny")
     config = BuildConfig(out=root / "site", cache_dir=root / "cache", **TINY_BUILD)
     return config, build(config)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, launched once for the session (tests/browser.py)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.browser import CHROMIUM, CHROMIUM_FLAGS
+
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()

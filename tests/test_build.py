@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.pipeline import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
 from aevis.methods import explain
 from aevis.model import load_autoencoder
+from aevis.pipeline import build
 from aevis.site.staging import MARKER
 from tests.conftest import TINY_BUILD
 from tests.models import strided_dense

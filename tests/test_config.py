@@ -171,9 +171,9 @@ def test_option_limits_hold_for_the_python_api_too():
 
 
 def test_a_bad_option_for_a_given_model_is_refused_before_any_image_is_encoded(tmp_path, monkeypatch):
-    from aevis.pipeline import build
     from aevis.errors import AevisError
     from aevis.model import Autoencoder
+    from aevis.pipeline import build
     from tests.models import tiny_seed
 
     model = tmp_path / "ae.keras"

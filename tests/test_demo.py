@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from aevis.pipeline import build
 from aevis.cli import config_from_arguments
 from aevis.config import DEFAULT_PAGES, BuildConfig
 from aevis.data.builtin import make_digits
+from aevis.pipeline import build
 from aevis.site.html import _environment
 from aevis.site.pages import Finding, SiteSummary
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
+from aevis.pipeline import build
 from aevis.site.staging import MARKER
 from tests.conftest import TINY_BUILD
 

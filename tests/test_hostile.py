@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,11 +16,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.data.folders import load_image, read_image_folder
 from aevis.errors import AevisError
 from aevis.model import load_autoencoder
+from aevis.pipeline import build
 from aevis.site.staging import MARKER, staged_site
 from tests.conftest import TINY_BUILD
 from tests.models import overflowing
@@ -211,23 +212,67 @@ def _assert_whole(site: Path) -> dict:
     return manifest
 
 
+class _Watched:
+    """A build in a subprocess whose stage lines (stderr, one as each stage ends) are read as
+    they come, so a test can act on what the build has done rather than on the clock."""
+
+    def __init__(self, arguments: list[str]) -> None:
+        self.process = subprocess.Popen(arguments, cwd=REPOSITORY, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.strip())
+
+    def said(self, start: str) -> bool:
+        return any(line.startswith(start) for line in self.lines)
+
+    def kill_when(self, event, timeout: float = 300) -> list[str]:
+        """SIGKILL the build as soon as ``event()`` is true; the lines it had written by then."""
+        deadline = time.monotonic() + timeout
+        while not event():
+            assert self.process.poll() is None, f"the build ended before the moment came: {self.lines}"
+            assert time.monotonic() < deadline, f"the moment never came: {self.lines}"
+            time.sleep(0.005)
+        self.process.send_signal(signal.SIGKILL)
+        seen = list(self.lines)
+        assert self.process.wait() == -signal.SIGKILL, "the build had finished: the kill landed nowhere"
+        self._reader.join()
+        return seen
+
+
+def _staging(out: Path) -> list[Path]:
+    return sorted(out.parent.glob(f".{out.name}.building-*"))
+
+
 def test_kill_9_at_any_moment_leaves_a_whole_site(tmp_path):
     out, cache = tmp_path / "site", tmp_path / "cache"
     arguments = [sys.executable, str(REPOSITORY / "generate.py"), "--out", str(out), "--cache-dir", str(cache),
                  "--count", "12", "--image-size", "16", "--filters", "4", "4", "8", "8", "--epochs", "1",
-                 "--batch-size", "8", "--neighbours", "3", "--quiet"]
-    subprocess.run(arguments, check=True, capture_output=True, cwd=REPOSITORY)
-    seeds = {_assert_whole(out)["seed"]}
-    # Kill rebuilds (another seed, so old and new sites differ) at moments spread over a build:
-    # start-up, training, explaining, writing, swapping.
-    for seed, delay in enumerate((1.5, 4.0, 5.5, 7.0, 8.5), start=1):
-        process = subprocess.Popen([*arguments, "--seed", str(seed)], cwd=REPOSITORY,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        seeds.add(_assert_whole(out)["seed"])  # the old site, or the new one if it got there
-    subprocess.run(arguments, check=True, capture_output=True, cwd=REPOSITORY)
+                 "--batch-size", "8", "--neighbours", "3", "--faithfulness-sample", "0"]
+    subprocess.run([*arguments, "--quiet"], check=True, capture_output=True, cwd=REPOSITORY)
+    assert _assert_whole(out)["seed"] == 0
+    # Kill rebuilds (another seed, so old and new sites differ) at moments spread over a build,
+    # each when the build shows it got there: while training, while encoding and mapping, while
+    # drawing into the staging folder, while writing the pages there.
+    moments = [
+        ("training", lambda build: build.said("Making the"), "Training the autoencoder", False),
+        ("encoding", lambda build: build.said("Training the autoencoder"), "Writing thumbnails", False),
+        ("drawing", lambda build: bool(_staging(out)), "Explaining and drawing", True),
+        ("writing pages", lambda build: any((staged / "data" / "manifest.json").is_file() for staged in _staging(out)),
+         "Writing pages", True),
+    ]
+    for seed, (moment, event, not_yet, staged) in enumerate(moments, start=1):
+        build = _Watched([*arguments, "--seed", str(seed)])
+        seen = build.kill_when(lambda build=build, event=event: event(build))
+        # Where it landed: before the stage that ends the moment, and inside the staging folder or not.
+        assert not any(line.startswith(not_yet) for line in seen), (moment, seen)
+        assert bool(_staging(out)) == staged, moment
+        assert _assert_whole(out)["seed"] == 0, moment  # the old site, whole: the new one never got there
+    subprocess.run([*arguments, "--quiet"], check=True, capture_output=True, cwd=REPOSITORY)
     assert _assert_whole(out)["seed"] == 0
     # The last build tidied every staging folder the killed ones left behind.
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import keras
-import pytest
 import numpy as np
+import pytest
 from keras import layers
 
 from aevis import memory

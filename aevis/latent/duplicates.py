@@ -208,8 +208,8 @@ class Group:
 def group_duplicates(count: int, candidates: Candidates, threshold: float) -> list[Group]:
     """The groups of ``count`` images that the candidate pairs at or above ``threshold`` join:
     the connected components of two or more images. The group with the most similar pair comes
-    first, then larger groups, then by first member; ``templates/duplicates.js`` groups the same
-    way in the browser."""
+    first, then larger groups, then by first member (``templates/duplicates.js`` shows these
+    groups, worked out for every position of the slider by :mod:`aevis.site.set_pages`)."""
     keep = candidates.similarities.astype(np.float64) >= threshold
     pairs, values = candidates.pairs[keep], candidates.similarities[keep].astype(np.float64)
     if not len(pairs):

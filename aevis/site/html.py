@@ -19,7 +19,13 @@ from aevis.gallery import Gallery
 from aevis.site import mapdata, urls
 from aevis.site.compare_page import gather_compare
 from aevis.site.pages import (
-    gather_layers, gather_map, gather_model, gather_pages, gather_reading, gather_report, summarise,
+    gather_layers,
+    gather_map,
+    gather_model,
+    gather_pages,
+    gather_reading,
+    gather_report,
+    summarise,
 )
 from aevis.site.set_pages import gather_duplicates, gather_strangest, similarity_percent
 from aevis.site.words import isolated
@@ -78,6 +84,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["isolated"] = isolated
     environment.filters["times"] = _times
     environment.globals["urls"] = urls
+    environment.globals["map_version"] = mapdata.VERSION  # map.js checks its data file against it
     return environment
 
 

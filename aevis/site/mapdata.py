@@ -72,6 +72,13 @@ class Colouring:
     high: str = ""
 
 
+VERSION = 2
+"""The layout of ``map-data.js``; the map page carries it too (``data-version``), and its script
+refuses a data file of another layout (one left from an older build) instead of misreading it."""
+MARKS = {"selected": "#d6336c", "neighbour": "#2f6db5", "found": "#ff9500", "current": "#ff3b30"}
+"""The map's marks: the selection (its outline, and the ring every renderer draws around a
+selected image), the hovered image and lines to its most similar ones, the images Find found,
+and the one Find shows."""
 DENSITY_COLOURMAP = "viridis"
 TRUST_COLOURMAP = "cividis"
 
@@ -238,7 +245,8 @@ def map_payload(data: MapData) -> dict:
     label_number = {label: number for number, label in enumerate(label_names)}
     pages = np.packbits(np.array([href is not None for href in data.hrefs], bool), bitorder="little")
     return {
-        "version": 2,
+        "version": VERSION,
+        "marks": MARKS,
         "count": data.count,
         "positionSteps": map_sprites.POSITION_STEPS,
         "positions": _base64(map_sprites.quantised_positions(data.positions), "<u2"),

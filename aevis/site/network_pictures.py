@@ -65,7 +65,7 @@ def image_pictures(gallery, chunk) -> list[Picture]:
             jobs.append(Picture(
                 make_key("sweep", chunk.map_keys["occlusion"][row], patch, stride, fill),
                 urls.animation(slug, "sweep"), frozenset(),
-                lambda inputs, path, index=index, row=row: animations.sweep_gif(
+                lambda inputs, path, index=index, row=row, patch=patch, stride=stride, fill=fill: animations.sweep_gif(
                     images[index], chunk.maps["occlusion"][row], patch, stride, path, fill=fill),
             ))
     return jobs

@@ -3,8 +3,8 @@ error, :mod:`aevis.latent.strangeness`) and the near-duplicates (:mod:`aevis.lat
 
 Like :mod:`aevis.site.pages`, each page is a frozen model the template only loops over; the
 histogram is inline SVG whose every coordinate is worked out here, and the near-duplicates page
-carries its candidate pairs for ``templates/duplicates.js``, which regroups them in the browser
-when the threshold slider moves (no request: it works from ``file://``).
+carries its groups at every position of the threshold slider, grouped here, for
+``templates/duplicates.js`` to show as the slider moves (no request: it works from ``file://``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,15 @@ from aevis._utils.keys import error_picture_key
 from aevis.draw import colour
 from aevis.draw.pixels import save_png
 from aevis.gallery import Gallery
-from aevis.latent.duplicates import CLOSER, OUTLIER_Z, RESOLUTION, DuplicateRule, Group
+from aevis.latent.duplicates import (
+    CLOSER,
+    OUTLIER_Z,
+    RESOLUTION,
+    Candidates,
+    DuplicateRule,
+    Group,
+    group_duplicates,
+)
 from aevis.site import urls
 from aevis.site.pages import Link, image_link
 from aevis.site.words import isolated
@@ -39,7 +47,7 @@ HISTOGRAM_BINS = 30
 
 def similarity_text(similarity: float) -> str:
     """A similarity with as many decimals as show its distance from 1 to two figures (2 to 6):
-    ``0.84``, ``0.99946``, ``1.000000``. ``templates/duplicates.js`` writes them the same way."""
+    ``0.84``, ``0.99946``, ``1.000000``."""
     distance = max(1.0 - float(similarity), 1e-9)
     decimals = min(6, max(2, math.floor(-math.log10(distance)) + 2))
     return f"{float(similarity):.{decimals}f}"
@@ -273,9 +281,10 @@ class DuplicatesPage:
     closer_rule: float
     """The rule's two numbers (:data:`~aevis.latent.duplicates.OUTLIER_Z`, :data:`~aevis.latent.duplicates.CLOSER`)."""
     data: dict
-    """What ``duplicates.js`` regroups: ``threshold``, ``floor``, ``resolution``, ``steps``,
-    ``images`` ([name, thumbnail, page or null] of each image in a candidate pair) and ``pairs``
-    ([image, image, similarity], indices into ``images``, most similar first)."""
+    """What ``duplicates.js`` shows as the slider moves: ``images`` ([name, thumbnail, page or
+    null] of each image in a candidate pair), ``thresholds`` (the similarity at each slider
+    position, as text) and :func:`slider_groupings`'s ``groups``, ``closest`` and ``changes``
+    (members are indices into ``images``)."""
 
 
 def _page_group(gallery: Gallery, group: Group) -> DuplicateGroup:
@@ -286,13 +295,66 @@ def _page_group(gallery: Gallery, group: Group) -> DuplicateGroup:
     )
 
 
+def _slider_ends(rule: DuplicateRule) -> tuple[float, float]:
+    """log(1 − similarity) at slider positions 0 (the floor) and the last (:data:`RESOLUTION`)."""
+    return math.log(max(1 - rule.floor, RESOLUTION)), math.log(RESOLUTION)
+
+
+def slider_threshold(rule: DuplicateRule, position: int, steps: int = SLIDER_STEPS) -> float:
+    """The similarity the slider asks for at ``position``: position 0 is the floor, ``steps``
+    asks for :data:`~aevis.latent.duplicates.RESOLUTION`, evenly on the log of 1 − similarity."""
+    loose, strict = _slider_ends(rule)
+    return 1 - math.exp(loose + (strict - loose) * position / steps)
+
+
 def slider_position(rule: DuplicateRule, steps: int = SLIDER_STEPS) -> int:
-    """Where the threshold sits on the slider: position 0 is the floor, ``steps`` asks for
-    :data:`~aevis.latent.duplicates.RESOLUTION`, evenly on the log of 1 − similarity."""
-    loose, strict = math.log(max(1 - rule.floor, RESOLUTION)), math.log(RESOLUTION)
+    """Where the threshold sits on the slider (the nearest position of :func:`slider_threshold`)."""
+    loose, strict = _slider_ends(rule)
     if loose <= strict:
         return steps
     return round(steps * (loose - math.log(max(1 - rule.similarity, RESOLUTION))) / (loose - strict))
+
+
+def slider_groupings(candidates: Candidates, thresholds: list[float]) -> dict:
+    """What ``duplicates.js`` shows at each slider position, grouped here so the grouping is
+    written once (:func:`~aevis.latent.duplicates.group_duplicates` at each of ``thresholds``).
+    ``candidates`` number their images 0 to n − 1. Returns
+
+    * ``groups``: every group met at some position, ``[members, lowest, highest]`` (similarities
+      as text), in the order the page lists them: a group's place depends on the group alone
+      (most similar pair, then size, then first member), so each position's groups, in this
+      order, are listed as :func:`group_duplicates` lists them;
+    * ``closest``: each image's highest similarity in a pair, as text (at any position where
+      the image is in a group, that pair is in it);
+    * ``changes``: at each position, ``[groups added, groups removed]`` since the previous one
+      (the first from none), so the page carries each group once however many positions show it.
+    """
+    count = int(candidates.pairs.max()) + 1 if len(candidates.pairs) else 0
+    similarities = candidates.similarities.astype(np.float64)
+    closest = np.full(count, -np.inf)
+    np.maximum.at(closest, candidates.pairs[:, 0], similarities)
+    np.maximum.at(closest, candidates.pairs[:, 1], similarities)
+    found: dict[int, list[tuple]] = {}  # passing pairs -> its groups
+    shown = []
+    for threshold in thresholds:
+        passing = int(np.count_nonzero(similarities >= threshold))
+        if passing not in found:
+            found[passing] = [(group.members, group.lowest, group.highest)
+                              for group in group_duplicates(count, candidates, threshold)]
+        shown.append(found[passing])
+    unique = sorted({group for groups in found.values() for group in groups},
+                    key=lambda group: (-group[2], -len(group[0]), group[0], group[1]))
+    number = {group: index for index, group in enumerate(unique)}
+    changes, before = [], set()
+    for groups in shown:
+        now = {number[group] for group in groups}
+        changes.append([sorted(now - before), sorted(before - now)])
+        before = now
+    return {
+        "groups": [[list(members), similarity_text(lowest), similarity_text(highest)] for members, lowest, highest in unique],
+        "closest": [similarity_text(value) if np.isfinite(value) else None for value in closest],
+        "changes": changes,
+    }
 
 
 def gather_duplicates(gallery: Gallery) -> DuplicatesPage:
@@ -305,10 +367,11 @@ def gather_duplicates(gallery: Gallery) -> DuplicatesPage:
     for index in involved:
         link = image_link(gallery, int(index))
         images.append([link.name, link.thumbnail, link.href])
-    pairs = [[place[int(first)], place[int(second)], float(similarity)]
-             for (first, second), similarity in zip(candidates.pairs, candidates.similarities)]
-    data = {"threshold": rule.similarity, "floor": rule.floor, "resolution": RESOLUTION,
-            "steps": SLIDER_STEPS, "images": images, "pairs": pairs}
+    placed = Candidates(np.vectorize(place.__getitem__, otypes=[np.int64])(candidates.pairs).reshape(-1, 2),
+                        candidates.similarities)
+    thresholds = [slider_threshold(rule, position) for position in range(SLIDER_STEPS + 1)]
+    data = {"images": images, "thresholds": [similarity_text(threshold) for threshold in thresholds],
+            **slider_groupings(placed, thresholds)}
     groups = tuple(_page_group(gallery, group) for group in duplicates.groups)
     return DuplicatesPage(
         rule=rule,

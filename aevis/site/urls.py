@@ -48,11 +48,14 @@ FAVICON = f"{ASSETS}/favicon.svg"
 GALLERY_SCRIPT = f"{ASSETS}/gallery.js"
 MAP_SCRIPT = f"{ASSETS}/map.js"
 MAP_HELPER_SCRIPTS = tuple(f"{ASSETS}/map-{name}.js" for name in (
-    "tools", "points", "grid", "colours", "sheets", "detail", "gl", "canvas", "card", "selection"))
-"""Loaded before :data:`MAP_SCRIPT`, which uses them: the address, shapes and CSV; the data
-decoded; the grid that finds the image under the pointer; colourings; loading the sprite
-scripts; which level of detail to draw; the WebGL and the 2D-canvas renderers; the hover card;
-the selection panel."""
+    "tools", "points", "grid", "colours", "sheets", "detail", "shaders", "gl", "canvas", "card", "selection",
+    "view", "marks", "find", "input", "address"))
+"""Loaded before :data:`MAP_SCRIPT`, which wires them together: the address's format, shapes and
+CSV; the data decoded; the grid that finds the image under the pointer; colourings; loading the
+sprite scripts; which level of detail to draw; the WebGL shaders and renderer and the 2D-canvas
+renderer; the hover card; the selection panel; the view; the overlay's marks; Find; what the
+pointer and keys do; the view kept in the address. Classic scripts, each setting one
+``window.AevisMap…`` name (modules would not load from ``file://``)."""
 MAP_STYLE_SHEET = f"{ASSETS}/map.css"
 DUPLICATES_SCRIPT = f"{ASSETS}/duplicates.js"
 """Regroups the near-duplicates page when its threshold slider moves."""

@@ -8,9 +8,9 @@ import keras
 import numpy as np
 from keras import layers
 
-from aevis.pipeline import build
 from aevis.config import BuildConfig
 from aevis.faithfulness.blank import blank_flag, blank_maps, blank_method
+from aevis.pipeline import build
 from aevis.site import urls
 
 

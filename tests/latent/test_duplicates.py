@@ -13,7 +13,13 @@ from scipy.ndimage import zoom
 from aevis.data.folders import read_image_folder
 from aevis.latent import duplicates
 from aevis.latent.duplicates import (
-    CLOSER, OUTLIER_Z, RESOLUTION, candidate_pairs, duplicate_rule, find_duplicates, group_duplicates,
+    CLOSER,
+    OUTLIER_Z,
+    RESOLUTION,
+    candidate_pairs,
+    duplicate_rule,
+    find_duplicates,
+    group_duplicates,
 )
 from aevis.latent.neighbours import nearest_neighbours
 from aevis.model import wrap_autoencoder

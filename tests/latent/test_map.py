@@ -133,8 +133,8 @@ def test_a_build_with_a_two_number_code_maps_the_code_and_says_so(tmp_path, monk
     import keras
     from keras import layers
 
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
     from aevis.site import urls
 
     monkeypatch.setattr(latent, "tsne_map", lambda *_: pytest.fail("t-SNE ran on a 2-number code"))

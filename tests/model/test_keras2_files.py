@@ -61,8 +61,8 @@ def _save_pngs(folder: Path, images: np.ndarray) -> Path:
 
 @pytest.mark.parametrize("name", MODELS)
 def test_a_keras2_file_builds_a_gallery_with_default_options(tmp_path, capsys, name):
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     expected = _expected(name)
     out = tmp_path / "site"

@@ -351,8 +351,8 @@ def _save_pngs(folder, images) -> None:
 
 
 def _small_build(tmp_path, name, **settings):
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     out = tmp_path / name
     build(BuildConfig(out=out, cache=False, cache_dir=tmp_path / "cache", neighbours=2, faithfulness_sample=2,

@@ -3,11 +3,7 @@ from a local HTTP server. Screenshots land in ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import os
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -16,160 +12,12 @@ import pytest
 from PIL import Image
 
 from aevis.site import urls
+from tests.browser import PageWatch, needs_chromium
 from tests.conftest import TINY_BUILD
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",  # tests run as root in CI
-    "--headless",
-    "--disable-gpu",  # no GPU here: compositing in software...
-    "--use-angle=swiftshader",  # ...and WebGL 1 and 2 on ANGLE's software Vulkan (SwiftShader),
-    "--enable-unsafe-swiftshader",  # which Chromium no longer falls back to on its own
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-"""Every browser test and bench/map_frames.py launch Chromium with these."""
 
-# Skipped on a desk without Chromium; in CI (CI=true), where .ci/run installs it, never.
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server(tiny_site):
-    """The tiny site served on 127.0.0.1 by Python's own static server."""
-    config, _ = tiny_site
-    handler = functools.partial(_QuietHandler, directory=str(config.out))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(params=["file", "http"])
-def base_url(request, tiny_site):
-    if request.param == "file":
-        return tiny_site[0].out.resolve().as_uri() + "/"
-    return request.getfixturevalue("server")
-
-
-class PageWatch:
-    """A browser page that records console errors and failed requests."""
-
-    def __init__(self, browser, width: int = 1100, height: int = 900) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        self.page = self.context.new_page()
-        self.problems: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
-        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", self._failed)
-        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
-
-    def _failed(self, request) -> None:
-        # A request cut short because the test navigated away (a key press) is not a failure.
-        if request.failure != "net::ERR_ABORTED":
-            self.problems.append(f"failed request: {request.url} ({request.failure})")
-
-    def open(self, url: str) -> None:
-        self.page.goto(url, wait_until="load")
-        # Lazy pictures below the fold load only when scrolled to; load them all to check them.
-        self.page.evaluate(
-            """() => Promise.all([...document.images].map(img => {
-                   img.loading = "eager";
-                   return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
-               }))"""
-        )
-
-    def unloaded_pictures(self) -> list[str]:
-        """The address of every picture on the page that did not load (it has no natural width)."""
-        return self.page.evaluate(
-            "() => [...document.images].filter(img => !(img.naturalWidth > 0)).map(img => img.src)"
-        )
-
-    def drawn_at(self, selector: str) -> list[tuple[str | None, tuple[int, int, int, int]]]:
-        """(src as written, (left, top, right, bottom) on the whole page) of every element the
-        selector finds: where a full-page screenshot shows it."""
-        return [(src, tuple(box)) for src, box in self.page.evaluate(
-            """selector => [...document.querySelectorAll(selector)].map(element => {
-                   const r = element.getBoundingClientRect();
-                   return [element.getAttribute("src"), [r.left + scrollX, r.top + scrollY, r.right + scrollX,
-                                                         r.bottom + scrollY].map(Math.round)];
-               })""",
-            selector,
-        )]
-
-    def wider_than_the_screen(self) -> list[str]:
-        """Open every <details>, then name each element or run of text drawn past the window's
-        right edge (beyond what a scrolling or clipping box around it hides) and by how many
-        pixels; only the outermost of nested offenders."""
-        return self.page.evaluate(_WIDER_THAN_THE_SCREEN)
-
-    def close(self) -> None:
-        self.context.close()
-
-
-_WIDER_THAN_THE_SCREEN = """() => {
-    for (const details of document.querySelectorAll("details")) details.open = true;
-    const screen = window.innerWidth;
-    // The right edge as drawn: a box with overflow other than visible (a table wrapper that
-    // scrolls by itself) hides what sticks out of it, so only its own edge counts.
-    const drawnRight = (box, parent) => {
-        let right = box.right + scrollX;
-        for (; parent && parent !== document.body; parent = parent.parentElement) {
-            if (getComputedStyle(parent).overflowX !== "visible") {
-                right = Math.min(right, parent.getBoundingClientRect().right + scrollX);
-            }
-        }
-        return right;
-    };
-    const name = element => element.tagName.toLowerCase() + [...element.classList].map(c => "." + c).join("");
-    const wide = new Set();
-    const found = [];
-    for (const element of document.body.querySelectorAll("*")) {
-        const box = element.getBoundingClientRect();
-        if (box.width === 0 && box.height === 0) continue;  // not drawn (display: none, hidden)
-        const past = drawnRight(box, element.parentElement) - screen;
-        if (past > 0.5) {
-            wide.add(element);
-            if (!wide.has(element.parentElement)) {
-                found.push(`${name(element)} "${element.textContent.trim().slice(0, 40)}" by ${Math.round(past)}px`);
-            }
-        }
-    }
-    const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let text = texts.nextNode(); text; text = texts.nextNode()) {
-        if (!text.textContent.trim() || wide.has(text.parentElement)) continue;
-        const range = document.createRange();
-        range.selectNodeContents(text);
-        const box = range.getBoundingClientRect();
-        if (box.width === 0 && box.height === 0) continue;
-        const past = drawnRight(box, text.parentElement) - screen;
-        if (past > 0.5) {
-            found.push(`text in ${name(text.parentElement)} "${text.textContent.trim().slice(0, 40)}" by ${Math.round(past)}px`);
-        }
-    }
-    return found;
-}"""
+pytestmark = needs_chromium
 
 
 def _site_pages(tiny_site) -> list[str]:
@@ -293,8 +141,8 @@ heading, the prev/next links, the neighbour chips and the morph's caption."""
 def long_name_site(tmp_path_factory) -> Path:
     """A tiny site built from a folder (itself with a long name) of pictures with LONG_NAMES, plus
     an unreadable file with a long name for the report: a few seconds, like ``tiny_site``."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("long-names")
     folder = root / "images" / ("a_folder_whose_name_is_long_too_" + "z" * 60)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -14,20 +13,19 @@ import numpy as np
 import pytest
 
 import aevis.pipeline as build_module
-from aevis.pipeline import build
 from aevis.cli import config_from_arguments, main
 from aevis.config import BuildConfig
 from aevis.data.folders import to_shape
 from aevis.latent.compare import chance_overlap, neighbour_overlap
 from aevis.latent.neighbours import finite_codes, mean_code, nearest_neighbours
 from aevis.model import Autoencoder, load_autoencoder
+from aevis.pipeline import build
 from aevis.site import urls
 from aevis.site.set_pages import similarity_percent
 from aevis.store.cache import ResultCache
+from tests.browser import PageWatch, needs_chromium
 from tests.conftest import TINY_BUILD
 from tests.models import strided_dense
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _manifest(site: Path) -> dict:
@@ -164,28 +162,20 @@ def test_a_bad_compare_file_is_one_sentence(tiny_site, tmp_path, capsys):
     assert config_from_arguments(["--compare", "b.keras"]).compare == Path("b.keras")
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                    reason="Debian's chromium is not installed (apt-get install chromium)")
+@needs_chromium
 @pytest.mark.parametrize("which", ["self", "other size"])
-def test_the_compare_page_loads_cleanly_and_fits_a_phone(which, request):
-    browser_tests = pytest.importorskip("tests.site.test_browser")
+def test_the_compare_page_loads_cleanly_and_fits_a_phone(which, request, browser):
     site = (request.getfixturevalue("self_compared") if which == "self" else request.getfixturevalue("other_size"))[0].out
-    playwright = browser_tests.playwright_api.sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=browser_tests.CHROMIUM_FLAGS)
-    try:
-        for width in (1100, 360):
-            watch = browser_tests.PageWatch(browser, width=width, height=800)
-            try:
-                watch.open((site / urls.COMPARE).resolve().as_uri())
-                assert watch.unloaded_pictures() == []
-                for href in watch.page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)"):
-                    assert Path(unquote(urlparse(href).path)).is_file(), href
-                assert watch.wider_than_the_screen() == []
-                assert watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
-                assert watch.page.locator("nav a[aria-current=page]").inner_text() == "Compare"
-                assert watch.problems == []
-            finally:
-                watch.close()
-    finally:
-        browser.close()
-        playwright.stop()
+    for width in (1100, 360):
+        watch = PageWatch(browser, width=width, height=800)
+        try:
+            watch.open((site / urls.COMPARE).resolve().as_uri())
+            assert watch.unloaded_pictures() == []
+            for href in watch.page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)"):
+                assert Path(unquote(urlparse(href).path)).is_file(), href
+            assert watch.wider_than_the_screen() == []
+            assert watch.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+            assert watch.page.locator("nav a[aria-current=page]").inner_text() == "Compare"
+            assert watch.problems == []
+        finally:
+            watch.close()

@@ -15,17 +15,10 @@ from PIL import Image
 
 from aevis.site import urls
 from tests import models
-from tests.site import test_browser
-from tests.site.test_browser import CHROMIUM, PageWatch
+from tests.browser import PageWatch, needs_chromium
 from tests.site.test_map_views import _canvas_box, _download_csv, _drag, _wait_for_hash
 
-browser = test_browser.browser
-
-pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 OVERRIDDEN = ("photo\u202egnp.exe", "invoice\u202efdp.scr")
 """Names with a right-to-left override: shown raw, they read "photoexe.png", "invoicercs.pdf"."""
@@ -40,8 +33,8 @@ def hostile_site(tmp_path_factory) -> Path:
     """Five grey pictures, two named with an override, one bright enough that the model's
     rebuild of it is NaN; compared with another model (named with an override), so compare.html
     names them too. About 10 seconds."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("hostile-names")
     folder = root / "images"

@@ -23,8 +23,7 @@ from aevis.draw.pixels import save_png
 from aevis.site import map_sprites, mapdata, urls
 from aevis.site.html import TEMPLATES, _environment
 from aevis.store.cache import ResultCache
-from tests.site import test_browser
-from tests.site.test_browser import CHROMIUM, PageWatch
+from tests.browser import PageWatch, needs_chromium
 
 COUNT = 2000
 SIDE = 32
@@ -224,11 +223,7 @@ def test_sprite_scripts_put_each_image_in_its_cell_a_group_at_a_time_and_relink_
 
 # ------------------------------------------------------------------------------------ browser
 
-browser = test_browser.browser
-pytestmark_browser = pytest.mark.skipif(
-    not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
+pytestmark_browser = needs_chromium
 CONTEXTS = {"webgl2": "WebGL 2.0", "webgl1": "WebGL 1.0", "canvas": "2d"}
 VIEWPORT = (1280, 800)
 

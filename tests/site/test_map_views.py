@@ -14,18 +14,10 @@ import pytest
 from PIL import Image
 
 from aevis.site.mapdata import map_columns, read_map_script
+from tests.browser import PageWatch, needs_chromium, wait_until_settled
 from tests.conftest import TINY_BUILD
-from tests.site import test_browser
-from tests.site.test_browser import CHROMIUM, PageWatch
 
-# The browser, the HTTP server and the file:// / http:// address of test_browser.py.
-browser, server, base_url = test_browser.browser, test_browser.server, test_browser.base_url
-
-pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
-    reason="Debian's chromium is not installed (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 CSV_COLUMNS = ["name", "source", "x", "y", "error", "label"]
 BYTE_ORDER_MARK = "\ufeff".encode()
@@ -168,7 +160,7 @@ def test_every_colouring_draws_with_worded_legend(browser, base_url, tiny_site):
                 assert choice["low"] in text and choice["high"] in text
             if key in ("label", "cluster"):
                 assert legend.locator(".map-swatch").count() >= 1
-            watch.page.wait_for_timeout(50)  # one frame
+            wait_until_settled(watch.page)  # drawn with the new colours
             if key != "none":
                 assert canvas.screenshot() != plain, f"colouring by {key} drew nothing new"
             if key != "none":
@@ -272,7 +264,7 @@ def test_the_view_in_the_address_opens_again_in_a_new_page(browser, base_url, ti
         cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         _drag(first.page, [(cx - 120, cy - 120), (cx + 120, cy + 120)], shift=True)
         first.page.mouse.move(1, 1)
-        first.page.wait_for_timeout(400)
+        wait_until_settled(first.page)  # the last change written to the address
         state = _wait_for_hash(first.page, "x", "y", "z", "c", "i", "r")
         assert state["c"] == "trust" and state["i"] == slug
         assert float(state["x"]) != pytest.approx(points[3]["x"], abs=1e-4)
@@ -315,8 +307,8 @@ name cannot hold "//", so the link's address has backslashes)."""
 @pytest.fixture(scope="module")
 def odd_name_site(tmp_path_factory) -> Path:
     """A tiny site built from a folder of pictures with ODD_NAMES: a few seconds."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("odd-names")
     folder = root / "images" / "a, folder"

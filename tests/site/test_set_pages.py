@@ -5,21 +5,28 @@ out again from the model's reconstructions, the manifest's fields, and both page
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from aevis.latent.duplicates import find_duplicates
+from aevis.latent.duplicates import RESOLUTION, Candidates, find_duplicates, group_duplicates
 from aevis.latent.strangeness import error_ranking, image_errors
 from aevis.site import html as html_pages
 from aevis.site import set_pages, urls
 from aevis.site.pages import summarise
 from aevis.site.set_pages import (
-    SHOWN, gather_duplicates, gather_strangest, shown_images, similarity_percent, similarity_text, slider_position,
+    SHOWN,
+    gather_duplicates,
+    gather_strangest,
+    shown_images,
+    similarity_percent,
+    similarity_text,
+    slider_position,
+    slider_threshold,
 )
+from tests.browser import PageWatch, needs_chromium
 from tests.conftest import TINY_BUILD
 from tests.latent.test_duplicates import plant_copies, smooth_pictures
 
@@ -147,8 +154,8 @@ def planted_site(tmp_path_factory):
     """(config, gallery) of a small site of 16 images from a folder: 12 smooth pictures, three
     copies of the first (exact, JPEG, resized) and a resized copy of the second; pages for 4
     images only, so the strangest page shows images without a page."""
-    from aevis.pipeline import build
     from aevis.config import BuildConfig
+    from aevis.pipeline import build
 
     root = tmp_path_factory.mktemp("planted")
     folder = root / "images"
@@ -183,52 +190,78 @@ def test_planted_copies_are_grouped_on_the_page_and_in_the_manifest(planted_site
         assert listed == group - {name}, name
 
 
-CHROMIUM = Path("/usr/bin/chromium")
+def _groups_at(data: dict, position: int) -> list[list]:
+    """What duplicates.js shows at a slider position: the changes applied in turn, in order."""
+    shown: set[int] = set()
+    for added, removed in data["changes"][: position + 1]:
+        shown |= set(added)
+        shown -= set(removed)
+    return [data["groups"][number] for number in sorted(shown)]
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                    reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_both_pages_load_from_file_and_the_slider_regroups(planted_site):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    from tests.site.test_browser import CHROMIUM_FLAGS, PageWatch
+def test_the_slider_carries_every_positions_groups_grouped_in_python(planted_site):
+    _, gallery = planted_site
+    page = gather_duplicates(gallery)
+    rule, data = page.rule, page.data
+    assert len(data["thresholds"]) == len(data["changes"]) == page.steps + 1
+    assert slider_threshold(rule, 0) == pytest.approx(rule.floor, abs=1e-12)
+    assert slider_threshold(rule, page.steps) == pytest.approx(1 - RESOLUTION, abs=1e-15)
+    assert data["thresholds"][-1] == "0.999999"
+    # Its own position gives back (about) the rule's threshold, and the page's groups.
+    assert slider_threshold(rule, page.position) == pytest.approx(rule.similarity, abs=(1 - rule.similarity) * 0.05)
+    names = [image[0] for image in data["images"]]
+    at_rule = _groups_at(data, page.position)
+    assert [{names[member] for member in group[0]} for group in at_rule] == PLANTED_GROUPS
+    assert [[data["closest"][member] for member in group[0]] for group in at_rule] == [
+        [member.closest for member in group.members] for group in page.groups]
+    # At every position, the groups group_duplicates finds there, in its order, each group once.
+    duplicates = gallery.duplicates
+    involved = np.unique(duplicates.candidates.pairs)
+    for position in range(page.steps + 1):
+        expected = group_duplicates(len(names), Candidates(np.searchsorted(involved, duplicates.candidates.pairs),
+                                                             duplicates.candidates.similarities),
+                                    slider_threshold(rule, position))
+        assert [group[0] for group in _groups_at(data, position)] == [list(group.members) for group in expected]
+    assert len({json.dumps(group) for group in data["groups"]}) == len(data["groups"])
+    assert [{names[m] for m in group[0]} for group in _groups_at(data, page.steps)] == [{"photo-00.png", "copy-exact.png"}]
 
+
+@needs_chromium
+def test_both_pages_load_from_file_and_the_slider_regroups(planted_site, browser):
     config, gallery = planted_site
     site = config.out
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        watch = PageWatch(browser, width=800, height=900)
-        try:
-            watch.open((site / urls.STRANGEST).resolve().as_uri())
-            assert watch.unloaded_pictures() == []
-            shown = watch.page.evaluate("() => document.querySelectorAll('.ranked img').length")
-            assert shown == 2 * 2 * 8  # eight at each end, each with its error picture
-            assert watch.problems == []
+    watch = PageWatch(browser, width=800, height=900)
+    try:
+        watch.open((site / urls.STRANGEST).resolve().as_uri())
+        assert watch.unloaded_pictures() == []
+        shown = watch.page.evaluate("() => document.querySelectorAll('.ranked img').length")
+        assert shown == 2 * 2 * 8  # eight at each end, each with its error picture
+        assert watch.problems == []
 
-            watch.open((site / urls.DUPLICATES).resolve().as_uri())
-            assert watch.unloaded_pictures() == []
-            page = watch.page
+        watch.open((site / urls.DUPLICATES).resolve().as_uri())
+        assert watch.unloaded_pictures() == []
+        page = watch.page
 
-            def shown_groups() -> list[int]:
-                return page.evaluate(
-                    "() => [...document.querySelectorAll('.dup-group')].map(g => g.querySelectorAll('img').length)")
+        def shown_groups() -> list[int]:
+            return page.evaluate(
+                "() => [...document.querySelectorAll('.dup-group')].map(g => g.querySelectorAll('img').length)")
 
-            assert shown_groups() == [4, 2]
-            slider = page.locator("#dup-threshold")
-            slider.focus()
-            page.keyboard.press("End")  # the strictest: only copies equal up to rounding
-            assert shown_groups() == [2]
-            assert page.locator(".dup-status").inner_text() == "1 group, 2 images in all."
-            assert page.locator("#dup-value").inner_text() == "0.999999"
-            page.keyboard.press("Home")  # the loosest the page carries
-            loosest = shown_groups()
-            assert len(loosest) >= 2 and sum(loosest) >= 6
-            slider.evaluate("(element, value) => { element.value = value; element.dispatchEvent(new Event('input')); }",
-                            gather_duplicates(gallery).position)
-            assert shown_groups() == [4, 2]  # back at the stated threshold, as the page was built
-            page.evaluate("() => Promise.all([...document.images].map(img => img.complete ? null : "
-                          "new Promise(done => { img.onload = img.onerror = done; })))")
-            assert watch.unloaded_pictures() == []  # the pictures the script drew
-            assert watch.problems == []
-        finally:
-            watch.close()
-            browser.close()
+        assert shown_groups() == [4, 2]
+        slider = page.locator("#dup-threshold")
+        slider.focus()
+        page.keyboard.press("End")  # the strictest: only copies equal up to rounding
+        assert shown_groups() == [2]
+        assert page.locator(".dup-status").inner_text() == "1 group, 2 images in all."
+        assert page.locator("#dup-value").inner_text() == "0.999999"
+        page.keyboard.press("Home")  # the loosest the page carries
+        loosest = shown_groups()
+        assert len(loosest) >= 2 and sum(loosest) >= 6
+        slider.evaluate("(element, value) => { element.value = value; element.dispatchEvent(new Event('input')); }",
+                        gather_duplicates(gallery).position)
+        assert shown_groups() == [4, 2]  # back at the stated threshold, as the page was built
+        page.evaluate("() => Promise.all([...document.images].map(img => img.complete ? null : "
+                      "new Promise(done => { img.onload = img.onerror = done; })))")
+        assert watch.unloaded_pictures() == []  # the pictures the script drew
+        assert watch.problems == []
+    finally:
+        watch.close()

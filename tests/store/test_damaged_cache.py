@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from aevis._utils import checked
-from aevis.pipeline import build
 from aevis.config import BuildConfig
+from aevis.pipeline import build
 from aevis.progress import Stages
 from tests.conftest import TINY_BUILD
 
