@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from scipy import stats
 
+from aevis.faithfulness.fresh_weights import fresh_weights
 from aevis.methods.registry import REGISTRY, method_named
 from aevis.model import Autoencoder, wrap_autoencoder
 
@@ -130,7 +131,8 @@ def _copy_autoencoder(ae: Autoencoder) -> Autoencoder:
 
 
 def _reinitialise(layer, seed: int) -> None:
-    """Draw new weights for ``layer`` (and any layers inside it) from its own initializers."""
+    """Draw new weights for ``layer`` (and any layers inside it) from its own initializers, with
+    NumPy (:mod:`aevis.faithfulness.fresh_weights`), so every Keras backend draws the same."""
     inner = getattr(layer, "layers", None)
     if inner:
         for offset, sub in enumerate(inner):
@@ -141,8 +143,5 @@ def _reinitialise(layer, seed: int) -> None:
         initializer = getattr(layer, f"{short}_initializer", None)
         if initializer is None:  # a variable we cannot name: Glorot for matrices, zeros else
             initializer = "glorot_uniform" if len(variable.shape) >= 2 else "zeros"
-        initializer = keras.initializers.get(initializer)
-        config = initializer.get_config()
-        if "seed" in config:
-            initializer = type(initializer).from_config({**config, "seed": seed + offset})
-        variable.assign(initializer(tuple(variable.shape), dtype=variable.dtype))
+        values = fresh_weights(initializer, tuple(variable.shape), np.random.default_rng([seed, offset]))
+        variable.assign(values.astype(variable.dtype))
