@@ -8,7 +8,9 @@ Three checks, gathered by :func:`faithfulness`:
   place (see :mod:`aevis.faithfulness.deletion` for why not scattered random pixels).
 * **Randomization** (Adebayo et al. 2018): re-initialise the encoder's weights, top layer
   first, and recompute the maps; maps that still look the same describe the image, not the
-  model. A low Spearman rank correlation with the trained maps is what we want.
+  model. A low Spearman rank correlation with the trained maps is what we want, once what
+  every map of the network shares whatever the image (a dim frame along zero-padded borders)
+  is divided out.
 * **Object share**: on images with object masks, the share of a map's positive mass that
   falls on the object, next to the share of the image the object covers.
 
@@ -28,7 +30,7 @@ from aevis.faithfulness.deletion import (
     shifted_maps,
 )
 from aevis.faithfulness.object_share import object_share
-from aevis.faithfulness.randomization import explainer, randomised_autoencoder, spearman
+from aevis.faithfulness.randomization import agreement, explainer, randomised_autoencoder
 from aevis.methods.batching import check_int
 from aevis.model import Autoencoder
 
@@ -102,7 +104,7 @@ def faithfulness(
         row = {
             "deletion_auc": _nanmean(aucs),
             "random_deletion_auc": _nanmean(deletion_auc(baseline)),
-            "randomization_spearman": float(np.mean(spearman(maps, explain(randomised, images)))),
+            "randomization_spearman": agreement(maps, explain(randomised, images)),
         }
         if masks is not None:
             row["object_share"], row["mask_share"] = object_share(maps, masks)

@@ -112,6 +112,25 @@ def test_spearman_uses_ranks_of_absolute_values():
     assert randomization.spearman(a, b)[0] == pytest.approx(stats.spearmanr(a.ravel(), b.ravel())[0])
 
 
+def test_the_frame_every_map_shares_is_not_counted_as_agreement():
+    """Issue 25: on the shapes seed every SmoothGrad map was dim along the borders, trained or
+    randomised (zero padding), and that frame alone made a trained map of one image correlate
+    0.565 with the randomised network's map of another. Here maps of eight images share a frame
+    (dim borders) and nothing else: raw they agree, without the frame they do not; maps that do
+    agree image by image still agree exactly."""
+    rng = np.random.default_rng(0)
+    rows, columns = np.mgrid[0:16, 0:16]
+    frame = (np.minimum(np.minimum(rows, 15 - rows), np.minimum(columns, 15 - columns)) + 1.0) ** 2
+    trained, randomised = frame * rng.random((2, 8, 16, 16))
+    raw = float(np.mean(randomization.spearman(trained, randomised)))
+    assert raw > 0.6
+    assert abs(randomization.agreement(trained, randomised)) < 0.1
+    assert randomization.agreement(trained, 3 * trained) == pytest.approx(1.0)
+    # Divided out pixel by pixel: each image's map over the mean map of the set.
+    np.testing.assert_allclose(randomization.without_frame(-trained), trained / trained.mean(axis=0))
+    np.testing.assert_array_equal(randomization.without_frame(-trained[:1]), trained[:1])  # one map: no frame
+
+
 def test_cascade_randomises_from_the_top_down(seed_ae):
     names = randomization.encoder_layers_top_down(seed_ae)
     assert names == ["conv_3_e", "conv_2_e", "conv_1_e", "conv_0_e"]
@@ -137,7 +156,7 @@ def test_cascade_steps_and_the_single_figure(seed_ae):
     for depth, step in enumerate(cascade, start=1):
         expected = explain(randomization.randomised_autoencoder(seed_ae, layers=depth), images, "saliency")
         np.testing.assert_allclose(step.maps, expected, rtol=1e-5, atol=1e-8)
-        assert step.spearman == pytest.approx(float(np.mean(randomization.spearman(trained, expected))))
+        assert step.spearman == pytest.approx(randomization.agreement(trained, expected))
     figures = faithfulness.faithfulness(seed_ae, images, {"saliency": trained})["saliency"]
     assert figures["randomization_spearman"] == pytest.approx(cascade[-1].spearman)
     # Nothing re-initialised: the maps are the trained ones.
