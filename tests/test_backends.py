@@ -70,6 +70,8 @@ def test_each_backend_gives_tensorflows_codes_maps_and_figures(saved, backend):
         close = np.abs(other[name] - expected) <= 1e-5 * np.abs(expected).max()
         if backend == "torch" and name in TIES_BROKEN_OTHERWISE_ON_TORCH:
             assert close.mean() >= TIES_BROKEN_OTHERWISE_ON_TORCH[name], name
+            if name.startswith("figure"):  # a figure moved by ties moves a little, not anywhere
+                assert np.abs(other[name] - expected).max() <= 0.02, name
         else:
             assert close.all(), f"{name}: {np.abs(other[name] - expected).max()} apart"
 
@@ -87,4 +89,7 @@ TIES_BROKEN_OTHERWISE_ON_TORCH = {
     # Their baselines are the same maps at another place (faithfulness/deletion.py): the same ties.
     "figure gradcam random_deletion_auc": 0.0,
     "figure occlusion random_deletion_auc": 0.0,
+    # Grad-CAM's maps hold many equal values (zeros, where its ReLU cuts): their ranks in the
+    # randomization check's Spearman correlation follow the same ties (measured 2e-5 apart).
+    "figure gradcam randomization_spearman": 0.0,
 }

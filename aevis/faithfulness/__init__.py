@@ -30,7 +30,11 @@ from aevis.faithfulness.deletion import (
     shifted_maps,
 )
 from aevis.faithfulness.object_share import object_share
-from aevis.faithfulness.randomization import agreement, explainer, randomised_autoencoder
+from aevis.faithfulness.randomization import (
+    agreement,
+    explainer,
+    randomised_autoencoder,
+)
 from aevis.methods.batching import check_int
 from aevis.model import Autoencoder
 
