@@ -195,3 +195,28 @@ def unmeasurable(size: int = 8, channels: int = 3) -> keras.Model:
                                    np.full(size * size * channels, -1e-3, "float32")]),
                          np.zeros(size * size * channels, "float32")])
     return keras.Model(image, layers.Reshape((size, size, channels))(x))
+
+
+def speckle_averse(size: int = 8, side: int = 4, penalty: float = 0.5) -> keras.Model:
+    """A one-number code that reads an object and is upset by speckle, as the shapes demo's seed
+    was (issue 25): code = Σ x over the top-left ``side`` x ``side`` block − ``penalty`` · Σ
+    |Laplacian(x)| over the interior (layer ``edges``: the Laplacian and its negative, ReLU).
+
+    On a grey image with a white block there, greying out the block's pixels one by one, as a
+    scattered order does, leaves grey holes in white whose edges pull the code below that of a
+    fully grey image; greying out the block in one sweep does not.
+    """
+    image = keras.Input((size, size, 1))
+    edges = layers.Conv2D(2, 3, padding="valid", activation="relu", use_bias=False, name="edges")
+    region = layers.Dense(1, use_bias=False, name="region")
+    speckle = layers.Dense(1, use_bias=False, name="speckle")
+    code = layers.Add(name="encoded")([region(layers.Flatten()(image)), speckle(layers.Flatten()(edges(image)))])
+    x = layers.Dense(size * size, activation="sigmoid")(code)
+    model = keras.Model(image, layers.Reshape((size, size, 1))(x))
+    laplacian = np.array([[0, -1, 0], [-1, 4, -1], [0, -1, 0]], dtype="float32")
+    edges.set_weights([np.stack([laplacian, -laplacian], axis=-1)[:, :, None, :]])
+    block = np.zeros((size, size), dtype="float32")
+    block[:side, :side] = 1.0
+    region.set_weights([block.reshape(-1, 1)])
+    speckle.set_weights([np.full(((size - 2) ** 2 * 2, 1), -penalty, dtype="float32")])
+    return model

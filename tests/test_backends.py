@@ -1,9 +1,9 @@
 """aevis on Keras's JAX and PyTorch backends gives TensorFlow's numbers: a model saved under TensorFlow,
 run in a process of each backend (tests/backend_run.py), gives the same codes, rebuilds, maps
-of the five methods and deletion and object-share figures within 1e-5 of the largest value.
-
-Not yet the randomization cascade's figures: the re-initialised weights come from Keras's
-seeded initializers, whose random streams differ between backends.
+of the five methods and deletion, object-share and randomization figures within 1e-5 of the
+largest value. The randomization check's new weights are drawn with NumPy
+(aevis/faithfulness/fresh_weights.py): Keras's seeded initializers draw other numbers on each
+backend.
 """
 
 import importlib.util
@@ -59,9 +59,10 @@ def saved(request, tmp_path_factory) -> tuple[Path, dict]:
 def test_each_backend_gives_tensorflows_codes_maps_and_figures(saved, backend):
     folder, tensorflow = saved
     other = _run(backend, folder)
-    compared = [name for name in tensorflow if "randomization" not in name]
+    compared = list(tensorflow)
     assert {"codes", "rebuilt", "map saliency", "map smoothgrad", "map integrated_gradients", "map gradcam",
-            "map occlusion", "figure saliency deletion_auc", "figure gradcam object_share"} <= set(compared)
+            "map occlusion", "figure saliency deletion_auc", "figure gradcam object_share",
+            "figure smoothgrad randomization_spearman"} <= set(compared)
     assert other.keys() == tensorflow.keys()
     for name in compared:
         expected = tensorflow[name].astype(np.float64)
@@ -69,6 +70,8 @@ def test_each_backend_gives_tensorflows_codes_maps_and_figures(saved, backend):
         close = np.abs(other[name] - expected) <= 1e-5 * np.abs(expected).max()
         if backend == "torch" and name in TIES_BROKEN_OTHERWISE_ON_TORCH:
             assert close.mean() >= TIES_BROKEN_OTHERWISE_ON_TORCH[name], name
+            if name.startswith("figure"):  # a figure moved by ties moves a little, not anywhere
+                assert np.abs(other[name] - expected).max() <= 0.02, name
         else:
             assert close.all(), f"{name}: {np.abs(other[name] - expected).max()} apart"
 
@@ -83,4 +86,10 @@ TIES_BROKEN_OTHERWISE_ON_TORCH = {
     # grid, hold many equal values: maps 3e-7 apart order some ties otherwise (the AUC moves ~1 %).
     "figure gradcam deletion_auc": 0.0,
     "figure occlusion deletion_auc": 0.0,
+    # Their baselines are the same maps at another place (faithfulness/deletion.py): the same ties.
+    "figure gradcam random_deletion_auc": 0.0,
+    "figure occlusion random_deletion_auc": 0.0,
+    # Grad-CAM's maps hold many equal values (zeros, where its ReLU cuts): their ranks in the
+    # randomization check's Spearman correlation follow the same ties (measured 2e-5 apart).
+    "figure gradcam randomization_spearman": 0.0,
 }

@@ -4,10 +4,13 @@ Three checks, gathered by :func:`faithfulness`:
 
 * **Deletion** (Petsiuk et al. 2018): delete pixels (set them to a fill value) in order of
   decreasing map value and track the target; a map that finds what matters makes the target
-  fall fast, so its area under the curve is lower than that of a random order.
+  fall fast, so its area under the curve is lower than that of the same map moved to a random
+  place (see :mod:`aevis.faithfulness.deletion` for why not scattered random pixels).
 * **Randomization** (Adebayo et al. 2018): re-initialise the encoder's weights, top layer
   first, and recompute the maps; maps that still look the same describe the image, not the
-  model. A low Spearman rank correlation with the trained maps is what we want.
+  model. A low Spearman rank correlation with the trained maps is what we want, once what
+  every map of the network shares whatever the image (a dim frame along zero-padded borders)
+  is divided out.
 * **Object share**: on images with object masks, the share of a map's positive mass that
   falls on the object, next to the share of the image the object covers.
 
@@ -25,10 +28,10 @@ from aevis.faithfulness.deletion import (
     deletion_auc,
     deletion_curve,
     deletion_order,
-    random_order,
+    shifted_maps,
 )
 from aevis.faithfulness.object_share import object_share
-from aevis.faithfulness.randomization import explainer, randomised_autoencoder, spearman
+from aevis.faithfulness.randomization import agreement, explainer, randomised_autoencoder
 from aevis.model import Autoencoder
 
 
@@ -69,8 +72,9 @@ def faithfulness(
     Returns:
         ``{method: {"deletion_auc", "random_deletion_auc", "randomization_spearman",
         "object_share", "mask_share"}}`` of Python floats; the last two only when ``masks``
-        is given. ``random_deletion_auc`` is one random order per image, the same for every
-        method (it is their common baseline). NaN where a figure is undefined (see
+        is given. ``random_deletion_auc`` is each method's own baseline: the order of its
+        maps, each moved to a random place (:func:`shifted_maps`, one place per image, the same
+        places for every method). NaN where a figure is undefined (see
         :func:`deletion_auc`, :func:`object_share`).
     """
     sample = check_int("sample", sample, minimum=1)
@@ -87,8 +91,6 @@ def faithfulness(
         raise ValueError(f"method_options names methods without maps: {', '.join(unknown)}.")
     curve_options = dict(target=target, reference_codes=reference_codes, steps=steps, fill=fill, batch_size=batch_size)
 
-    order = random_order(len(images), images.shape[1] * images.shape[2], seed=seed)
-    random_auc = nanmean(deletion_auc(deletion_curve(ae, images, order, **curve_options)))
     randomised = randomised_autoencoder(ae, seed=seed)
 
     figures = {}
@@ -96,12 +98,13 @@ def faithfulness(
         maps = np.asarray(all_maps, dtype=np.float32)[chosen]
         curves = deletion_curve(ae, images, deletion_order(maps, seed=seed), **curve_options)
         aucs = deletion_auc(curves)
+        baseline = deletion_curve(ae, images, deletion_order(shifted_maps(maps, seed), seed=seed), **curve_options)
         options = {"batch_size": batch_size, **method_options.get(method, {})}
         explain = explainer(method, target, reference_codes, options)
         row = {
             "deletion_auc": nanmean(aucs),
-            "random_deletion_auc": random_auc,
-            "randomization_spearman": float(np.mean(spearman(maps, explain(randomised, images)))),
+            "random_deletion_auc": nanmean(deletion_auc(baseline)),
+            "randomization_spearman": agreement(maps, explain(randomised, images)),
         }
         if masks is not None:
             row["object_share"], row["mask_share"] = object_share(maps, masks)

@@ -211,9 +211,10 @@ class FaithfulnessRow:
     randomization_spearman: float | None
     object_share: float | None
     mask_share: float | None
-    deleted_at_random: str = "pixels"
-    """What the random order of the deletion baseline greys out: scattered pixels, or whole
-    cells for the code-cell map (:func:`aevis.faithfulness.cells.cell_deletion`)."""
+    deleted_at_random: str = "the same pattern of pixels at a random place"
+    """What the deletion baseline greys out: the heat-map's own pattern moved across the image
+    (:func:`aevis.faithfulness.deletion.shifted_maps`), or whole cells at random for the code-cell
+    map (:func:`aevis.faithfulness.cells.cell_deletion`)."""
 
     @property
     def deletion_measured(self) -> bool:
@@ -247,7 +248,7 @@ class FaithfulnessRow:
         if self.deletion_measured and not self.deletion_ok:
             failed.append(
                 "Not shown to be faithful here: greying out the pixels this map ranks highest changed the "
-                f"code no faster than greying out {self.deleted_at_random} at random (deletion area "
+                f"code no faster than greying out {self.deleted_at_random} (deletion area "
                 f"{self.deletion_auc:.3f} "
                 f"against {self.random_deletion_auc:.3f})."
             )
@@ -290,7 +291,7 @@ def faithfulness_rows(explanations) -> dict[str, FaithfulnessRow]:
         rows[CELLS] = FaithfulnessRow(
             CELL_WORDS, cells.get("deletion_auc"), cells.get("random_deletion_auc"),
             cells.get("randomization_spearman"), cells.get("object_share"), cells.get("mask_share"),
-            deleted_at_random="whole cells",
+            deleted_at_random="whole cells at random",
         )
     return rows
 

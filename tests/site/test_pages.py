@@ -112,7 +112,7 @@ def test_a_method_that_failed_a_check_comes_last_and_says_so_in_words(built):
         "target puts at least 2 times that share there.",)
     assert failures["Integrated Gradients"] == (
         "Not shown to be faithful here: greying out the pixels this map ranks highest changed the code no faster "
-        "than greying out pixels at random (deletion area 0.450 against 0.400).",
+        "than greying out the same pattern of pixels at a random place (deletion area 0.450 against 0.400).",
         "Take with care: this map looks much the same when the network's learned weights are replaced by random "
         "ones (rank correlation 0.91, aim below 0.5), so it shows more of the image than of what the network "
         "learned.",
