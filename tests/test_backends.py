@@ -1,6 +1,7 @@
 """aevis on Keras's JAX and PyTorch backends gives TensorFlow's numbers: a model saved under TensorFlow,
 run in a process of each backend (tests/backend_run.py), gives the same codes, rebuilds, maps
-of the five methods and deletion and object-share figures within 1e-5 of the largest value.
+of the five methods, deletion and object-share figures and each image's loss gradient by the
+encoder's weights (:func:`aevis.backend.item_gradients`) within 1e-5 of the largest value.
 
 Not yet the randomization cascade's figures: the re-initialised weights come from Keras's
 seeded initializers, whose random streams differ between backends.
@@ -61,7 +62,7 @@ def test_each_backend_gives_tensorflows_codes_maps_and_figures(saved, backend):
     other = _run(backend, folder)
     compared = [name for name in tensorflow if "randomization" not in name]
     assert {"codes", "rebuilt", "map saliency", "map smoothgrad", "map integrated_gradients", "map gradcam",
-            "map occlusion", "figure saliency deletion_auc", "figure gradcam object_share"} <= set(compared)
+            "map occlusion", "figure saliency deletion_auc", "figure gradcam object_share", "item gradients"} <= set(compared)
     assert other.keys() == tensorflow.keys()
     for name in compared:
         expected = tensorflow[name].astype(np.float64)
