@@ -516,6 +516,8 @@ class Results:
             entry = taught_by(copy, self.ae.bottleneck, checkpoints, self.images, rows, self.batch_size,
                               on_progress=on_progress).arrays()
             self.cache.put_arrays("taught_by", key, entry)
+        elif on_progress:
+            on_progress(len(self.images) * len(checkpoints.epochs))
         return TaughtBy.from_arrays(entry)
 
     def _need_encoded(self) -> Encoded:
