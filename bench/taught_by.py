@@ -27,14 +27,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from aevis.data.builtin import make_shapes  # noqa: E402
-from aevis.latent.label_share import label_shares  # noqa: E402
-from aevis.latent.taught_by import taught_by  # noqa: E402
-from aevis.model.seed import build_seed_autoencoder  # noqa: E402
-from aevis.model.train import Checkpoints  # noqa: E402
+from aevis.data.builtin import make_shapes
+from aevis.latent.label_share import label_shares
+from aevis.latent.taught_by import taught_by
+from aevis.model.seed import build_seed_autoencoder
+from aevis.model.train import Checkpoints
 
 
 def demo(site: Path) -> None:

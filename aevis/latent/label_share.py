@@ -52,7 +52,7 @@ def label_shares(scores: np.ndarray, rows: np.ndarray, labels, fractions=FRACTIO
     if scores.shape != (len(rows), count) or count < 2 or not len(rows):
         raise ValueError(f"Expected scores of shape ({len(rows)}, {count}) for at least one image of two, "
                          f"got {scores.shape}.")
-    sizes = [max(1, int(round(fraction * (count - 1)))) for fraction in fractions]
+    sizes = [max(1, round(fraction * (count - 1))) for fraction in fractions]
     top, bottom, chance = np.zeros(len(sizes)), np.zeros(len(sizes)), 0.0
     for row, index in zip(scores, rows):
         others = np.delete(np.arange(count), index)

@@ -14,8 +14,8 @@ import numpy as np
 
 from aevis.gallery import Gallery
 from aevis.site.compare_page import CHANGED_SHOWN
-from aevis.site.taught_section import TAUGHT_SHOWN
 from aevis.site.set_pages import shown_images
+from aevis.site.taught_section import TAUGHT_SHOWN
 
 
 def pictured(gallery: Gallery) -> np.ndarray:

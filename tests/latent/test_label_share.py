@@ -35,7 +35,7 @@ def test_a_reversed_ranking_fails_and_ties_go_by_index():
 def test_the_site_records_label_shares_recomputed_from_its_manifest_and_scores(tiny_site):
     from aevis.site import urls
 
-    config, gallery = tiny_site
+    config, _ = tiny_site
     site = Path(config.out)
     manifest = json.loads((site / urls.MANIFEST).read_text())
     taught = manifest["taught_by"]
