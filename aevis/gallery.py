@@ -16,8 +16,10 @@ import numpy as np
 from aevis.data.imageset import ImageSet
 from aevis.latent.compare import Comparison
 from aevis.latent.duplicates import Duplicates, find_duplicates
+from aevis.latent.label_share import LabelShare, label_shares
 from aevis.latent.made_of import MadeOf, made_of
 from aevis.latent.strangeness import error_ranking
+from aevis.latent.taught_by import TaughtBy
 from aevis.model import Autoencoder
 from aevis.network.insides import Insides
 
@@ -31,6 +33,9 @@ class ModelInfo:
     sha256: str
     losses: list[float] | None
     """Training loss per epoch, when aevis trained the model."""
+    checkpoints: Path | None = None
+    """The weights kept during its training (:func:`aevis.model.train.read_checkpoints`), when
+    aevis trained the model: what "Taught by" needs."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +126,9 @@ class Gallery:
     did not prove them exact (:func:`aevis.latent.neighbours.neighbour_recall`); None: exact."""
     comparison: Comparison | None = None
     """A second model's neighbours and map beside this one's (``--compare``)."""
+    taught: TaughtBy | None = None
+    """Each paged image's proponents and opponents among the training images (TracIn), where
+    the model was trained here; None for a model given by the user."""
     site: Path | None = None
     """The folder the site was written to, once it is."""
     notebook_view: Callable[[Gallery], str] | None = field(default=None, repr=False)
@@ -151,6 +159,15 @@ class Gallery:
         """Each paged image's code as a mix of its nearest codes (:mod:`aevis.latent.made_of`)."""
         paged = self.paged
         return dict(zip(paged.tolist(), made_of(self.codes, paged, self.code_centre)))
+
+    @cached_property
+    def taught_label_shares(self) -> list[LabelShare] | None:
+        """How far "Taught by" follows the labels (:mod:`aevis.latent.label_share`), where the
+        images have labels and the model was trained here."""
+        labels = self.imageset.labels
+        if self.taught is None or not labels or not len(self.taught.sample) or len(self) < 2:
+            return None
+        return label_shares(self.taught.sample_scores, self.taught.sample, labels)
 
     @property
     def paged(self) -> np.ndarray:

@@ -44,7 +44,7 @@ from aevis.model import (
 )
 from aevis.model.files import format_note
 from aevis.model.scale import AUTO
-from aevis.model.train import train_seed, training_steps
+from aevis.model.train import read_checkpoints, train_seed, training_steps
 from aevis.network.insides import gather_insides
 from aevis.progress import Stages
 from aevis.site import (
@@ -118,6 +118,7 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     config = _fitting_batches(config, ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
     gallery, encoded, code_neighbours = _gather(config, ae, imageset, model_info, results, stages)
+    gallery = _taught_by(gallery, results, stages)
     if other is not None:
         gallery = gallery.updated(comparison=_compare(config, gallery, other, cache, stages))
     with stages.stage("Looking inside the network"):
@@ -209,7 +210,7 @@ def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
     ae = ae.with_scales(PixelScales(), "the seed autoencoder is trained here on them")
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     source = f"the seed autoencoder, trained here for {epochs} on these images"
-    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
+    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses, trained.checkpoints)
 
 
 def _model_source(model: keras.Model | str | Path) -> str:
@@ -382,6 +383,23 @@ def _gather(
         warnings=[ae.rebuild_warning] if ae.rebuild_warning else [],
     )
     return gallery, encoded, (indices, similarities)
+
+
+def _taught_by(gallery: Gallery, results: Results, stages: Stages) -> Gallery:
+    """The gallery with each paged image's proponents and opponents (TracIn over the checkpoints
+    kept in training, :mod:`aevis.latent.taught_by`), where the model was trained here."""
+    path = gallery.model_info.checkpoints
+    try:
+        checkpoints = read_checkpoints(path) if path is not None else None
+    except checked.Damaged:
+        checked.remove(path)
+        stages.log(f"The cached training checkpoints {path.name} were damaged; they were removed, and the next "
+                   "build trains the model again. The pages leave out which training images taught each image.")
+        return gallery
+    if checkpoints is None or len(gallery) < 2:
+        return gallery
+    with stages.stage("Tracing what each image learned from", total=len(gallery) * len(checkpoints.epochs)) as advance:
+        return dataclasses.replace(gallery, taught=results.taught_by(checkpoints, gallery.paged, on_progress=advance))
 
 
 _THUMBNAIL_CHUNK = 256  # thumbnails drawn and written together

@@ -1,5 +1,5 @@
 """Run in a process of its own, on the Keras backend its ``KERAS_BACKEND`` names: the codes,
-the five methods' maps and the faithfulness figures of a saved model on saved images, into an
+the five methods' maps, the faithfulness figures and the per-image weight gradients of a saved model on saved images, into an
 .npz (``python -m tests.backend_run MODEL IMAGES MASKS OUT``; see tests/test_backends.py)."""
 
 import sys
@@ -9,6 +9,7 @@ import numpy as np
 import aevis
 from aevis import backend
 from aevis.faithfulness import faithfulness
+from aevis.latent.taught_by import encoder_variables, reconstruction_losses
 from aevis.methods import explain
 from aevis.methods.registry import TARGET_METHODS
 
@@ -24,6 +25,9 @@ def main(model: str, images: str, masks: str, out: str) -> None:
     figures = faithfulness(ae, pixels, maps, masks, method_options=options, sample=4, batch_size=4)
     found.update({f"figure {method} {name}": value for method, values in figures.items()
                   for name, value in values.items() if value is not None})
+    # Each image's loss gradient by the encoder's weights, as "Taught by" takes it.
+    found["item gradients"] = backend.item_gradients(reconstruction_losses(ae.model),
+                                                     encoder_variables(ae.model, ae.bottleneck))(pixels)
     np.savez(out, backend=backend.BACKEND, **found)
 
 

@@ -1,6 +1,7 @@
 """aevis on Keras's JAX and PyTorch backends gives TensorFlow's numbers: a model saved under TensorFlow,
 run in a process of each backend (tests/backend_run.py), gives the same codes, rebuilds, maps
-of the five methods and deletion, object-share and randomization figures within 1e-5 of the
+of the five methods, deletion, object-share and randomization figures and each image's loss
+gradient by the encoder's weights (:func:`aevis.backend.item_gradients`) within 1e-5 of the
 largest value. The randomization check's new weights are drawn with NumPy
 (aevis/faithfulness/fresh_weights.py): Keras's seeded initializers draw other numbers on each
 backend.
@@ -62,7 +63,7 @@ def test_each_backend_gives_tensorflows_codes_maps_and_figures(saved, backend):
     compared = list(tensorflow)
     assert {"codes", "rebuilt", "map saliency", "map smoothgrad", "map integrated_gradients", "map gradcam",
             "map occlusion", "figure saliency deletion_auc", "figure gradcam object_share",
-            "figure smoothgrad randomization_spearman"} <= set(compared)
+            "figure smoothgrad randomization_spearman", "item gradients"} <= set(compared)
     assert other.keys() == tensorflow.keys()
     for name in compared:
         expected = tensorflow[name].astype(np.float64)

@@ -208,6 +208,12 @@ def test_own_model_and_own_images(tmp_path):
         {"path": "broken.jpg", "reason": "not an image in a supported format (JPEG, PNG, WEBP, BMP, TIFF, GIF)"}
     ]
     assert np.load(out / "data" / "codes.npy").shape == (5, 6)
+    # A model not trained here has no checkpoints: no "Taught by" anywhere, nor its check.
+    assert manifest["taught_by"] is None and manifest["files"]["taught_by"] is None
+    assert not (out / "data" / "taught_by.npz").exists()
+    assert all("taught_by" not in record and "taught_against" not in record for record in manifest["images"])
+    page = (out / manifest["images"][0]["page"]).read_text()
+    assert "Taught by" not in page and "taught-by" not in (out / "reading.html").read_text()
     strangest = " ".join((out / "strangest.html").read_text().split())
     assert "squeeze each image into 6 numbers and rebuild it from them, by practising on the images it was trained on." in strangest
     assert sorted(p.name for p in folder.rglob("*")) == sorted(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import math
 import re
 import zipfile
 from collections.abc import Callable
@@ -26,6 +29,67 @@ class TrainedModel:
     losses: list[float]
     cached: bool
     """True when it came from the cache rather than from training now."""
+    checkpoints: Path | None = None
+    """The weights kept during training (:func:`read_checkpoints`), beside the model."""
+
+
+CHECKPOINTS = 3
+"""Checkpoints of the weights kept during training, at evenly spaced epochs (the last one's
+weights are the trained model's): what "Taught by" (:mod:`aevis.latent.taught_by`) sums over."""
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoints:
+    """The model's weights at a few epochs of its training, with the learning rate of each."""
+
+    epochs: tuple[int, ...]
+    """The epoch (counted from 1) each checkpoint ends."""
+    learning_rates: tuple[float, ...]
+    weights: tuple[list[np.ndarray], ...]
+    """Each checkpoint's weights, in ``model.get_weights()`` order."""
+    sha256: str
+    """The checksum of the file they were read from: their identity in result keys."""
+
+
+def checkpoint_epochs(epochs: int) -> list[int]:
+    """The epochs whose end :func:`train_seed` keeps a checkpoint of: :data:`CHECKPOINTS` evenly
+    spaced, the last one last (``[10, 20, 30]`` of 30; ``[1]`` of 1)."""
+    return sorted({math.ceil(epochs * (number + 1) / CHECKPOINTS) for number in range(CHECKPOINTS)})
+
+
+def read_checkpoints(path: Path) -> Checkpoints | None:
+    """The checkpoints :func:`train_seed` kept at ``path``; None where absent; raises
+    :class:`~aevis._utils.checked.Damaged` where the file no longer matches its checksum."""
+    data = checked.read_bytes(path)
+    if data is None:
+        return None
+    with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+        epochs = [int(epoch) for epoch in stored["epochs"]]
+        rates = [float(rate) for rate in stored["learning_rates"]]
+        count = int(stored["weight_count"])
+        weights = tuple([stored[f"weights-{number}-{part}"] for part in range(count)] for number in range(len(epochs)))
+    return Checkpoints(tuple(epochs), tuple(rates), weights, hashlib.sha256(data).hexdigest())
+
+
+class _KeepCheckpoints(keras.callbacks.Callback):
+    """Copies the model's weights, and the optimizer's learning rate, at the end of the given epochs."""
+
+    def __init__(self, epochs: list[int]) -> None:
+        super().__init__()
+        self._epochs, self.kept = set(epochs), []
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        if epoch + 1 in self._epochs:
+            rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            self.kept.append((epoch + 1, rate, [np.array(weight) for weight in self.model.get_weights()]))
+
+    def write(self, stream) -> None:
+        arrays = {"epochs": np.array([epoch for epoch, _, _ in self.kept], np.int64),
+                  "learning_rates": np.array([rate for _, rate, _ in self.kept], np.float64),
+                  "weight_count": np.array(len(self.kept[0][2]) if self.kept else 0)}
+        for number, (_, _, weights) in enumerate(self.kept):
+            arrays.update({f"weights-{number}-{part}": weight for part, weight in enumerate(weights)})
+        np.savez(stream, **arrays)
 
 
 class _ShuffledBatches(keras.utils.PyDataset):
@@ -92,6 +156,9 @@ def train_seed(
         cache_dir: folder of cached models, created if missing.
         on_batch: called with 1 after every training batch (drives a progress bar).
         on_damaged: told, in a sentence, when the cached model was damaged and is trained again.
+
+    The weights at :data:`CHECKPOINTS` evenly spaced epochs are kept beside the model
+    (:func:`read_checkpoints`); the model counts as cached only with them.
     """
     settings = {
         "data": data_hash,
@@ -107,7 +174,8 @@ def train_seed(
     key = seed_model_key(settings)
     model_path = Path(cache_dir) / f"seed-{key}.keras"
     losses_path = model_path.with_suffix(".losses.json")
-    cached = _cached_model(model_path, losses_path, on_damaged)
+    checkpoints_path = model_path.with_suffix(".checkpoints.npz")
+    cached = _cached_model(model_path, losses_path, checkpoints_path, on_damaged)
     if cached is not None:
         return cached
 
@@ -115,7 +183,8 @@ def train_seed(
     model = build_seed_autoencoder(tuple(images.shape[1:]), tuple(filters))
     # Named, or a second model in one process saves as "adam_1" and its file differs.
     model.compile(optimizer=keras.optimizers.Adam(1e-3, name="adam"), loss="binary_crossentropy")
-    callbacks = [_EpochProgress(on_batch)] if on_batch else []
+    keep = _KeepCheckpoints(checkpoint_epochs(epochs))
+    callbacks = [keep, *([_EpochProgress(on_batch)] if on_batch else [])]
     history = model.fit(_ShuffledBatches(images, batch_size, seed), epochs=epochs, verbose=0, callbacks=callbacks)
     losses = [float(value) for value in history.history["loss"]]
 
@@ -123,26 +192,29 @@ def train_seed(
         model.save(scratch)
         _make_steady(scratch)
 
-    # The losses first: a model file is taken as cached only beside them.
+    # The losses and checkpoints first: a model file is taken as cached only beside them.
     checked.write_stream(losses_path, lambda stream: stream.write(json.dumps(losses).encode("ascii")))
+    checked.write_stream(checkpoints_path, keep.write)
     checked.write(model_path, save)
-    return TrainedModel(model_path, losses, cached=False)
+    return TrainedModel(model_path, losses, cached=False, checkpoints=checkpoints_path)
 
 
-def _cached_model(model_path: Path, losses_path: Path, on_damaged: Callable[[str], None] | None) -> TrainedModel | None:
-    """The trained model kept at ``model_path``, or None where it is absent or damaged (then
-    removed, and said in one line, so it is trained again)."""
+def _cached_model(model_path: Path, losses_path: Path, checkpoints_path: Path,
+                  on_damaged: Callable[[str], None] | None) -> TrainedModel | None:
+    """The trained model kept at ``model_path``, or None where it, its losses or its checkpoints
+    are absent or damaged (then removed, and said in one line, so it is trained again)."""
     try:
         if checked.intact(model_path):
             losses = json.loads(checked.read_bytes(losses_path) or b"null")
-            if isinstance(losses, list):
-                return TrainedModel(model_path, losses, cached=True)
+            if isinstance(losses, list) and checked.intact(checkpoints_path):
+                return TrainedModel(model_path, losses, cached=True, checkpoints=checkpoints_path)
     except (checked.Damaged, ValueError) as damage:
         if on_damaged is not None:
             damaged = damage.path if isinstance(damage, checked.Damaged) else losses_path
             on_damaged(f"The cached trained model {damaged.name} was damaged; it was removed and is trained again.")
     checked.remove(model_path)
     checked.remove(losses_path)
+    checked.remove(checkpoints_path)
     return None
 
 

@@ -8,6 +8,9 @@ Everything a script needs to reuse a gallery's numbers, in manifest order:
 * ``codes.npy``: float32 (N, D), row i is image i's flattened bottleneck code; codes of more
   than :data:`CODES_IN_SITE_LIMIT` bytes are written beside the site instead
   (:func:`codes_beside`), so the site stays small enough to publish;
+* ``taught_by.npz``, where the model was trained here: ``rows`` int64 (S,), the manifest
+  indices of the paged images the label-share check ran on, and ``scores`` float32 (S, N), each
+  one's TracIn score of every image (its own included; the check leaves it out);
 * ``maps/<slug>.npz``, for each image with a page: one float32 (H, W) array per visualization,
   at the model's input size. (An image without a page has none: at 100,000 images the error
   maps alone would take about a gigabyte; :func:`aevis.explain` remakes any image's maps.)
@@ -121,8 +124,10 @@ def manifest(gallery: Gallery, records: list | None = None) -> dict:
         "neighbour_recall": gallery.neighbour_recall,
         "duplicate_rule": duplicates.rule.as_record(),
         "compare": _compare_record(comparison) if comparison is not None else None,
+        "taught_by": taught_record(gallery),
         "files": {"codes": urls.in_data(urls.CODES) if codes_in_site(gallery.codes) else None,
-                  "maps": urls.in_data(urls.MAPS_PATTERN)},
+                  "maps": urls.in_data(urls.MAPS_PATTERN),
+                  "taught_by": urls.in_data(urls.TAUGHT_BY) if gallery.taught is not None else None},
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
         "warnings": gallery.warnings,
@@ -174,9 +179,41 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
             record["made_of"] = [{"slug": gallery.slugs[other], "weight": round(float(weight), 6)}
                                  for other, weight in zip(mix.indices, mix.weights)]
             record["made_of_residual"] = round(mix.residual, 6) if np.isfinite(mix.residual) else None
+            if gallery.taught is not None:
+                proponents, opponents = gallery.taught.of(index)
+                record["taught_by"] = [{"slug": gallery.slugs[other], "score": _score(score)}
+                                       for other, score in proponents]
+                record["taught_against"] = [{"slug": gallery.slugs[other], "score": _score(score)}
+                                            for other, score in opponents]
         if comparison is not None:
             record["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
         yield record
+
+
+def _score(value: float) -> float:
+    """A TracIn score for JSON: six significant digits (scores are small: a learning rate times
+    a product of gradients)."""
+    return float(f"{value:.6g}")
+
+
+def taught_record(gallery: Gallery) -> dict | None:
+    """How "Taught by" was computed, and its label-share check where the images have labels;
+    None where the model was not trained here."""
+    taught = gallery.taught
+    if taught is None:
+        return None
+    shares = gallery.taught_label_shares
+    return {
+        "method": "TracIn over training checkpoints, label-free (reconstruction loss, encoder weights)",
+        "checkpoint_epochs": [int(epoch) for epoch in taught.epochs],
+        "learning_rates": [float(rate) for rate in taught.learning_rates],
+        "projection_dimensions": taught.dimensions,
+        "projection_error": taught.error if np.isfinite(taught.error) else None,
+        "label_share_images": len(taught.sample) if shares is not None else 0,
+        "label_share": None if shares is None else [
+            {"fraction": share.fraction, "count": share.count, "top": round(share.top, 6),
+             "bottom": round(share.bottom, 6), "chance": round(share.chance, 6)} for share in shares],
+    }
 
 
 def _share(value) -> float | None:
@@ -330,3 +367,6 @@ def write_data(gallery: Gallery, site: Path) -> None:
     write_manifest(gallery, site / urls.MANIFEST)
     if codes_in_site(gallery.codes):
         write_npy(gallery.codes, site / urls.CODES)
+    if gallery.taught is not None:
+        np.savez_compressed(site / urls.TAUGHT_BY, rows=gallery.taught.sample,
+                            scores=np.asarray(gallery.taught.sample_scores, np.float32))

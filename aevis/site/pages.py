@@ -29,6 +29,7 @@ from aevis.network.layers import STRONGEST
 from aevis.site import aims, mapdata, urls
 from aevis.site.export import SOFTWARE, versions
 from aevis.site.settings import applied_settings
+from aevis.site.taught_section import LabelShareCheck, TaughtSection, label_share_check, taught_section
 from aevis.site.words import CELL_WORDS, METHOD_WORDS, MethodWords, target_words
 
 
@@ -163,6 +164,8 @@ class ImagePage:
     ``cells_there``); None for a flat code or a one-cell grid, whose cards show the pair maps."""
     made_of: MadeOfSection | None = None
     """The code as a mix of other images' codes; None for a set of one image."""
+    taught: TaughtSection | None = None
+    """The training images that most helped and hindered it; None for a model not trained here."""
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,8 @@ class ReadingPage:
     object_share_aim: float = aims.OBJECT_SHARE
     cells: MethodWords | None = None
     """The code-cell map's words, when the build checked it (its row is the last of :attr:`rows`)."""
+    label_share: LabelShareCheck | None = None
+    """How far "Taught by" follows the labels, where there are labels and the model was trained here."""
 
     @property
     def objects(self) -> bool:
@@ -465,6 +470,7 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
             cells=cells,
             made_of=_made_of_section(gallery.made_of[int(index)], links),
+            taught=taught_section(gallery, int(index), links),
         ))
     return pages
 
@@ -659,7 +665,7 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
     """The reading guide: method words, a worked example, the faithfulness figures."""
     explanations = gallery.explanations
     if explanations is None:
-        return ReadingPage("", (), None, (), 0, None, None, 0, None, ())
+        return ReadingPage("", (), None, (), 0, None, None, 0, None, (), label_share=label_share_check(gallery))
     rows = tuple(faithfulness_rows(explanations).values())
     charted = with_cells(explanations.faithfulness, explanations.cell_faithfulness)
     cascade = ()
@@ -683,6 +689,7 @@ def gather_reading(gallery: Gallery, pages: list[ImagePage], sample: int) -> Rea
         cascade_method=METHOD_WORDS[explanations.cascade_method] if explanations.cascade_method else None,
         cascade=cascade,
         cells=CELL_WORDS if explanations.cell_faithfulness is not None else None,
+        label_share=label_share_check(gallery),
     )
 
 

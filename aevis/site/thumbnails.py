@@ -15,6 +15,7 @@ import numpy as np
 from aevis.gallery import Gallery
 from aevis.site.compare_page import CHANGED_SHOWN
 from aevis.site.set_pages import shown_images
+from aevis.site.taught_section import TAUGHT_SHOWN
 
 
 def pictured(gallery: Gallery) -> np.ndarray:
@@ -36,6 +37,10 @@ def pictured(gallery: Gallery) -> np.ndarray:
     if gallery.insides is not None:  # the channel galleries' strongest images
         for ranking in gallery.insides.rankings.values():
             shown[ranking.indices.ravel()] = True
+    taught = gallery.taught
+    if taught is not None:  # each page's "Taught by"
+        shown[taught.proponents[:, :TAUGHT_SHOWN].ravel()] = True
+        shown[taught.opponents[:, :TAUGHT_SHOWN].ravel()] = True
     comparison = gallery.comparison
     if comparison is not None:  # compare.html
         for index in comparison.most_changed(CHANGED_SHOWN):

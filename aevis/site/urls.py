@@ -149,6 +149,8 @@ def sprite_atlas(number: int | str) -> str:
 DATA = "data"
 MANIFEST = f"{DATA}/manifest.json"
 CODES = f"{DATA}/codes.npy"
+TAUGHT_BY = f"{DATA}/taught_by.npz"
+"""Every "Taught by" score of the images the label-share check ran on (a model trained here)."""
 MAPS_PATTERN = f"{DATA}/maps/{{slug}}.npz"
 """One image's maps file, ``{slug}`` left to fill in (as the manifest tells scripts)."""
 

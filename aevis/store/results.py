@@ -30,6 +30,7 @@ from aevis.latent.neighbours import (
     nearest_neighbours,
     neighbour_recall,
 )
+from aevis.latent.taught_by import DIMENSIONS, KEPT, PROJECTION_SEED, SAMPLE, TaughtBy, taught_by
 from aevis.memory import rows_within
 from aevis.methods import explain
 from aevis.model import Autoencoder
@@ -304,6 +305,21 @@ class Results:
             CascadeStep(str(layer), maps, float(spearman))
             for layer, maps, spearman in zip(entry["layers"], entry["maps"], entry["spearman"])
         ]
+
+    def taught_by(self, checkpoints, rows: np.ndarray, on_progress=None) -> TaughtBy:
+        """:func:`aevis.latent.taught_by.taught_by` of images ``rows`` over ``checkpoints`` (a
+        :class:`~aevis.model.train.Checkpoints`), keyed by the model, the checkpoints, the images and the rows."""
+        key = make_key("taught by", self.model_key, checkpoints.sha256, self.image_keys, rows, DIMENSIONS,
+                       PROJECTION_SEED, KEPT, SAMPLE)
+        entry = self.cache.arrays("taught_by", key)
+        if entry is None:
+            copy = keras.models.clone_model(self.ae.model)  # its weights are set to each checkpoint's
+            entry = taught_by(copy, self.ae.bottleneck, checkpoints, self.images, rows, self.batch_size,
+                              on_progress=on_progress).arrays()
+            self.cache.put_arrays("taught_by", key, entry)
+        elif on_progress:
+            on_progress(len(self.images) * len(checkpoints.epochs))
+        return TaughtBy.from_arrays(entry)
 
     def _need_encoded(self) -> Encoded:
         if self._encoded is None:

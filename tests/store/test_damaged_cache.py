@@ -111,6 +111,7 @@ def test_damaged_entries_of_every_kind_are_made_again_as_missing_ones_are(built,
     entries = _entries(damaged)
     kinds = {path.suffix for path in entries}
     assert {".npz", ".npy", ".json", ".png", ".keras", ".js"} <= kinds  # every kind of entry is tried
+    assert any(path.name.endswith(".checkpoints.npz") for path in entries)  # the training checkpoints too
     for path in entries:
         damage(path)
         checked.remove(missing / path.relative_to(damaged))
