@@ -183,7 +183,7 @@ def test_a_bad_option_for_a_given_model_is_refused_before_any_image_is_encoded(t
         raise AssertionError("the build did work before refusing the option")
 
     monkeypatch.setattr(Autoencoder, "encode", never)
-    monkeypatch.setattr("aevis.pipeline._images", never)
+    monkeypatch.setattr("aevis.stages.loading.read_images", never)
     with pytest.raises(AevisError, match=r"^Option 'stride' 9 is longer than the patch \(2\)"):
         build(BuildConfig(out=tmp_path / "site", model=model, stride=9, quiet=True))
     assert not (tmp_path / "site").exists()

@@ -150,7 +150,7 @@ def test_a_read_only_place_is_refused_before_training(tmp_path, monkeypatch, whe
     def never(*_, **__):
         raise AssertionError("trained before finding the read-only disk")
 
-    monkeypatch.setattr("aevis.pipeline.train_seed", never)
+    monkeypatch.setattr("aevis.stages.loading.train_seed", never)
     with _tmpfs(tmp_path / "locked", "1m", read_only=True) as disk:
         places = {"out": tmp_path / "site", "cache_dir": tmp_path / "cache", where: disk / where}
         with pytest.raises(AevisError) as refused:
