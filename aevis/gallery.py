@@ -188,6 +188,7 @@ _COMPUTED_FROM = {
     "error_ranking": {"errors"},
     "duplicates": {"codes", "neighbour_indices", "neighbour_similarities", "code_centre"},
     "made_of": {"codes", "with_page", "code_centre"},
+    "taught_label_shares": {"taught", "imageset", "slugs"},
 }
 """Each cached property of :class:`Gallery`: the fields it is computed from."""
 assert _COMPUTED_FROM.keys() == {name for name, value in vars(Gallery).items() if isinstance(value, cached_property)}
