@@ -30,6 +30,9 @@ class ModelInfo:
     sha256: str
     losses: list[float] | None
     """Training loss per epoch, when aevis trained the model."""
+    files: tuple[Path, ...] = ()
+    """The model's file, or its encoder's and decoder's, as read (a cluster's workers load them);
+    empty for a model handed over in memory."""
 
 
 @dataclass(frozen=True, eq=False)

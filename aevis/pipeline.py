@@ -19,6 +19,7 @@ import keras
 import numpy as np
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+from aevis.cluster import open_cluster, start_cluster
 from aevis.config import BuildConfig
 from aevis.data import builtin, folders
 from aevis.data.given import ImageSource
@@ -82,9 +83,9 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
               Place(f"the cache {cache_dir}", cache_dir, "choose another --cache-dir")]
     try:
         check_target(out)  # fail before the slow part, not after
-        with build_lock(out):
+        with build_lock(out), open_cluster(config) as client:
             checked.check_writable(cache_dir)  # the lock has proved the output's folder writable
-            return dataclasses.replace(_build(config, stages, given), site=out)
+            return dataclasses.replace(_build(config, stages, given, client), site=out)
     except OSError as error:
         fault = disk_fault(error, places)
         if fault is None:
@@ -92,13 +93,16 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
         raise fault from None
 
 
-def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
+def _build(config: BuildConfig, stages: Stages, given: Given, client=None) -> Gallery:
     other = _other_model(config, stages) if config.compare is not None else None  # so is a bad --compare
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None, on_damaged=stages.log)
     ae, imageset, model_info = _model_and_images(config, given, stages, cache)
     _log_model(ae, stages)
     config = _fitting_batches(config, ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
+    cluster = start_cluster(client, config, model_info.files, ae) if client is not None else None
+    if cluster is not None:  # the per-image results into the cache, for the stages below to find
+        cluster.encode(results, stages)
     gallery, encoded, code_neighbours = _gather(config, ae, imageset, model_info, results, stages)
     if other is not None:
         gallery = dataclasses.replace(gallery, comparison=_compare(config, gallery, other, cache, stages))
@@ -110,6 +114,8 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
     # heat-maps flag later are paged, so pictured already.)
     pictured = thumbnails.pictured(gallery)
+    if cluster is not None:
+        cluster.explain(config, gallery, results, stages)
     with staged_site(Path(config.out)) as staging:
         explanations, flags = _explain_and_draw(config, gallery, results, staging, stages, pictured)
         gallery = dataclasses.replace(gallery, explanations=explanations, flags=flags)
@@ -171,7 +177,9 @@ def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
         if detect:
             with stages.stage("Finding the pixel range"):
                 ae = choose_scales(ae, AUTO, imageset.images)
-        return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None)
+        files = tuple(parts) if not any(isinstance(part, keras.Model) for part in parts) else ()
+        return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None,
+                                       files=files)
 
     shape = (config.seed_image_size, config.seed_image_size, 3)
     imageset = _images(config, given, shape, stages, cache)
@@ -191,7 +199,7 @@ def _model_and_images(config: BuildConfig, given: Given, stages: Stages,
     ae = ae.with_scales(PixelScales(), "the seed autoencoder is trained here on them")
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     source = f"the seed autoencoder, trained here for {epochs} on these images"
-    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses)
+    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses, files=(trained.path,))
 
 
 def _model_source(model: keras.Model | str | Path) -> str:

@@ -184,6 +184,22 @@ class Results:
                 on_progress(len(self.images))
         return self._encoded
 
+    def has_encoded_set(self) -> bool:
+        """Whether the whole set's encodings are in the cache (:meth:`encode` will read them)."""
+        key = make_key("encoded set", self.model_key, self.image_keys)
+        return self.cache.arrays("encoded set", key, counted=False) is not None
+
+    def encode_into_cache(self) -> None:
+        """Each image's encoding into the cache, as :meth:`encode` makes it, without the whole
+        set's entry: a cluster worker's shard (:mod:`aevis.cluster`)."""
+        self._encode_each(activations.gallery_layers(self.ae), None)
+
+    def use_codes(self, codes: np.ndarray, code_keys: list[str]) -> None:
+        """Explain against ``codes`` (these images' codes, and their keys, found elsewhere)
+        without encoding: a cluster worker explains a chunk against the coordinator's codes."""
+        empty = np.empty(0, np.float32)
+        self._encoded = Encoded(codes, list(code_keys), empty, empty, np.empty(0, bool), {})
+
     def _encode_each(self, layers, on_progress) -> Encoded:
         """:meth:`encode`, image by image through the cache."""
         ae, count, size = self.ae, len(self.images), self.batch_size
