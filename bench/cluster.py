@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.run, run from anywhere
 
-from bench.run import seed_model_file, site_bytes, timed_build  # noqa: E402
+from bench.run import seed_model_file, site_bytes, timed_build
 
 _CLUSTER_STAGES = ("Encoding on the cluster", "Explaining on the cluster")
 

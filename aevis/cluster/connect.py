@@ -58,6 +58,8 @@ def _client(client_class, address: str):
 def start_cluster(client, config: BuildConfig, files, ae):
     """The :class:`~aevis.cluster.shards.Cluster` of ``client`` with the build's model loaded on
     every worker (:meth:`~aevis.cluster.shards.Cluster.start`)."""
-    from aevis.cluster.shards import Cluster  # imports Dask, an optional extra: only for a cluster build
+    from aevis.cluster.shards import (
+        Cluster,  # imports Dask, an optional extra: only for a cluster build
+    )
 
     return Cluster.start(client, config, files, ae)

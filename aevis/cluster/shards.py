@@ -69,13 +69,13 @@ class Cluster:
         """Each image's encoding into the cache (where the whole set's entry is not there yet)."""
         if results.has_encoded_set():
             return
-        count, batch = len(results.images), results.batch_size
-        per_task = math.ceil(count / (self.workers * SHARDS_PER_WORKER))
-        per_task = max(1, min(per_task, rows_within(results.images[0].size, TASK_BYTES)) // batch) * batch
-        shards = ((self.recipe.name, results.images.bytes(slice(start, start + per_task)), batch, self.cache_root)
-                  for start in range(0, count, per_task))
-        with stages.stage("Encoding on the cluster", total=count) as advance:
-            self._run(_encode_shard, shards, advance, results.model_key)
+        images, batch = results.images, results.batch_size
+        per_task = math.ceil(len(images) / (self.workers * SHARDS_PER_WORKER))
+        per_task = max(1, min(per_task, rows_within(_sent(images, slice(0, 1)).nbytes, TASK_BYTES)) // batch) * batch
+        shards = ((self.recipe.name, _sent(images, slice(start, start + per_task)), batch, self.cache_root)
+                  for start in range(0, len(images), per_task))
+        with stages.stage("Encoding on the cluster", total=len(images)) as advance:
+            self._run(_encode_shard, shards, advance, results.model_key, "encode the images")
 
     def explain(self, config: BuildConfig, gallery, results: Results, stages) -> None:
         """The paged images' heat-maps and pair maps into the cache, chunk by chunk as the
@@ -99,20 +99,22 @@ class Cluster:
                 rows = paged[start : start + size]
                 references = neighbours[rows, 0] if by_neighbour else None
                 pairs = neighbours[rows] if work.pair_method else None
-                needed = np.unique(np.concatenate([rows, *(part.reshape(-1) for part in (references, pairs)
-                                                           if part is not None)]))
-                local = lambda part: None if part is None else np.searchsorted(needed, part)  # noqa: E731
+                parts = [part.reshape(-1) for part in (references, pairs) if part is not None]
+                needed = np.unique(np.concatenate([rows, *parts]))
+
                 codes = np.asarray(gallery.codes[needed])
-                yield (self.recipe.name, work, results.images.bytes(needed), codes,
-                       [array_hash(code) for code in codes], local(rows), local(references), local(pairs))
+                local = [None if part is None else np.searchsorted(needed, part) for part in (rows, references, pairs)]
+                yield (self.recipe.name, work, _sent(results.images, needed), codes,
+                       [array_hash(code) for code in codes], *local)  # rows as positions among ``needed``
 
         with stages.stage("Explaining on the cluster", total=len(paged)) as advance:
-            self._run(_explain_shard, shards(), advance, results.model_key)
+            self._run(_explain_shard, shards(), advance, results.model_key, "draw the heat-maps")
 
     def _run(self, function: Callable, shards: Iterable[tuple], advance: Callable[[int], None],
-             model_key: str) -> None:
+             model_key: str, doing: str) -> None:
         """Run ``function`` on every shard, a few per worker in flight; ``advance`` by each
-        finished shard's images. AevisError where a worker's results are keyed otherwise."""
+        finished shard's images. AevisError where a worker's results are keyed otherwise, or
+        where ``doing`` (what the shards do, in words) met a bad option for this model."""
         from distributed import as_completed
 
         shards = iter(shards)
@@ -123,7 +125,7 @@ class Cluster:
             try:
                 key, done = future.result()
             except (ValueError, TypeError) as error:  # a bad option or target for this model
-                raise AevisError(f"Could not draw maps on the cluster: {error}") from None
+                raise AevisError(f"The workers could not {doing}: {error}") from None
             if key != model_key:
                 raise AevisError("The workers run another aevis or Keras than this process (their results' keys "
                                  "differ): install the same versions on every machine.")
@@ -145,18 +147,29 @@ class _Explaining:
     cache_root: Path
 
 
-def _encode_shard(plugin: str, stored: np.ndarray, batch_size: int, cache_root: Path) -> tuple[str, int]:
-    """On a worker: encode ``stored`` (uint8 images) into the cache; the model key and the count."""
-    results = Results(worker_model(plugin), Pixels(stored), ResultCache(cache_root), batch_size)
+def _sent(images, rows) -> np.ndarray:
+    """Images ``rows`` as a task carries them: their stored bytes where the set keeps bytes
+    (:class:`~aevis.data.pixels.Pixels`), else their float32 values."""
+    return images.bytes(rows) if isinstance(images, Pixels) else np.asarray(images[rows], np.float32)
+
+
+def _received(images: np.ndarray):
+    """What :func:`_sent` sent, indexed as the coordinator's images are (float32 in [0, 1])."""
+    return Pixels(images) if images.dtype == np.uint8 else images
+
+
+def _encode_shard(plugin: str, images: np.ndarray, batch_size: int, cache_root: Path) -> tuple[str, int]:
+    """On a worker: encode ``images`` (:func:`_sent`) into the cache; the model key and the count."""
+    results = Results(worker_model(plugin), _received(images), ResultCache(cache_root), batch_size)
     results.encode_into_cache()
-    return results.model_key, len(stored)
+    return results.model_key, len(images)
 
 
-def _explain_shard(plugin: str, work: _Explaining, stored: np.ndarray, codes: np.ndarray, code_keys: list[str],
+def _explain_shard(plugin: str, work: _Explaining, images: np.ndarray, codes: np.ndarray, code_keys: list[str],
                    rows: np.ndarray, references: np.ndarray | None, pairs: np.ndarray | None) -> tuple[str, int]:
     """On a worker: the heat-maps of ``rows`` and their pair maps with ``pairs`` (positions in
-    ``stored`` and ``codes``, the images and codes the chunk needs) into the cache."""
-    results = Results(worker_model(plugin), Pixels(stored), ResultCache(work.cache_root), work.batch_size)
+    ``images`` and ``codes``, the images and codes the chunk needs) into the cache."""
+    results = Results(worker_model(plugin), _received(images), ResultCache(work.cache_root), work.batch_size)
     results.use_codes(codes, code_keys)
     for method in work.methods:
         results.maps(rows, method, work.target, work.options[method], references)

@@ -24,13 +24,13 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from aevis.cli import config_from_arguments, main  # noqa: E402
-from aevis.cluster import connect  # noqa: E402
-from aevis.cluster.shards import Cluster  # noqa: E402
-from aevis.config import BuildConfig  # noqa: E402
-from aevis.errors import AevisError  # noqa: E402
-from aevis.pipeline import build  # noqa: E402
-from tests.conftest import TINY_BUILD  # noqa: E402
+from aevis.cli import config_from_arguments, main
+from aevis.cluster import connect
+from aevis.cluster.shards import Cluster
+from aevis.config import BuildConfig
+from aevis.errors import AevisError
+from aevis.pipeline import build
+from tests.conftest import TINY_BUILD
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 BUILD = dict(TINY_BUILD, methods=("saliency", "gradcam"), faithfulness_sample=0,
@@ -164,15 +164,15 @@ def test_an_unreachable_scheduler_is_one_sentence(tmp_path, monkeypatch, capsys)
 
 def test_cluster_options_are_checked_with_the_others(monkeypatch):
     for options, expected in [
-        (dict(workers=0), "workers must be at least 1, got 0."),
-        (dict(workers=2, dask="tcp://127.0.0.1:8786"), "Give --dask (a running scheduler) or --workers"),
-        (dict(workers=2, cache=False), "The cluster's workers hand their results over through the cache"),
+        ({"workers": 0}, "workers must be at least 1, got 0."),
+        ({"workers": 2, "dask": "tcp://127.0.0.1:8786"}, "Give --dask (a running scheduler) or --workers"),
+        ({"workers": 2, "cache": False}, "The cluster's workers hand their results over through the cache"),
     ]:
         with pytest.raises(ValueError, match=expected.replace("(", r"\(").replace(")", r"\)")):
             BuildConfig(**options)
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.5:8786")
     assert config_from_arguments([]).dask == "tcp://10.0.0.5:8786"
-    assert config_from_arguments(["--workers", "3"]) .dask is None
+    assert config_from_arguments(["--workers", "3"]).dask is None
     # Where the build runs is not part of what it produces: the manifest's parameters omit it.
     assert "dask" not in BuildConfig(dask="tcp://10.0.0.5:8786").as_record()
     assert "workers" not in BuildConfig(workers=2).as_record()
