@@ -30,6 +30,8 @@ TASK_BYTES = 8 * 2**20
 SHARDS_PER_WORKER = 4
 """Encoding shards per worker at least, where the set allows: a killed worker's share is small,
 and the bars move."""
+WORKERS_TIMEOUT = 30
+"""Seconds to wait for a scheduler's first worker before saying it has none."""
 _IN_FLIGHT_PER_WORKER = 2  # shards submitted ahead of the finished ones: the scheduler holds only these
 
 
@@ -41,10 +43,12 @@ class Cluster:
         self.client = client
         self.recipe = recipe
         self.cache_root = Path(cache_root).resolve()
-        responses = client.register_plugin(ModelOnWorker(recipe), name=recipe.name)
-        for response in (responses or {}).values():
-            if isinstance(response, dict) and response.get("status") == "error":
-                raise AevisError(f"A worker could not load the model: {response.get('exception')}")
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+        except TimeoutError:
+            raise AevisError(f"The Dask scheduler at {client.scheduler.address} has no workers; start some with "
+                             f"'dask worker {client.scheduler.address}'.") from None
+        client.register_plugin(ModelOnWorker(recipe), name=recipe.name)  # a worker's load error is raised here
 
     @classmethod
     def start(cls, client, config: BuildConfig, files: tuple[Path, ...], ae) -> Cluster:
@@ -63,7 +67,7 @@ class Cluster:
 
     @property
     def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info()["workers"]))
+        return max(1, len(self.client.nthreads()))
 
     def encode(self, results: Results, stages) -> None:
         """Each image's encoding into the cache (where the whole set's entry is not there yet)."""

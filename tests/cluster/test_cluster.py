@@ -26,6 +26,7 @@ distributed = pytest.importorskip("distributed")
 
 from aevis.cli import config_from_arguments, main
 from aevis.cluster import connect
+from aevis.cluster import shards
 from aevis.cluster.shards import Cluster
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
@@ -181,3 +182,12 @@ def test_cluster_options_are_checked_with_the_others(monkeypatch):
 def test_a_model_handed_over_in_memory_cannot_go_to_the_workers():
     with pytest.raises(AevisError, match=r"A model handed over in memory cannot go to the cluster's workers: save it"):
         Cluster.start(None, BuildConfig(), (), None)
+
+
+def test_a_scheduler_without_workers_is_one_sentence(monkeypatch):
+    monkeypatch.setattr(shards, "WORKERS_TIMEOUT", 1)
+    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, pytest.raises(AevisError) as caught:
+        Cluster(client, None, Path("cache"))
+    assert str(caught.value) == (f"The Dask scheduler at {cluster.scheduler_address} has no workers; start some "
+                                 f"with 'dask worker {cluster.scheduler_address}'.")
