@@ -7,8 +7,8 @@ once on 160 shapes as ``bench/run.py --large`` trains it, is not trained again) 
 ``python generate.py`` with ``SOURCE_DATE_EPOCH`` set, once alone and once with ``--workers N``
 (a local Dask cluster of N worker processes, started and stopped by the build, all on this
 machine's cores). Prints each build's seconds and stage timings, the cluster path's overhead
-(its time over the single process's, less one), and whether the two sites are identical, file
-for file. Runs alternate (single, cluster, single, ...) so that a change in the machine's load
+(its time over the single process's, less one: wall time, and CPU time of every process of the
+build), and whether the two sites are identical, file for file. Runs alternate (single, cluster, single, ...) so that a change in the machine's load
 falls on both; the load average is printed with each run, since the figure means little on a
 machine that others are using.
 """
@@ -19,15 +19,47 @@ import argparse
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.run, run from anywhere
 
-from bench.run import seed_model_file, site_bytes, timed_build
+from bench.run import ROOT, seed_model_file, site_bytes
 
-_CLUSTER_STAGES = ("Encoding on the cluster", "Explaining on the cluster")
+# The build runs under this launcher, which reports the CPU seconds of the build and every process
+# it started and waited for (a local cluster's workers included): on a machine that others load,
+# a build of three processes gets more of the cores than one of one, so wall time flatters the
+# cluster there, and CPU time is the fairer measure of its overhead.
+_LAUNCHER = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"cpu_seconds={usage.ru_utime + usage.ru_stime} peak_rss_kib={usage.ru_maxrss}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def timed_build(out: Path, cache: Path, *extra: str) -> dict:
+    """``python generate.py`` into ``out``: wall and CPU seconds, the largest process's peak RSS, stage times."""
+    command = [sys.executable, "generate.py", "--out", str(out), "--cache-dir", str(cache), "--quiet", *extra]
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                         check=False)
+    seconds = time.perf_counter() - start
+    if run.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{run.stderr[-2000:]}")
+    printed, _, figures = run.stderr.rpartition("cpu_seconds=")
+    cpu, _, peak = figures.partition(" peak_rss_kib=")
+    stages = {}
+    for line in printed.split("Stage timings:")[-1].splitlines():
+        name, _, unit = line.strip().rpartition(" ")
+        if unit == "s":
+            name, _, value = name.strip().rpartition(" ")
+            stages[name.strip()] = float(value)
+    return {"seconds": seconds, "cpu": float(cpu), "peak_gb": int(peak) / 2**20, "stages": stages}
 
 
 def _same_site(first: Path, second: Path) -> bool:
@@ -45,26 +77,31 @@ def main() -> None:
         options = ("--model", str(model), "--dataset", "shapes", "--count", str(arguments.count),
                    "--pages", str(arguments.pages))
         times = {"single": [], "cluster": []}
+        cpu = {"single": [], "cluster": []}
         sites = {}
         for run in range(arguments.runs):
             for path, extra in (("single", ()), ("cluster", ("--workers", str(arguments.workers)))):
                 out, cache = scratch / f"site-{path}-{run}", scratch / f"cache-{path}-{run}"
                 load = os.getloadavg()[0]
                 build = timed_build(out, cache, *options, *extra)
-                times[path].append(build.seconds)
-                stages = "; ".join(f"{name} {seconds:.1f} s" for name, seconds in build.stages.items())
-                print(f"{path} run {run}: {build.seconds:.1f} s (load average {load:.1f} before, "
-                      f"{os.getloadavg()[0]:.1f} after); coordinator peak RSS {build.peak_rss_gb:.2f} GB; "
-                      f"site {site_bytes(out) / 1e6:.0f} MB; {stages}", flush=True)
+                times[path].append(build["seconds"])
+                cpu[path].append(build["cpu"])
+                stages = "; ".join(f"{name} {seconds:.1f} s" for name, seconds in build["stages"].items())
+                print(f"{path} run {run}: {build['seconds']:.1f} s, {build['cpu']:.1f} CPU s (load average "
+                      f"{load:.1f} before, {os.getloadavg()[0]:.1f} after); largest process's peak RSS "
+                      f"{build['peak_gb']:.2f} GB; site {site_bytes(out) / 1e6:.0f} MB; {stages}", flush=True)
                 if path in sites:
                     shutil.rmtree(out)
                 else:
                     sites[path] = out
                 shutil.rmtree(cache)
+        print(f"sites identical: {_same_site(sites['single'], sites['cluster'])}", flush=True)
         single, cluster = statistics.median(times["single"]), statistics.median(times["cluster"])
-        print(f"{arguments.count:,} images, {arguments.pages} pages, {os.cpu_count()} cores: one process "
-              f"{single:.1f} s, {arguments.workers} workers {cluster:.1f} s (medians of {arguments.runs}); "
-              f"overhead {cluster / single - 1:+.1%}; sites identical: {_same_site(sites['single'], sites['cluster'])}")
+        single_cpu, cluster_cpu = statistics.median(cpu["single"]), statistics.median(cpu["cluster"])
+        print(f"{arguments.count:,} images, {arguments.pages} pages, {os.cpu_count()} cores, medians of "
+              f"{arguments.runs}: one process {single:.1f} s ({single_cpu:.1f} CPU s), {arguments.workers} workers "
+              f"{cluster:.1f} s ({cluster_cpu:.1f} CPU s); overhead {cluster / single - 1:+.1%} in wall time, "
+              f"{cluster_cpu / single_cpu - 1:+.1%} in CPU time")
 
 
 def _arguments() -> argparse.Namespace:

@@ -25,8 +25,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from aevis.cli import config_from_arguments, main
-from aevis.cluster import connect
-from aevis.cluster import shards
+from aevis.cluster import connect, shards
 from aevis.cluster.shards import Cluster
 from aevis.config import BuildConfig
 from aevis.errors import AevisError
