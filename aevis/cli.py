@@ -85,6 +85,12 @@ def parser() -> argparse.ArgumentParser:
                            "the map either way (default: %(default)s)")
     site.add_argument("--seed", type=int, default=defaults.seed, help="random seed (default: %(default)s)")
     site.add_argument("--zip", action="store_true", help="also write the site as <out>.zip, ready to send")
+    cluster = p.add_argument_group("a Dask cluster for the per-image stages (pip install 'aevis[dask]')")
+    cluster.add_argument("--dask", metavar="ADDRESS",
+                         help="a running Dask scheduler, such as tcp://10.0.0.5:8786 (default: "
+                              "DASK_SCHEDULER_ADDRESS, if set); --cache-dir must be a folder every worker reaches")
+    cluster.add_argument("--workers", type=int, metavar="N",
+                         help="start a local Dask cluster of N worker processes")
     site.add_argument("--quiet", action="store_true", help="no progress bars")
     site.add_argument("--verbose", action="store_true",
                       help="also show TensorFlow's own log lines, which aevis otherwise keeps off the terminal")
@@ -100,6 +106,8 @@ def config_from_arguments(argv: list[str] | None = None) -> BuildConfig:
     values["methods"] = tuple(values["methods"])
     try:
         values["build_time"] = _source_date_epoch(os.environ.get("SOURCE_DATE_EPOCH"))
+        if values["dask"] is None and values["workers"] is None:
+            values["dask"] = os.environ.get("DASK_SCHEDULER_ADDRESS") or None
         return BuildConfig(**values)
     except ValueError as error:
         p.error(str(error))

@@ -111,6 +111,11 @@ class BuildConfig:
     build's; False computes and draws everything afresh and keeps nothing (but the model)."""
     zip: bool = False
     """Also write ``<out>.zip`` (the whole site, ready to send)."""
+    dask: str | None = None
+    """Address of a running Dask scheduler (such as ``tcp://10.0.0.5:8786``) whose workers run the
+    per-image stages (:mod:`aevis.cluster`); None: this machine alone, or ``workers``."""
+    workers: int | None = None
+    """Start a local Dask cluster of this many worker processes for the per-image stages; None: none."""
     quiet: bool = False
     """Hide progress bars (stage timings are still printed)."""
     verbose: bool = False
@@ -150,6 +155,14 @@ class BuildConfig:
             raise ValueError(
                 f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.seed_image_size}."
             )
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}.")
+        if self.workers is not None and self.dask is not None:
+            raise ValueError("Give --dask (a running scheduler) or --workers (a local cluster), not both.")
+        if (self.workers is not None or self.dask is not None) and not self.cache:
+            raise ValueError("The cluster's workers hand their results over through the cache: leave out --no-cache.")
+        if self.dask is not None and not self.dask.strip():
+            raise ValueError("--dask needs a scheduler's address, such as tcp://10.0.0.5:8786.")
         if self.images is None and self.dataset == "digits" and self.count > DIGITS_AVAILABLE:
             raise ValueError(f"The built-in digits are {DIGITS_AVAILABLE:,} images; --count {self.count} asks for more.")
 
@@ -189,6 +202,6 @@ class BuildConfig:
                 record[key] = list(value)
             elif isinstance(value, datetime):
                 record[key] = value.isoformat(timespec="seconds")
-        for private in ("out", "cache_dir", "cache", "quiet", "verbose", "zip"):
+        for private in ("out", "cache_dir", "cache", "quiet", "verbose", "zip", "dask", "workers"):
             record.pop(private)
         return record

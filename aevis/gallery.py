@@ -33,6 +33,9 @@ class ModelInfo:
     sha256: str
     losses: list[float] | None
     """Training loss per epoch, when aevis trained the model."""
+    files: tuple[Path, ...] = ()
+    """The model's file, or its encoder's and decoder's, as read (a cluster's workers load them);
+    empty for a model handed over in memory."""
     checkpoints: Path | None = None
     """The weights kept during its training (:func:`aevis.model.train.read_checkpoints`), when
     aevis trained the model: what "Taught by" needs."""

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from aevis._utils import checked
+from aevis.cluster import open_cluster, start_cluster
 from aevis.config import BuildConfig
 from aevis.errors import Place, disk_fault
 from aevis.faithfulness.blank import blank_method
@@ -67,9 +68,9 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
               Place(f"the cache {cache_dir}", cache_dir, "choose another --cache-dir")]
     try:
         check_target(out)  # fail before the slow part, not after
-        with build_lock(out):
+        with build_lock(out), open_cluster(config) as client:
             checked.check_writable(cache_dir)  # the lock has proved the output's folder writable
-            return _build(config, stages, given).updated(site=out, notebook_view=gallery_html)
+            return _build(config, stages, given, client).updated(site=out, notebook_view=gallery_html)
     except OSError as error:
         fault = disk_fault(error, places)
         if fault is None:
@@ -77,13 +78,16 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
         raise fault from None
 
 
-def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
+def _build(config: BuildConfig, stages: Stages, given: Given, client=None) -> Gallery:
     other = other_model(config, stages) if config.compare is not None else None  # so is a bad --compare
     cache = ResultCache(Path(config.cache_dir) / "results" if config.cache else None, on_damaged=stages.log)
     ae, imageset, model_info = model_and_images(config, given, stages, cache)
     log_model(ae, stages)
     config = fitting_batches(config, ae, stages)
     results = Results(ae, imageset.images, cache, config.batch_size)
+    cluster = start_cluster(client, config, model_info.files, ae) if client is not None else None
+    if cluster is not None:  # the per-image results into the cache, for the stages below to find
+        cluster.encode(results, stages)
     gallery, encoded, code_neighbours = gather(config, ae, imageset, model_info, results, stages)
     gallery = trace_teachers(gallery, results, stages)
     if other is not None:
@@ -96,6 +100,8 @@ def _build(config: BuildConfig, stages: Stages, given: Given) -> Gallery:
     # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
     # heat-maps flag later are paged, so pictured already.)
     pictured = thumbnails.pictured(gallery)
+    if cluster is not None:
+        cluster.explain(config, gallery, results, stages)
     with staged_site(Path(config.out)) as staging:
         explanations, flags = explain_and_draw(config, gallery, results, staging, stages, pictured)
         gallery = gallery.updated(explanations=explanations, flags=flags)

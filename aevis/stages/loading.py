@@ -67,7 +67,9 @@ def model_and_images(config: BuildConfig, given: Given, stages: Stages,
         if detect:
             with stages.stage("Finding the pixel range"):
                 ae = choose_scales(ae, AUTO, imageset.images)
-        return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None)
+        files = tuple(parts) if not any(isinstance(part, keras.Model) for part in parts) else ()
+        return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None,
+                                       files=files)
 
     shape = (config.seed_image_size, config.seed_image_size, 3)
     imageset = read_images(config, given, shape, stages, cache)
@@ -87,7 +89,8 @@ def model_and_images(config: BuildConfig, given: Given, stages: Stages,
     ae = ae.with_scales(PixelScales(), "the seed autoencoder is trained here on them")
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     source = f"the seed autoencoder, trained here for {epochs} on these images"
-    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses, trained.checkpoints)
+    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses, trained.checkpoints,
+                                   files=(trained.path,))
 
 def _model_source(model: keras.Model | str | Path) -> str:
     """A model in words: its file's name, or its own name for a model handed over in memory."""

@@ -126,7 +126,7 @@ def encode(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_ke
     image by image, so that a changed image recomputes only itself.
     """
     layers = activations.gallery_layers(ae)
-    key = make_key("encoded set", model_key, image_keys)
+    key = _set_key(model_key, image_keys)
     whole = cache.arrays("encoded set", key)
     codes = None if whole is None else cache.codes("encoded set", key, counted=False)
     if codes is None:
@@ -137,6 +137,22 @@ def encode(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_ke
     if on_progress:
         on_progress(len(images))
     return _set_from_arrays(whole, codes, layers)
+
+
+def has_encoded_set(cache: ResultCache, model_key: str, image_keys: list[str]) -> bool:
+    """Whether the whole set's encodings are in the cache (:func:`encode` will read them)."""
+    return cache.arrays("encoded set", _set_key(model_key, image_keys), counted=False) is not None
+
+
+def encode_into_cache(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str],
+                      batch_size: int) -> None:
+    """Each image's encoding into the cache, as :func:`encode` makes it, without the whole set's
+    entry: a cluster worker's shard (:mod:`aevis.cluster`)."""
+    _encode_each(ae, images, cache, model_key, image_keys, batch_size, activations.gallery_layers(ae), None)
+
+
+def _set_key(model_key: str, image_keys: list[str]) -> str:
+    return make_key("encoded set", model_key, image_keys)
 
 
 def _encode_each(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], size: int,

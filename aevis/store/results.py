@@ -74,6 +74,21 @@ class Results:
                                         self.batch_size, on_progress)
         return self._encoded
 
+    def has_encoded_set(self) -> bool:
+        """Whether the whole set's encodings are in the cache (:meth:`encode` will read them)."""
+        return encoding.has_encoded_set(self.cache, self.model_key, self.image_keys)
+
+    def encode_into_cache(self) -> None:
+        """Each image's encoding into the cache, without the whole set's entry: a cluster
+        worker's shard (:func:`aevis.store.encoding.encode_into_cache`)."""
+        encoding.encode_into_cache(self.ae, self.images, self.cache, self.model_key, self.image_keys, self.batch_size)
+
+    def use_codes(self, codes: np.ndarray, code_keys: list[str]) -> None:
+        """Explain against ``codes`` (these images' codes, and their keys, found elsewhere)
+        without encoding: a cluster worker explains a chunk against the coordinator's codes."""
+        empty = np.empty(0, np.float32)
+        self._encoded = Encoded(codes, list(code_keys), empty, empty, np.empty(0, bool), {})
+
     def error_maps(self, rows) -> np.ndarray:
         """The reconstruction error maps of images ``rows`` (:func:`aevis.store.encoding.error_maps`)."""
         return encoding.error_maps(self.ae, self.images, self.cache, self.model_key, self.image_keys,
