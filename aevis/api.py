@@ -36,8 +36,17 @@ _SEED_SIDE_FOR_GIVEN_IMAGES = 64
 rule for any images but the built-in digits)."""
 
 
-def build(model=None, images=None, out: str | os.PathLike = "site", *, encoder=None, decoder=None,
-          labels: Sequence | None = None, names: Sequence | None = None, **options) -> Gallery:
+def build(
+    model=None,
+    images=None,
+    out: str | os.PathLike = "site",
+    *,
+    encoder=None,
+    decoder=None,
+    labels: Sequence | None = None,
+    names: Sequence | None = None,
+    **options,
+) -> Gallery:
     """Build a gallery of what ``model`` sees in ``images`` into the folder ``out``; return it.
 
     Args:
@@ -92,8 +101,9 @@ def _config_and_inputs(model, images, out, encoder, decoder, labels, names, opti
         if not Path(images).is_dir():
             raise AevisError(f"Expected images to be a folder, but {images} is not one; pass one file in a list.")
         if labels is not None or names is not None:
-            raise AevisError("labels and names go with images given as an array, a list of files or a dataset, "
-                             "not with a folder.")
+            raise AevisError(
+                "labels and names go with images given as an array, a list of files or a dataset, not with a folder."
+            )
         files["images"] = Path(images)
     elif images is not None and hasattr(images, "as_numpy_iterator"):
         source = given_images.dataset_images(images, names, labels)

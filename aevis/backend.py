@@ -102,6 +102,7 @@ elif BACKEND == "torch":
     def compile_function(fn: Callable) -> Callable:
         """PyTorch runs eagerly: ``fn`` as it is (``torch.compile`` costs more than it saves on
         a build's few calls per shape), keeping no autograd graph unless :func:`gradient` asks."""
+
         def run(*args):
             # NumPy arguments become tensors first, as tf.function and jax.jit make them:
             # a tensor times a NumPy array would otherwise turn the tensor into NumPy.

@@ -127,9 +127,7 @@ class BuildConfig:
                 f"Unknown built-in dataset {self.dataset!r}; expected one of {', '.join(BUILTIN_DATASETS)}."
             )
         if self.input_scale not in INPUT_SCALES:
-            raise ValueError(
-                f"Unknown input scale {self.input_scale!r}; expected one of {', '.join(INPUT_SCALES)}."
-            )
+            raise ValueError(f"Unknown input scale {self.input_scale!r}; expected one of {', '.join(INPUT_SCALES)}.")
         if (self.encoder is None) != (self.decoder is None):
             raise ValueError("--encoder and --decoder go together: give both, or neither.")
         if self.encoder is not None and self.model is not None:
@@ -152,9 +150,7 @@ class BuildConfig:
         if self.faithfulness_sample < 0:
             raise ValueError(f"faithfulness_sample must be 0 or more, got {self.faithfulness_sample}.")
         if self.seed_image_size % 16:
-            raise ValueError(
-                f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.seed_image_size}."
-            )
+            raise ValueError(f"image_size must be a multiple of 16 (four 2x2 poolings), got {self.seed_image_size}.")
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}.")
         if self.workers is not None and self.dask is not None:
@@ -164,7 +160,9 @@ class BuildConfig:
         if self.dask is not None and not self.dask.strip():
             raise ValueError("--dask needs a scheduler's address, such as tcp://10.0.0.5:8786.")
         if self.images is None and self.dataset == "digits" and self.count > DIGITS_AVAILABLE:
-            raise ValueError(f"The built-in digits are {DIGITS_AVAILABLE:,} images; --count {self.count} asks for more.")
+            raise ValueError(
+                f"The built-in digits are {DIGITS_AVAILABLE:,} images; --count {self.count} asks for more."
+            )
 
     def check_geometry(self, height: int, width: int) -> None:
         """Refuse options that cannot work on ``height`` x ``width`` model inputs (an occlusion

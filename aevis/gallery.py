@@ -143,8 +143,13 @@ class Gallery:
         :attr:`duplicates`) come along unless a field they are computed from changed
         (``dataclasses.replace`` would drop them, and they would be computed again)."""
         new = replace(self, **changes)
-        new.__dict__.update({name: value for name, value in self.__dict__.items()
-                             if name in _COMPUTED_FROM and not _COMPUTED_FROM[name] & changes.keys()})
+        new.__dict__.update(
+            {
+                name: value
+                for name, value in self.__dict__.items()
+                if name in _COMPUTED_FROM and not _COMPUTED_FROM[name] & changes.keys()
+            }
+        )
         return new
 
     @cached_property

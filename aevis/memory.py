@@ -77,13 +77,17 @@ def check_fits(ae, gradients: bool, free: int | None = None) -> None:
         return
     one = image_bytes(ae)
     if one > free:
-        raise AevisError(f"This model's layers hold {one / 2**30:.1f} GB for each image it reads, more than the "
-                         f"{free / 2**30:.1f} GB free on this machine: run aevis where more memory is free.")
+        raise AevisError(
+            f"This model's layers hold {one / 2**30:.1f} GB for each image it reads, more than the "
+            f"{free / 2**30:.1f} GB free on this machine: run aevis where more memory is free."
+        )
     if gradients and GRADIENT_FACTOR * one > free:
-        raise AevisError(f"The heat-maps' gradients need about {GRADIENT_FACTOR * one / 2**30:.1f} GB for each image of "
-                         f"this model, more than the {free / 2**30:.1f} GB free on this machine: draw occlusion "
-                         "alone, which needs none (--methods occlusion --no-pair-maps), or run aevis where more "
-                         "memory is free.")
+        raise AevisError(
+            f"The heat-maps' gradients need about {GRADIENT_FACTOR * one / 2**30:.1f} GB for each image of "
+            f"this model, more than the {free / 2**30:.1f} GB free on this machine: draw occlusion "
+            "alone, which needs none (--methods occlusion --no-pair-maps), or run aevis where more "
+            "memory is free."
+        )
 
 
 def available_bytes() -> int | None:

@@ -64,8 +64,10 @@ def build(config: BuildConfig, stages: Stages | None = None, given: Given | None
     stages = stages or Stages(quiet=config.quiet)
     given = given or Given()
     out, cache_dir = Path(config.out), Path(config.cache_dir)
-    places = [Place(f"the output folder {out}", out.parent, "choose another --out"),
-              Place(f"the cache {cache_dir}", cache_dir, "choose another --cache-dir")]
+    places = [
+        Place(f"the output folder {out}", out.parent, "choose another --out"),
+        Place(f"the cache {cache_dir}", cache_dir, "choose another --cache-dir"),
+    ]
     try:
         check_target(out)  # fail before the slow part, not after
         with build_lock(out), open_cluster(config) as client:
@@ -94,7 +96,13 @@ def _build(config: BuildConfig, stages: Stages, given: Given, client=None) -> Ga
         gallery = gallery.updated(comparison=compare_models(config, gallery, other, cache, stages))
     with stages.stage("Looking inside the network"):
         insides = gather_insides(
-            ae, encoded, gallery.positions, imageset.labels, config.seed, results, code_neighbours,
+            ae,
+            encoded,
+            gallery.positions,
+            imageset.labels,
+            config.seed,
+            results,
+            code_neighbours,
         )
     gallery = gallery.updated(insides=insides, explanations=plan_explanations(config, gallery, stages))
     # Whose thumbnails are drawn, and what the map says: decided once. (Images that the
@@ -117,8 +125,10 @@ def _build(config: BuildConfig, stages: Stages, given: Given, client=None) -> Ga
             html.write_pages(gallery, staging, html.SITE_TITLE, pictured, on_progress=advance)
     if not codes_in_site(gallery.codes):
         write_codes(gallery.codes, codes_beside(Path(config.out)))
-        stages.log(f"The codes take {gallery.codes.nbytes / 1e9:.1f} GB, too much to publish with the site; "
-                   f"they are beside it, in {codes_beside(Path(config.out))}.")
+        stages.log(
+            f"The codes take {gallery.codes.nbytes / 1e9:.1f} GB, too much to publish with the site; "
+            f"they are beside it, in {codes_beside(Path(config.out))}."
+        )
     if cache.enabled:
         stages.log(_reuse_summary(cache))
     if config.zip:
@@ -132,8 +142,9 @@ def _zip(out: Path) -> Path:
     try:
         return zip_site(out)
     except OSError as error:
-        fault = disk_fault(error, [Place(f"the zip of the site (which is built) beside {out}", out.parent,
-                                         "build without --zip")])
+        fault = disk_fault(
+            error, [Place(f"the zip of the site (which is built) beside {out}", out.parent, "build without --zip")]
+        )
         if fault is None:
             raise
         raise fault from None
@@ -156,5 +167,3 @@ def _reuse_summary(cache: ResultCache) -> str:
     reused = sum(cache.hits.values())
     total = reused + sum(cache.misses.values())
     return f"Reused {reused:,} of {total:,} results and pictures from the cache."
-
-

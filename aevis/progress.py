@@ -56,8 +56,14 @@ class Stages:
         if self.quiet:
             yield lambda steps=1: self._go_on()
         else:
-            columns = [TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       TextColumn("left"), TimeRemainingColumn()]
+            columns = [
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+            ]
             with Progress(*columns, console=self.console, transient=False) as bar:
                 task = bar.add_task(name, total=total)
 

@@ -57,8 +57,9 @@ def native_chatter_filtered() -> Iterator[None]:
     os.close(writer)
     python_stderr = sys.stderr
     if _writes_to_descriptor_2(python_stderr):
-        sys.stderr = os.fdopen(os.dup(terminal), "w", buffering=1, encoding=python_stderr.encoding,
-                               errors=python_stderr.errors)
+        sys.stderr = os.fdopen(
+            os.dup(terminal), "w", buffering=1, encoding=python_stderr.encoding, errors=python_stderr.errors
+        )
     relay = threading.Thread(target=_relay, args=(reader, terminal), name="aevis-native-log-filter", daemon=True)
     relay.start()
     try:

@@ -74,17 +74,32 @@ def main(argv: list[str] | None = None) -> int:
         found = {}
         for backend in args.backends:
             out = folder / f"{backend}.json"
-            subprocess.run([sys.executable, __file__, "--repeats", str(args.repeats), "--measure",
-                            str(folder / "model.keras"), str(folder / "images.npy"), str(out)],
-                           cwd=ROOT, env={**os.environ, "KERAS_BACKEND": backend}, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--repeats",
+                    str(args.repeats),
+                    "--measure",
+                    str(folder / "model.keras"),
+                    str(folder / "images.npy"),
+                    str(out),
+                ],
+                cwd=ROOT,
+                env={**os.environ, "KERAS_BACKEND": backend},
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             found[backend] = json.loads(out.read_text())
     base = found.get("tensorflow")
     print(f"{args.images} images of {SIZE}x{SIZE}x3, median of {args.repeats}; seconds (ratio to TensorFlow)")
     print(f"{'':24s}" + "".join(f"{backend:>22s}" for backend in found))
     for name in next(iter(found.values())):
-        cells = [f"{times[name]:9.3f} s" + (f" ({times[name] / base[name]:5.2f}x)" if base else "")
-                 for times in found.values()]
+        cells = [
+            f"{times[name]:9.3f} s" + (f" ({times[name] / base[name]:5.2f}x)" if base else "")
+            for times in found.values()
+        ]
         print(f"{name:24s}" + "".join(f"{cell:>22s}" for cell in cells))
     return 0
 

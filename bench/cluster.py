@@ -46,8 +46,9 @@ def timed_build(out: Path, cache: Path, *extra: str) -> dict:
     """``python generate.py`` into ``out``: wall and CPU seconds, the largest process's peak RSS, stage times."""
     command = [sys.executable, "generate.py", "--out", str(out), "--cache-dir", str(cache), "--quiet", *extra]
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                         check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *command], cwd=ROOT, stderr=subprocess.PIPE, text=True, check=False
+    )
     seconds = time.perf_counter() - start
     if run.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{run.stderr[-2000:]}")
@@ -65,7 +66,8 @@ def timed_build(out: Path, cache: Path, *extra: str) -> dict:
 def _same_site(first: Path, second: Path) -> bool:
     files = [{path.relative_to(site): path for path in site.rglob("*") if path.is_file()} for site in (first, second)]
     return files[0].keys() == files[1].keys() and all(
-        files[0][name].read_bytes() == files[1][name].read_bytes() for name in files[0])
+        files[0][name].read_bytes() == files[1][name].read_bytes() for name in files[0]
+    )
 
 
 def main() -> None:
@@ -74,8 +76,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         model = seed_model_file(arguments.cache_dir)
-        options = ("--model", str(model), "--dataset", "shapes", "--count", str(arguments.count),
-                   "--pages", str(arguments.pages))
+        options = (
+            "--model",
+            str(model),
+            "--dataset",
+            "shapes",
+            "--count",
+            str(arguments.count),
+            "--pages",
+            str(arguments.pages),
+        )
         times = {"single": [], "cluster": []}
         cpu = {"single": [], "cluster": []}
         sites = {}
@@ -87,9 +97,12 @@ def main() -> None:
                 times[path].append(build["seconds"])
                 cpu[path].append(build["cpu"])
                 stages = "; ".join(f"{name} {seconds:.1f} s" for name, seconds in build["stages"].items())
-                print(f"{path} run {run}: {build['seconds']:.1f} s, {build['cpu']:.1f} CPU s (load average "
-                      f"{load:.1f} before, {os.getloadavg()[0]:.1f} after); largest process's peak RSS "
-                      f"{build['peak_gb']:.2f} GB; site {site_bytes(out) / 1e6:.0f} MB; {stages}", flush=True)
+                print(
+                    f"{path} run {run}: {build['seconds']:.1f} s, {build['cpu']:.1f} CPU s (load average "
+                    f"{load:.1f} before, {os.getloadavg()[0]:.1f} after); largest process's peak RSS "
+                    f"{build['peak_gb']:.2f} GB; site {site_bytes(out) / 1e6:.0f} MB; {stages}",
+                    flush=True,
+                )
                 if path in sites:
                     shutil.rmtree(out)
                 else:
@@ -98,10 +111,12 @@ def main() -> None:
         print(f"sites identical: {_same_site(sites['single'], sites['cluster'])}", flush=True)
         single, cluster = statistics.median(times["single"]), statistics.median(times["cluster"])
         single_cpu, cluster_cpu = statistics.median(cpu["single"]), statistics.median(cpu["cluster"])
-        print(f"{arguments.count:,} images, {arguments.pages} pages, {os.cpu_count()} cores, medians of "
-              f"{arguments.runs}: one process {single:.1f} s ({single_cpu:.1f} CPU s), {arguments.workers} workers "
-              f"{cluster:.1f} s ({cluster_cpu:.1f} CPU s); overhead {cluster / single - 1:+.1%} in wall time, "
-              f"{cluster_cpu / single_cpu - 1:+.1%} in CPU time")
+        print(
+            f"{arguments.count:,} images, {arguments.pages} pages, {os.cpu_count()} cores, medians of "
+            f"{arguments.runs}: one process {single:.1f} s ({single_cpu:.1f} CPU s), {arguments.workers} workers "
+            f"{cluster:.1f} s ({cluster_cpu:.1f} CPU s); overhead {cluster / single - 1:+.1%} in wall time, "
+            f"{cluster_cpu / single_cpu - 1:+.1%} in CPU time"
+        )
 
 
 def _arguments() -> argparse.Namespace:
@@ -110,8 +125,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--pages", type=int, default=100, help="paged images (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="local worker processes (default: %(default)s)")
     parser.add_argument("--runs", type=int, default=1, help="builds of each kind (default: %(default)s)")
-    parser.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parent.parent / ".aevis-cache",
-                        help="where the given model is trained once and kept (default: %(default)s)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / ".aevis-cache",
+        help="where the given model is trained once and kept (default: %(default)s)",
+    )
     return parser.parse_args()
 
 

@@ -41,8 +41,10 @@ class Case:
     count: int
 
 
-CASES = (Case("540×540×1 document denoiser, 1,166,400-number code", 540, 1, 30),
-         Case("256×256×3 autoencoder, 262,144-number code", 256, 3, 60))
+CASES = (
+    Case("540×540×1 document denoiser, 1,166,400-number code", 540, 1, 30),
+    Case("256×256×3 autoencoder, 262,144-number code", 256, 3, 60),
+)
 
 
 def make_images(case: Case, folder: Path) -> None:
@@ -71,7 +73,9 @@ def make_images(case: Case, folder: Path) -> None:
                 x, y = rng.integers(0, case.size - 40, 2)
                 side = int(rng.integers(20, case.size // 2))
                 shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
-                shape([int(x), int(y), int(x) + side, int(y) + side], fill=tuple(int(v) for v in rng.integers(0, 255, 3)))
+                shape(
+                    [int(x), int(y), int(x) + side, int(y) + side], fill=tuple(int(v) for v in rng.integers(0, 255, 3))
+                )
         picture.save(folder / f"image-{number:03d}.png")
 
 
@@ -99,8 +103,19 @@ def make_model(case: Case, images: Path, path: Path) -> None:
 def watched_build(model: Path, images: Path, scratch: Path, cap_gb: float) -> tuple[float, float, bool, str]:
     """Seconds, peak RSS (GB), whether it finished, and the last lines it printed."""
     log = scratch / "build.log"
-    command = [sys.executable, "generate.py", "--model", str(model), "--images", str(images),
-               "--out", str(scratch / "site"), "--cache-dir", str(scratch / "cache"), "--quiet"]
+    command = [
+        sys.executable,
+        "generate.py",
+        "--model",
+        str(model),
+        "--images",
+        str(images),
+        "--out",
+        str(scratch / "site"),
+        "--cache-dir",
+        str(scratch / "cache"),
+        "--quiet",
+    ]
     start = time.perf_counter()
     with open(log, "w") as out:
         child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -152,8 +167,12 @@ def main(argv: list[str] | None = None) -> int:
                 make_images(case, images)
                 _make_model_in_child(case, images, model)
             seconds, peak, finished, tail = watched_build(model, images, scratch, args.cap_gb)
-            outcome = "built" if finished else f"stopped at the {args.cap_gb:g} GB cap" if peak >= args.cap_gb else "failed"
-            rows.append(f"| {case.name}, {case.count} images, default options | {peak:.2f} GB | {seconds:.0f} s | {outcome} |")
+            outcome = (
+                "built" if finished else f"stopped at the {args.cap_gb:g} GB cap" if peak >= args.cap_gb else "failed"
+            )
+            rows.append(
+                f"| {case.name}, {case.count} images, default options | {peak:.2f} GB | {seconds:.0f} s | {outcome} |"
+            )
             print(rows[-1], flush=True)
             if not finished:
                 print(tail, flush=True)
@@ -164,9 +183,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _make_model_in_child(case: Case, images: Path, model: Path) -> None:
     """Train in a child process, so this one never imports TensorFlow."""
-    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import large_inputs as b; "
-            f"b.make_model(b.Case(*{(case.name, case.size, case.channels, case.count)!r}), "
-            f"b.Path({str(images)!r}), b.Path({str(model)!r}))")
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import large_inputs as b; "
+        f"b.make_model(b.Case(*{(case.name, case.size, case.channels, case.count)!r}), "
+        f"b.Path({str(images)!r}), b.Path({str(model)!r}))"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

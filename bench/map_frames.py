@@ -74,6 +74,7 @@ def _arguments() -> argparse.Namespace:
 
 # ------------------------------------------------------------------------------------ the site
 
+
 def write_site(site: Path, count: int, seed: int = 0) -> mapdata.MapData:
     """A map page of ``count`` shapes under ``site``, written as a build writes it."""
     rng = np.random.default_rng(seed)
@@ -96,9 +97,19 @@ def write_site(site: Path, count: int, seed: int = 0) -> mapdata.MapData:
     names = [f"shape-{number:06d}.png" for number in range(count)]
     slugs = [f"shape-{number:06d}" for number in range(count)]
     data = mapdata.gather_map_data(
-        names, slugs, [None] * count, positions.astype(np.float32), kind_of, rng.gamma(2.0, 0.01, count),
-        neighbours, labels=labels, sources=[f"shapes/{name}" for name in names], map_trust=rng.random(count),
-        density=rng.random(count), mosaic=None)
+        names,
+        slugs,
+        [None] * count,
+        positions.astype(np.float32),
+        kind_of,
+        rng.gamma(2.0, 0.01, count),
+        neighbours,
+        labels=labels,
+        sources=[f"shapes/{name}" for name in names],
+        map_trust=rng.random(count),
+        density=rng.random(count),
+        mosaic=None,
+    )
     write_map_page(site, data, images)
     return data
 
@@ -117,8 +128,11 @@ def level_bytes(site: Path) -> dict[str, int]:
 
 def _bytes_line(site: Path, count: int) -> str:
     sizes = level_bytes(site)
-    return f"N {count:>7,} bytes per image: " + ", ".join(f"{level} {size / count:.1f}" for level, size in sizes.items()) + (
-        f" (total {sum(sizes.values()) / 2**20:.1f} MiB)")
+    return (
+        f"N {count:>7,} bytes per image: "
+        + ", ".join(f"{level} {size / count:.1f}" for level, size in sizes.items())
+        + (f" (total {sum(sizes.values()) / 2**20:.1f} MiB)")
+    )
 
 
 # ------------------------------------------------------------------------------------ measuring
@@ -148,8 +162,11 @@ def measure(site: Path, renderer: str, seconds: float) -> dict:
             stats = page.evaluate("() => AevisMap.stats")
             if stats["renderer"] != renderer:
                 raise RuntimeError(f"Asked for {renderer}, the page drew with {stats['renderer']}.")
-            page.wait_for_function("n => AevisMap.stats.smallAtlasesLoaded === n", arg=len(list(
-                (site / urls.MAP_SPRITES).glob("small-*.js"))), timeout=120_000)
+            page.wait_for_function(
+                "n => AevisMap.stats.smallAtlasesLoaded === n",
+                arg=len(list((site / urls.MAP_SPRITES).glob("small-*.js"))),
+                timeout=120_000,
+            )
             figures = {"first_draw": stats["firstFullDraw"]}
             box = page.locator(".map-canvas").bounding_box()
             centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -225,8 +242,10 @@ def _figures_line(size: int, renderer: str, runs: list[dict]) -> str:
     parts = [f"N {size:>7,} {renderer:<7}"]
     for gesture in ("drag far", "wheel", "drag near"):
         figures = [_summary(run[gesture]) for run in runs]
-        parts.append(f"{gesture}: median {median(f[0] for f in figures):5.1f} p95 {median(f[1] for f in figures):6.1f} "
-                     f"max {median(f[2] for f in figures):6.1f} ms")
+        parts.append(
+            f"{gesture}: median {median(f[0] for f in figures):5.1f} p95 {median(f[1] for f in figures):6.1f} "
+            f"max {median(f[2] for f in figures):6.1f} ms"
+        )
     hover = [float(np.median(run["hover"])) if run["hover"] else float("nan") for run in runs]
     parts.append(f"hover {median(hover):5.1f} ms")
     parts.append(f"first draw {median(run['first_draw'] for run in runs):6.0f} ms")

@@ -24,7 +24,9 @@ from aevis.latent import neighbours
 
 def main() -> None:
     arguments = _arguments()
-    codes = np.load(arguments.codes) if arguments.codes else _synthetic_codes(max(arguments.sizes), arguments.dimensions)
+    codes = (
+        np.load(arguments.codes) if arguments.codes else _synthetic_codes(max(arguments.sizes), arguments.dimensions)
+    )
     print(f"codes {codes.shape}, k {arguments.k}, d {neighbours.REDUCED_DIMENSIONS}, C {neighbours.CANDIDATES}")
     for size in arguments.sizes:
         subset = np.ascontiguousarray(codes[:size], np.float32)

@@ -158,15 +158,37 @@ def bench_occlusion(ae, images, repeats: int) -> list[Row]:
     difference = np.abs(run_ours() - exact).max() / np.abs(exact).max()
     per_floor, per_floor_again = floor / count, floor_again / count
     return [
-        Row("occlusion (patch 8, stride 8), batch_size 32", ours / count, theirs / count, "tf-explain OcclusionSensitivity",
-            "s/image", "≥ 5× faster", theirs / ours >= 5, f"maps correlate {agreement:.3f}"),
-        Row("occlusion, incremental inference (the default)", ours_again / count, per_floor_again, "forward floor",
-            "s/image", "≤ 1.25× floor (stretch: below it)", ours_again <= 1.25 * floor_again,
-            f"largest difference from whole copies: {difference:.1e} of the largest value"),
-        Row("occlusion, whole occluded copies (incremental=False)", whole / count, per_floor, "forward floor",
-            "s/image", "", None,
+        Row(
+            "occlusion (patch 8, stride 8), batch_size 32",
+            ours / count,
+            theirs / count,
+            "tf-explain OcclusionSensitivity",
+            "s/image",
+            "≥ 5× faster",
+            theirs / ours >= 5,
+            f"maps correlate {agreement:.3f}",
+        ),
+        Row(
+            "occlusion, incremental inference (the default)",
+            ours_again / count,
+            per_floor_again,
+            "forward floor",
+            "s/image",
+            "≤ 1.25× floor (stretch: below it)",
+            ours_again <= 1.25 * floor_again,
+            f"largest difference from whole copies: {difference:.1e} of the largest value",
+        ),
+        Row(
+            "occlusion, whole occluded copies (incremental=False)",
+            whole / count,
+            per_floor,
+            "forward floor",
+            "s/image",
+            "",
+            None,
             f"the fallback for encoders that are not chains; floor = {positions} positions × "
-            f"{per_floor / positions * 1e3:.3f} ms (encoder at batch {floor_batch})"),
+            f"{per_floor / positions * 1e3:.3f} ms (encoder at batch {floor_batch})",
+        ),
     ]
 
 
@@ -187,16 +209,35 @@ def bench_gradients(ae, images, repeats: int) -> list[Row]:
     rows = []
     ours, theirs = paired_times(lambda: explain(ae, images, "saliency"), peer_map, repeats)
     agreement = _correlation(explain(ae, images, "saliency"), peer_map())
-    rows.append(Row("saliency", ours / count, theirs / count, "tf-keras-vis Saliency", "s/image",
-                    "at least as fast", theirs >= ours, f"maps correlate {agreement:.4f}"))
+    rows.append(
+        Row(
+            "saliency",
+            ours / count,
+            theirs / count,
+            "tf-keras-vis Saliency",
+            "s/image",
+            "at least as fast",
+            theirs >= ours,
+            f"maps correlate {agreement:.4f}",
+        )
+    )
     ours, theirs = paired_times(
         lambda: explain(ae, images, "smoothgrad", samples=SAMPLES, noise=NOISE),
         lambda: peer_map(smooth_samples=SAMPLES, smooth_noise=NOISE),
         repeats,
     )
-    rows.append(Row(f"smoothgrad ({SAMPLES} samples, noise {NOISE})", ours / count, theirs / count,
-                    "tf-keras-vis Saliency(smooth_samples=20)", "s/image", "≥ 1.5× faster", theirs / ours >= 1.5,
-                    "noise differs: tf-keras-vis scales σ by each image's range"))
+    rows.append(
+        Row(
+            f"smoothgrad ({SAMPLES} samples, noise {NOISE})",
+            ours / count,
+            theirs / count,
+            "tf-keras-vis Saliency(smooth_samples=20)",
+            "s/image",
+            "≥ 1.5× faster",
+            theirs / ours >= 1.5,
+            "noise differs: tf-keras-vis scales σ by each image's range",
+        )
+    )
     for method, options in (("integrated_gradients", {}), ("gradcam", {})):
         seconds = median_time(lambda method=method, options=options: explain(ae, images, method, **options), repeats)
         rows.append(Row(f"{method} (defaults)", seconds / count, None, "", "s/image", "", None))
@@ -236,10 +277,19 @@ def bench_tsne(ae, sizes: list[int], repeats: int) -> tuple[list[Row], list[str]
         mine, theirs = paired_times(ours, peer, repeats)
         trust = {name: trustworthiness(subset, value, n_neighbors=10) for name, value in embeddings.items()}
         limit = 10.0 if size == 10_000 else None
-        rows.append(Row(f"t-SNE of {size:,} codes", mine, theirs, "scikit-learn TSNE()", "s",
-                        "≤ 10 s" if limit else "", mine <= limit if limit else None,
-                        f"ours openTSNE, {latent_map.TSNE_ITERATIONS} iterations; "
-                        f"trustworthiness@10 {trust['ours']:.3f} (scikit-learn {trust['peer']:.3f})"))
+        rows.append(
+            Row(
+                f"t-SNE of {size:,} codes",
+                mine,
+                theirs,
+                "scikit-learn TSNE()",
+                "s",
+                "≤ 10 s" if limit else "",
+                mine <= limit if limit else None,
+                f"ours openTSNE, {latent_map.TSNE_ITERATIONS} iterations; "
+                f"trustworthiness@10 {trust['ours']:.3f} (scikit-learn {trust['peer']:.3f})",
+            )
+        )
         quality.append(f"{size}: ours {trust['ours']:.4f}, scikit-learn default {trust['peer']:.4f}")
     return rows, quality
 
@@ -288,8 +338,12 @@ def _stage_note(stages: dict[str, float], names: tuple[str, ...]) -> str:
     return "; ".join(f"{name.lower()} {stages[name]:.1f} s" for name in names if name in stages)
 
 
-_SLOW_STAGES = ("Training the autoencoder", "Finding neighbours and drawing the map (t-SNE)", "Explaining and drawing",
-                "Checking faithfulness")
+_SLOW_STAGES = (
+    "Training the autoencoder",
+    "Finding neighbours and drawing the map (t-SNE)",
+    "Explaining and drawing",
+    "Checking faithfulness",
+)
 
 
 def bench_build(scratch: Path, repeats: int) -> tuple[list[Row], Path]:
@@ -303,11 +357,27 @@ def bench_build(scratch: Path, repeats: int) -> tuple[list[Row], Path]:
     warm = timed_build(scratch / "site-warm", scratch / f"cache-demo-{number}")
     runs = ", ".join(f"{run.seconds:.1f}" for run, _ in colds)
     return [
-        Row("demo build, cold (trains the model)", cold.seconds, None, "", "s", "≤ 120 s", cold.seconds <= 120,
+        Row(
+            "demo build, cold (trains the model)",
+            cold.seconds,
+            None,
+            "",
+            "s",
+            "≤ 120 s",
+            cold.seconds <= 120,
             f"median of {repeats} ({runs} s); peak RSS {cold.peak_rss_gb:.2f} GB; "
-            + _stage_note(cold.stages, _SLOW_STAGES)),
-        Row("demo build, warm (model and results cached)", warm.seconds, None, "", "s", "≤ 10 % of cold",
-            warm.seconds <= 0.1 * cold.seconds, f"{warm.seconds / cold.seconds:.1%} of cold"),
+            + _stage_note(cold.stages, _SLOW_STAGES),
+        ),
+        Row(
+            "demo build, warm (model and results cached)",
+            warm.seconds,
+            None,
+            "",
+            "s",
+            "≤ 10 % of cold",
+            warm.seconds <= 0.1 * cold.seconds,
+            f"{warm.seconds / cold.seconds:.1%} of cold",
+        ),
     ], scratch / f"site-cold-{number}"
 
 
@@ -334,19 +404,38 @@ def demo_findings(site: Path) -> list[Row]:
     size = manifest["model"]["input"]["height"]
     pixels = make_digits(len(labels), size, channels=1).images[:].reshape(len(labels), -1).astype(np.float64)
     quality = manifest["map_quality"]
-    rows = [Row(f"label agreement of the codes ({QUALITY_K} nearest, cosine), from data/codes.npy", agreement,
-                None, "", "share", f"≥ {LABEL_AGREEMENT_AIM}", agreement >= LABEL_AGREEMENT_AIM,
-                f"chance {chance:.3f}; raw pixels {label_agreement(pixels, labels):.3f}; on the map "
-                f"{quality['label_agreement_map']:.3f}; map trustworthiness {quality['trustworthiness']:.3f}")]
+    rows = [
+        Row(
+            f"label agreement of the codes ({QUALITY_K} nearest, cosine), from data/codes.npy",
+            agreement,
+            None,
+            "",
+            "share",
+            f"≥ {LABEL_AGREEMENT_AIM}",
+            agreement >= LABEL_AGREEMENT_AIM,
+            f"chance {chance:.3f}; raw pixels {label_agreement(pixels, labels):.3f}; on the map "
+            f"{quality['label_agreement_map']:.3f}; map trustworthiness {quality['trustworthiness']:.3f}",
+        )
+    ]
     for method, figures in manifest["faithfulness"].items():
-        deletion, random, rho = figures["deletion_auc"], figures["random_deletion_auc"], figures["randomization_spearman"]
+        deletion, random, rho = (
+            figures["deletion_auc"],
+            figures["random_deletion_auc"],
+            figures["randomization_spearman"],
+        )
         checked = method in RANDOMIZATION_CHECKED
-        rows.append(Row(
-            f"{method}: deletion AUC", deletion, None, "", "share",
-            f"below random{f', ρ < {RANDOMIZATION_AIM}' if checked else ''}",
-            deletion < random and (rho < RANDOMIZATION_AIM or not checked),
-            f"random order {random:.3f}; randomization ρ {rho:.3f}" + ("" if checked else " (reported, no aim)"),
-        ))
+        rows.append(
+            Row(
+                f"{method}: deletion AUC",
+                deletion,
+                None,
+                "",
+                "share",
+                f"below random{f', ρ < {RANDOMIZATION_AIM}' if checked else ''}",
+                deletion < random and (rho < RANDOMIZATION_AIM or not checked),
+                f"random order {random:.3f}; randomization ρ {rho:.3f}" + ("" if checked else " (reported, no aim)"),
+            )
+        )
     return rows
 
 
@@ -360,11 +449,31 @@ def bench_scaling(scratch: Path, counts: list[int], page_share: float, epochs: i
         cold = timed_build(scratch / f"site-{count}-cold", cache, *options)
         warm = timed_build(scratch / f"site-{count}-warm", cache, *options)
         what = f"{count:,} images, {pages} pages, --epochs {epochs}"
-        rows.append(Row(f"build, {what}, cold", cold.seconds, None, "", "s", "", None,
-                        f"{cold.seconds / count * 1e3:.0f} ms/image; peak RSS {cold.peak_rss_gb:.2f} GB; "
-                        + _stage_note(cold.stages, _SLOW_STAGES)))
-        rows.append(Row(f"build, {what}, warm", warm.seconds, None, "", "s", "", None,
-                        f"{warm.seconds / cold.seconds:.1%} of cold"))
+        rows.append(
+            Row(
+                f"build, {what}, cold",
+                cold.seconds,
+                None,
+                "",
+                "s",
+                "",
+                None,
+                f"{cold.seconds / count * 1e3:.0f} ms/image; peak RSS {cold.peak_rss_gb:.2f} GB; "
+                + _stage_note(cold.stages, _SLOW_STAGES),
+            )
+        )
+        rows.append(
+            Row(
+                f"build, {what}, warm",
+                warm.seconds,
+                None,
+                "",
+                "s",
+                "",
+                None,
+                f"{warm.seconds / cold.seconds:.1%} of cold",
+            )
+        )
     return rows
 
 
@@ -388,37 +497,83 @@ def bench_large(scratch: Path, model: Path, counts: list[int], page_share: float
         warm = timed_build(scratch / f"site-large-{count}-warm", cache, *options)
         stage_times[count] = cold.stages
         what = f"{count:,} images, {pages:,} pages, given model"
-        rows.append(Row(f"build, {what}, cold", cold.seconds, None, "", "s",
-                        "≤ 15 min, ≤ 3 GB, site ≤ 1 GB" if count == 100_000 else "",
-                        (cold.seconds <= 900 and cold.peak_rss_gb <= 3 and size <= 1e9) if count == 100_000 else None,
-                        f"{cold.seconds / count * 1e3:.1f} ms/image; peak RSS {cold.peak_rss_gb:.2f} GB; "
-                        f"site {size / 1e6:.0f} MB ({size / count / 1e3:.1f} kB/image); "
-                        + _stage_note(cold.stages, _SLOW_STAGES + ("Encoding and rebuilding", "Writing thumbnails", "Writing pages"))))
-        slowest = sorted(((name, seconds) for name, seconds in warm.stages.items() if name != "total"),
-                         key=lambda item: -item[1])[:3]
-        rows.append(Row(f"build, {what}, warm", warm.seconds, None, "", "s", "≤ 10 % of cold",
-                        warm.seconds <= 0.1 * cold.seconds, f"{warm.seconds / cold.seconds:.1%} of cold; peak RSS "
-                        f"{warm.peak_rss_gb:.2f} GB; " + "; ".join(f"{name.lower()} {seconds:.1f} s" for name, seconds in slowest)))
+        rows.append(
+            Row(
+                f"build, {what}, cold",
+                cold.seconds,
+                None,
+                "",
+                "s",
+                "≤ 15 min, ≤ 3 GB, site ≤ 1 GB" if count == 100_000 else "",
+                (cold.seconds <= 900 and cold.peak_rss_gb <= 3 and size <= 1e9) if count == 100_000 else None,
+                f"{cold.seconds / count * 1e3:.1f} ms/image; peak RSS {cold.peak_rss_gb:.2f} GB; "
+                f"site {size / 1e6:.0f} MB ({size / count / 1e3:.1f} kB/image); "
+                + _stage_note(
+                    cold.stages, _SLOW_STAGES + ("Encoding and rebuilding", "Writing thumbnails", "Writing pages")
+                ),
+            )
+        )
+        slowest = sorted(
+            ((name, seconds) for name, seconds in warm.stages.items() if name != "total"), key=lambda item: -item[1]
+        )[:3]
+        rows.append(
+            Row(
+                f"build, {what}, warm",
+                warm.seconds,
+                None,
+                "",
+                "s",
+                "≤ 10 % of cold",
+                warm.seconds <= 0.1 * cold.seconds,
+                f"{warm.seconds / cold.seconds:.1%} of cold; peak RSS "
+                f"{warm.peak_rss_gb:.2f} GB; "
+                + "; ".join(f"{name.lower()} {seconds:.1f} s" for name, seconds in slowest),
+            )
+        )
         _print(rows[-2:])
     notes = []
     if len(counts) >= 2:
         small, large = sorted(counts)[-2:]
-        growth = {name: (stage_times[large][name] / large) / max(stage_times[small][name] / small, 1e-9)
-                  for name in stage_times[large] if name in stage_times[small] and stage_times[small][name] > 0.05}
+        growth = {
+            name: (stage_times[large][name] / large) / max(stage_times[small][name] / small, 1e-9)
+            for name in stage_times[large]
+            if name in stage_times[small] and stage_times[small][name] > 0.05
+        }
         fastest = max(growth, key=growth.get)
-        notes.append(f"From {small:,} to {large:,} images the stage whose time per image grew most is "
-                     f"'{fastest}' (×{growth[fastest]:.2f} per image; "
-                     f"{stage_times[small][fastest]:.1f} s → {stage_times[large][fastest]:.1f} s).")
+        notes.append(
+            f"From {small:,} to {large:,} images the stage whose time per image grew most is "
+            f"'{fastest}' (×{growth[fastest]:.2f} per image; "
+            f"{stage_times[small][fastest]:.1f} s → {stage_times[large][fastest]:.1f} s)."
+        )
     return rows, notes
 
 
 def bench_memory(scratch: Path, count: int, pages: int) -> list[Row]:
     """Peak RSS of a large cold build (one training epoch), against the 3 GB bound."""
-    cold = timed_build(scratch / "site-large", scratch / "cache-large",
-                       "--dataset", "shapes", "--count", str(count), "--pages", str(pages), "--epochs", "1")
-    return [Row(f"build, {count:,} images, {pages} pages, --epochs 1, cold: peak RSS {cold.peak_rss_gb:.2f} GB",
-                cold.seconds, None, "", "s", "peak RSS < 3 GB", cold.peak_rss_gb < 3,
-                _stage_note(cold.stages, _SLOW_STAGES))]
+    cold = timed_build(
+        scratch / "site-large",
+        scratch / "cache-large",
+        "--dataset",
+        "shapes",
+        "--count",
+        str(count),
+        "--pages",
+        str(pages),
+        "--epochs",
+        "1",
+    )
+    return [
+        Row(
+            f"build, {count:,} images, {pages} pages, --epochs 1, cold: peak RSS {cold.peak_rss_gb:.2f} GB",
+            cold.seconds,
+            None,
+            "",
+            "s",
+            "peak RSS < 3 GB",
+            cold.peak_rss_gb < 3,
+            _stage_note(cold.stages, _SLOW_STAGES),
+        )
+    ]
 
 
 # ---------------------------------------------------------------------------- report
@@ -460,15 +615,25 @@ def render(sections: dict[str, list[Row]], info: list[str], notes: list[str]) ->
     for title, rows in sections.items():
         if not rows:
             continue
-        lines += [f"## {title}", "", "| what | aevis | peer | ratio | target | met | note |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| what | aevis | peer | ratio | target | met | note |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for row in rows:
             peer = f"{_seconds(row.peer, row.unit)} ({row.peer_name})" if row.peer is not None else ""
             ratio = ""
             if row.peer is not None:
-                ratio = (f"{row.ours / row.peer:.2f}× the floor" if row.peer_name == "forward floor"
-                         else f"{row.peer / row.ours:.2f}× faster")
+                ratio = (
+                    f"{row.ours / row.peer:.2f}× the floor"
+                    if row.peer_name == "forward floor"
+                    else f"{row.peer / row.ours:.2f}× faster"
+                )
             met = "" if row.met is None else ("yes" if row.met else "**no**")
-            lines.append(f"| {row.what} | {_seconds(row.ours, row.unit)} | {peer} | {ratio} | {row.target} | {met} | {row.note} |")
+            lines.append(
+                f"| {row.what} | {_seconds(row.ours, row.unit)} | {peer} | {ratio} | {row.target} | {met} | {row.note} |"
+            )
         lines.append("")
     if notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
@@ -485,13 +650,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-repeats", type=int, default=3, help="cold demo builds timed (default 3)")
     parser.add_argument("--scaling", action="store_true", help="time builds at --scaling-counts images")
     parser.add_argument("--scaling-counts", type=int, nargs="*", default=[250, 1000, 4000])
-    parser.add_argument("--scaling-page-share", type=float, default=0.1,
-                        help="share of the images that get a page in the scaling builds (default 0.1)")
+    parser.add_argument(
+        "--scaling-page-share",
+        type=float,
+        default=0.1,
+        help="share of the images that get a page in the scaling builds (default 0.1)",
+    )
     parser.add_argument("--scaling-epochs", type=int, default=2, help="training epochs of the scaling builds")
     parser.add_argument("--memory", action="store_true", help="time a 10,000-image build and its peak RSS")
-    parser.add_argument("--large", type=int, nargs="*", default=None, metavar="COUNT",
-                        help="build these many shapes with the methods' model, no training (e.g. 1000 10000 30000 100000)")
-    parser.add_argument("--large-page-share", type=float, default=0.01, help="share of pages in those builds (default 0.01)")
+    parser.add_argument(
+        "--large",
+        type=int,
+        nargs="*",
+        default=None,
+        metavar="COUNT",
+        help="build these many shapes with the methods' model, no training (e.g. 1000 10000 30000 100000)",
+    )
+    parser.add_argument(
+        "--large-page-share", type=float, default=0.01, help="share of pages in those builds (default 0.01)"
+    )
     parser.add_argument("--cache-dir", type=Path, default=ROOT / ".aevis-cache", help="where the model is trained once")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args(argv)
@@ -512,7 +689,9 @@ def main(argv: list[str] | None = None) -> int:
         _print(sections["t-SNE"])
     with tempfile.TemporaryDirectory() as scratch:
         if args.build:
-            sections["Demo build (python generate.py, fresh cache)"], site = bench_build(Path(scratch), args.build_repeats)
+            sections["Demo build (python generate.py, fresh cache)"], site = bench_build(
+                Path(scratch), args.build_repeats
+            )
             _print(sections["Demo build (python generate.py, fresh cache)"])
             sections["What the demo shows (its median cold build)"] = demo_findings(site)
             _print(sections["What the demo shows (its median cold build)"])
@@ -527,15 +706,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.large:
             model = seed_model_file(args.cache_dir)
             sections["Large sets (a given model, no training)"], large_notes = bench_large(
-                Path(scratch), model, args.large, args.large_page_share)
+                Path(scratch), model, args.large, args.large_page_share
+            )
             notes += large_notes
     load_after = os.getloadavg()
     info.append(
         f"Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
         f"{args.images} images per method call, {args.repeats} repeats"
     )
-    info.append("Methods' model: the seed architecture (64×64×3, filters 32/64/128/256) trained as a build trains "
-                "it, on 160 built-in shapes; the demo build trains its own, on 500 digits at 32×32×1")
+    info.append(
+        "Methods' model: the seed architecture (64×64×3, filters 32/64/128/256) trained as a build trains "
+        "it, on 160 built-in shapes; the demo build trains its own, on 500 digits at 32×32×1"
+    )
     args.out.write_text(render(sections, info, notes))
     print(f"wrote {args.out}")
     return 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-""""Taught by" (TracIn over training checkpoints, issue 25): what it finds on the digits demo, and
+""" "Taught by" (TracIn over training checkpoints, issue 25): what it finds on the digits demo, and
 what it costs as the set grows.
 
     python bench/taught_by.py --demo SITE          # the label-share table of a built demo site
@@ -43,14 +43,18 @@ def demo(site: Path) -> None:
     labels = [record["label"] for record in manifest["images"]]
     with np.load(site / "data" / manifest["files"]["taught_by"]) as stored:
         recomputed = label_shares(stored["scores"], stored["rows"], labels)
-    print(f"{len(labels)} images, checked on {taught['label_share_images']}; checkpoints at epochs "
-          f"{taught['checkpoint_epochs']}, k = {taught['projection_dimensions']}")
+    print(
+        f"{len(labels)} images, checked on {taught['label_share_images']}; checkpoints at epochs "
+        f"{taught['checkpoint_epochs']}, k = {taught['projection_dimensions']}"
+    )
     print("| M | top-M same label | bottom-M same label | chance | holds |")
     print("|---|---|---|---|---|")
     for recorded, again in zip(taught["label_share"], recomputed):
         assert abs(recorded["top"] - again.top) < 1e-6 and abs(recorded["bottom"] - again.bottom) < 1e-6
-        print(f"| {recorded['fraction']:.0%} ({recorded['count']}) | {recorded['top']:.1%} | {recorded['bottom']:.1%} "
-              f"| {recorded['chance']:.1%} | {'yes' if again.holds else 'no'} |")
+        print(
+            f"| {recorded['fraction']:.0%} ({recorded['count']}) | {recorded['top']:.1%} | {recorded['bottom']:.1%} "
+            f"| {recorded['chance']:.1%} | {'yes' if again.holds else 'no'} |"
+        )
 
 
 def sizes(counts: list[int]) -> None:

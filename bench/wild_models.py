@@ -132,13 +132,22 @@ def run_capped(command: list[str], cap_gb: float, timeout: float) -> tuple[int |
     return None if timed_out else child.returncode, err, time.perf_counter() - start, peak / 1e9, stopped.is_set()
 
 
-def try_model(path: Path, decoder: Path | None, custom: Path | None, count: int, work: Path, cap_gb: float,
-              timeout: float) -> Outcome:
+def try_model(
+    path: Path, decoder: Path | None, custom: Path | None, count: int, work: Path, cap_gb: float, timeout: float
+) -> Outcome:
     """Build ``path`` (with ``decoder``, as a pair) as a user would; follow a --trust-model refusal."""
     shape = input_shape(path, custom)
     model = ["--encoder", str(path), "--decoder", str(decoder)] if decoder else ["--model", str(path)]
-    command = [sys.executable, str(ROOT / "generate.py"), *model, "--out", str(work / "site"),
-               "--cache-dir", str(work / "cache"), "--quiet"]
+    command = [
+        sys.executable,
+        str(ROOT / "generate.py"),
+        *model,
+        "--out",
+        str(work / "site"),
+        "--cache-dir",
+        str(work / "cache"),
+        "--quiet",
+    ]
     if custom:
         command += ["--custom-objects", str(custom)]
     if shape and len(shape) == 3 and shape[0] != shape[1] and None not in shape:
@@ -176,11 +185,20 @@ def _decoder_of(path: Path) -> Path:
 
 
 def table(outcomes: list[Outcome], sources: dict[str, str]) -> str:
-    rows = ["| file | source | saved by | input | result | time (s) | peak RSS (GB) |",
-            "|---|---|---|---|---|---:|---:|"]
+    rows = [
+        "| file | source | saved by | input | result | time (s) | peak RSS (GB) |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
     for outcome in outcomes:
-        cells = [outcome.name, sources.get(outcome.name, ""), outcome.saved_by, outcome.shape,
-                 outcome.result.replace("|", "\\|"), f"{outcome.seconds:.0f}", f"{outcome.peak_gb:.2f}"]
+        cells = [
+            outcome.name,
+            sources.get(outcome.name, ""),
+            outcome.saved_by,
+            outcome.shape,
+            outcome.result.replace("|", "\\|"),
+            f"{outcome.seconds:.0f}",
+            f"{outcome.peak_gb:.2f}",
+        ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -196,8 +214,11 @@ def main() -> None:
     folder = arguments.folder.resolve()
     sources_file = folder / "sources.json"
     sources = json.loads(sources_file.read_text()) if sources_file.is_file() else {}
-    models = sorted(path for path in folder.iterdir()
-                    if path.is_file() and path.suffix not in NOT_MODELS and not path.name.startswith("."))
+    models = sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file() and path.suffix not in NOT_MODELS and not path.name.startswith(".")
+    )
     decoders = {path: _decoder_of(path) for path in models if path != _decoder_of(path) in models}
     if arguments.only:
         models = [path for path in models if path.name in arguments.only]
@@ -207,8 +228,15 @@ def main() -> None:
             continue  # built with its encoder
         custom = folder / f"{path.name}.py"
         with tempfile.TemporaryDirectory(prefix="aevis-wild-") as work:
-            outcome = try_model(path, decoders.get(path), custom if custom.is_file() else None, arguments.count,
-                                Path(work), arguments.memory_cap_gb, arguments.timeout)
+            outcome = try_model(
+                path,
+                decoders.get(path),
+                custom if custom.is_file() else None,
+                arguments.count,
+                Path(work),
+                arguments.memory_cap_gb,
+                arguments.timeout,
+            )
         print(f"{outcome.name}: {outcome.result} ({outcome.seconds:.0f} s, {outcome.peak_gb:.2f} GB)", flush=True)
         outcomes.append(outcome)
     print()

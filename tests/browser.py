@@ -72,14 +72,17 @@ class PageWatch:
     def drawn_at(self, selector: str) -> list[tuple[str | None, tuple[int, int, int, int]]]:
         """(src as written, (left, top, right, bottom) on the whole page) of every element the
         selector finds: where a full-page screenshot shows it."""
-        return [(src, tuple(box)) for src, box in self.page.evaluate(
-            """selector => [...document.querySelectorAll(selector)].map(element => {
+        return [
+            (src, tuple(box))
+            for src, box in self.page.evaluate(
+                """selector => [...document.querySelectorAll(selector)].map(element => {
                    const r = element.getBoundingClientRect();
                    return [element.getAttribute("src"), [r.left + scrollX, r.top + scrollY, r.right + scrollX,
                                                          r.bottom + scrollY].map(Math.round)];
                })""",
-            selector,
-        )]
+                selector,
+            )
+        ]
 
     def wider_than_the_screen(self) -> list[str]:
         """Open every <details>, then name each element or run of text drawn past the window's
@@ -133,5 +136,3 @@ _WIDER_THAN_THE_SCREEN = """() => {
     }
     return found;
 }"""
-
-

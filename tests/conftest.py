@@ -46,7 +46,9 @@ def colour_ae():
     return _wrapped("colour_channels")
 
 
-TINY_BUILD = dict(dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True)
+TINY_BUILD = dict(
+    dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True
+)
 """A whole gallery build in a few seconds: 12 shapes of 16x16, a toy seed model, one epoch."""
 
 

@@ -175,9 +175,12 @@ def overflowing(size: int = 8, channels: int = 3) -> keras.Model:
     """
     image = keras.Input((size, size, channels))
     x = layers.Flatten()(image)
-    x = layers.Dense(2, activation="exponential", kernel_initializer="ones", bias_initializer="zeros",
-                     name="encoded")(x)
-    x = layers.Dense(size * size * channels, activation="sigmoid", kernel_initializer=keras.initializers.Constant(1e-3))(x)
+    x = layers.Dense(2, activation="exponential", kernel_initializer="ones", bias_initializer="zeros", name="encoded")(
+        x
+    )
+    x = layers.Dense(
+        size * size * channels, activation="sigmoid", kernel_initializer=keras.initializers.Constant(1e-3)
+    )(x)
     return keras.Model(image, layers.Reshape((size, size, channels))(x))
 
 
@@ -187,13 +190,19 @@ def unmeasurable(size: int = 8, channels: int = 3) -> keras.Model:
     ones, whose reconstruction error cannot be measured."""
     image = keras.Input((size, size, channels))
     x = layers.Flatten()(image)
-    x = layers.Dense(2, activation="exponential", kernel_initializer="ones", bias_initializer="zeros",
-                     name="encoded")(x)
+    x = layers.Dense(2, activation="exponential", kernel_initializer="ones", bias_initializer="zeros", name="encoded")(
+        x
+    )
     rebuild = layers.Dense(size * size * channels, activation="sigmoid")
     x = rebuild(x)
-    rebuild.set_weights([np.stack([np.full(size * size * channels, 1e-3, "float32"),
-                                   np.full(size * size * channels, -1e-3, "float32")]),
-                         np.zeros(size * size * channels, "float32")])
+    rebuild.set_weights(
+        [
+            np.stack(
+                [np.full(size * size * channels, 1e-3, "float32"), np.full(size * size * channels, -1e-3, "float32")]
+            ),
+            np.zeros(size * size * channels, "float32"),
+        ]
+    )
     return keras.Model(image, layers.Reshape((size, size, channels))(x))
 
 

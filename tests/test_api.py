@@ -20,10 +20,23 @@ from aevis.errors import AevisError
 from tests import models
 
 # No heat-maps: the codes are what is compared, and the rest of a build is the command's own.
-FAST = dict(pages=1, methods=(), pair_method=None, faithfulness_sample=0, neighbours=3, batch_size=8,
-            cache=False, quiet=True)
-FAST_FLAGS = ["--pages", "1", "--methods", "--no-pair-maps", "--faithfulness-sample", "0", "--neighbours", "3",
-              "--batch-size", "8", "--no-cache", "--quiet"]
+FAST = dict(
+    pages=1, methods=(), pair_method=None, faithfulness_sample=0, neighbours=3, batch_size=8, cache=False, quiet=True
+)
+FAST_FLAGS = [
+    "--pages",
+    "1",
+    "--methods",
+    "--no-pair-maps",
+    "--faithfulness-sample",
+    "0",
+    "--neighbours",
+    "3",
+    "--batch-size",
+    "8",
+    "--no-cache",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +60,22 @@ def by_command(tmp_path_factory, shapes, model):
         Image.fromarray(image).save(root / f"{index:02d}.png")
     model.save(root / "model.keras")
     out = root / "site"
-    assert main(["--model", str(root / "model.keras"), "--images", str(root), "--out", str(out),
-                 "--cache-dir", str(root / "cache"), *FAST_FLAGS]) == 0
+    assert (
+        main(
+            [
+                "--model",
+                str(root / "model.keras"),
+                "--images",
+                str(root),
+                "--out",
+                str(out),
+                "--cache-dir",
+                str(root / "cache"),
+                *FAST_FLAGS,
+            ]
+        )
+        == 0
+    )
     return root
 
 
@@ -69,8 +96,14 @@ def test_images_in_memory_give_the_codes_the_command_gives_on_files(form, shapes
         "list of files": lambda: [str(by_command / f"{index:02d}.png") for index in range(len(pixels))],
         "tf.data dataset": lambda: tf.data.Dataset.from_tensor_slices((pixels, labels)).batch(5),
     }[form]()
-    gallery = aevis.build(model=model, images=images, out=tmp_path / "site", cache_dir=tmp_path / "cache",
-                          labels=None if form == "tf.data dataset" else labels, **FAST)
+    gallery = aevis.build(
+        model=model,
+        images=images,
+        out=tmp_path / "site",
+        cache_dir=tmp_path / "cache",
+        labels=None if form == "tf.data dataset" else labels,
+        **FAST,
+    )
 
     expected = _codes(by_command / "site")
     assert expected.shape == (12, 8)
@@ -111,15 +144,18 @@ def test_an_in_memory_model_is_known_by_its_weights_across_builds(shapes, tmp_pa
     assert not np.allclose(moved.codes, built.codes)
 
 
-@pytest.mark.parametrize(("values", "low", "high"), [
-    (np.array([[0, 7, 255]], np.uint8), 0, 255),
-    (np.array([[0, 60000]], np.uint16), 0, 65535),
-    (np.array([[0, 255]], np.int64), 0, 255),
-    (np.array([[0.0, 0.5, 1.0]], np.float32), 0, 1),
-    (np.array([[-1.0, 0.25]], np.float32), -1, 1),
-    (np.array([[0.0, 3.5, 200.0]], np.float64), 0, 255),
-    (np.array([[-3.0, np.nan, 5.0, np.inf]], np.float32), -3, 5),
-])
+@pytest.mark.parametrize(
+    ("values", "low", "high"),
+    [
+        (np.array([[0, 7, 255]], np.uint8), 0, 255),
+        (np.array([[0, 60000]], np.uint16), 0, 65535),
+        (np.array([[0, 255]], np.int64), 0, 255),
+        (np.array([[0.0, 0.5, 1.0]], np.float32), 0, 1),
+        (np.array([[-1.0, 0.25]], np.float32), -1, 1),
+        (np.array([[0.0, 3.5, 200.0]], np.float64), 0, 255),
+        (np.array([[-3.0, np.nan, 5.0, np.inf]], np.float32), -3, 5),
+    ],
+)
 def test_an_arrays_range_is_found_from_its_values(values, low, high):
     found = value_range(values)
     assert (found.low, found.high) == (low, high)
@@ -144,21 +180,30 @@ def test_grey_arrays_datasets_of_pairs_and_one_hot_labels(tmp_path):
     Image.fromarray(grey[0]).save(tmp_path / "a.png")
     (tmp_path / "b.png").write_bytes(b"not a picture")
     files = FileImages([tmp_path / "b.png", tmp_path / "a.png"], labels=["x", "y"]).read((4, 4, 1))
-    assert files.labels == ["y"] and files.names == ["a.png"] and [r.path for r in files.rejected] == [
-        (tmp_path / "b.png").as_posix()]
+    assert (
+        files.labels == ["y"]
+        and files.names == ["a.png"]
+        and [r.path for r in files.rejected] == [(tmp_path / "b.png").as_posix()]
+    )
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (dict(images=np.zeros((2, 8, 8, 2))), "1, 3 or 4 channels"),
-    (dict(images=np.zeros((2, 8, 8, 3)), labels=[1]), "one of the labels per image, 2 in all, but got 1"),
-    (dict(images=np.zeros((2, 8, 8, 3)), epoch=3), "no option 'epoch'; did you mean 'epochs'?"),
-    (dict(images=np.zeros((2, 8, 8, 3)), pages=0), "pages must be at least 1"),
-    (dict(images=np.array([[[[-5, 300, 0]]]])), "whole-number pixel values from 0 to 255"),
-    (dict(model="a string is a file", images=".", labels=[1]), "not with a folder"),
-    (dict(model=3), "Expected model to be a keras.Model or a model file, but got a int."),
-    (dict(compare=models.tiny_seed()), "Expected compare to be a path, but got a Functional."),
-    (dict(images=tf.data.Dataset.from_tensor_slices({"x": np.zeros((2, 8, 8, 3))})), "Expected a dataset of images"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (dict(images=np.zeros((2, 8, 8, 2))), "1, 3 or 4 channels"),
+        (dict(images=np.zeros((2, 8, 8, 3)), labels=[1]), "one of the labels per image, 2 in all, but got 1"),
+        (dict(images=np.zeros((2, 8, 8, 3)), epoch=3), "no option 'epoch'; did you mean 'epochs'?"),
+        (dict(images=np.zeros((2, 8, 8, 3)), pages=0), "pages must be at least 1"),
+        (dict(images=np.array([[[[-5, 300, 0]]]])), "whole-number pixel values from 0 to 255"),
+        (dict(model="a string is a file", images=".", labels=[1]), "not with a folder"),
+        (dict(model=3), "Expected model to be a keras.Model or a model file, but got a int."),
+        (dict(compare=models.tiny_seed()), "Expected compare to be a path, but got a Functional."),
+        (
+            dict(images=tf.data.Dataset.from_tensor_slices({"x": np.zeros((2, 8, 8, 3))})),
+            "Expected a dataset of images",
+        ),
+    ],
+)
 def test_inputs_it_cannot_use_are_one_sentence(arguments, message):
     model = arguments.pop("model", None)
     images = arguments.pop("images", None)

@@ -34,9 +34,17 @@ def _installed(backend: str):
 def _run(backend: str, folder: Path) -> dict:
     out = folder / f"{backend}.npz"
     ran = subprocess.run(
-        [sys.executable, "-m", "tests.backend_run", *(str(folder / name) for name in
-                                                       ("model.keras", "images.npy", "masks.npy")), str(out)],
-        cwd=ROOT, env={**os.environ, "KERAS_BACKEND": backend}, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.backend_run",
+            *(str(folder / name) for name in ("model.keras", "images.npy", "masks.npy")),
+            str(out),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        capture_output=True,
+        text=True,
     )
     assert ran.returncode == 0, f"on {backend}: {ran.stderr[-3000:]}"
     with np.load(out) as found:
@@ -61,9 +69,19 @@ def test_each_backend_gives_tensorflows_codes_maps_and_figures(saved, backend):
     folder, tensorflow = saved
     other = _run(backend, folder)
     compared = list(tensorflow)
-    assert {"codes", "rebuilt", "map saliency", "map smoothgrad", "map integrated_gradients", "map gradcam",
-            "map occlusion", "figure saliency deletion_auc", "figure gradcam object_share",
-            "figure smoothgrad randomization_spearman", "item gradients"} <= set(compared)
+    assert {
+        "codes",
+        "rebuilt",
+        "map saliency",
+        "map smoothgrad",
+        "map integrated_gradients",
+        "map gradcam",
+        "map occlusion",
+        "figure saliency deletion_auc",
+        "figure gradcam object_share",
+        "figure smoothgrad randomization_spearman",
+        "item gradients",
+    } <= set(compared)
     assert other.keys() == tensorflow.keys()
     for name in compared:
         expected = tensorflow[name].astype(np.float64)

@@ -40,8 +40,9 @@ def test_manifest_codes_and_maps_agree_in_count_and_order(built):
     assert len(records) == 12 == codes.shape[0] == manifest["counts"]["images"]
     assert codes.dtype == np.float32 and codes.shape[1] == 1 * 1 * 8  # 16 px pooled four times
     assert sorted(p.stem for p in (site / "data" / "maps").glob("*.npz")) == sorted(r["slug"] for r in records)
-    assert [r["name"] for r in records] == [f"{kind}-{i:04d}" for i, kind in
-                                            zip(range(12), ["circle", "square", "triangle", "cross"] * 3)]
+    assert [r["name"] for r in records] == [
+        f"{kind}-{i:04d}" for i, kind in zip(range(12), ["circle", "square", "triangle", "cross"] * 3)
+    ]
 
     # The numbers are the model's: recompute codes and errors from the cached model.
     [model_file] = list(Path(config.cache_dir).glob("*.keras"))
@@ -85,8 +86,8 @@ def test_heat_maps_are_exported_as_explain_computes_them(built):
         np.testing.assert_allclose(maps["gradcam__neighbour"], pair, rtol=1e-4, atol=1e-6)
     html = (site / first["page"]).read_text()
     for method in methods:
-        assert f'media/{first["slug"]}/{method}.png' in html
-    assert f'media/{first["slug"]}/collage.png' in html and "pair-0-here.png" in html
+        assert f"media/{first['slug']}/{method}.png" in html
+    assert f"media/{first['slug']}/collage.png" in html and "pair-0-here.png" in html
 
 
 def test_faithfulness_figures_are_recorded_and_shown(built):
@@ -94,11 +95,17 @@ def test_faithfulness_figures_are_recorded_and_shown(built):
     figures = _manifest(config.out)["faithfulness"]
     assert sorted(figures) == sorted(["saliency", "smoothgrad", "integrated_gradients", "gradcam", "occlusion"])
     for row in figures.values():
-        assert set(row) == {"deletion_auc", "random_deletion_auc", "randomization_spearman", "object_share", "mask_share"}
+        assert set(row) == {
+            "deletion_auc",
+            "random_deletion_auc",
+            "randomization_spearman",
+            "object_share",
+            "mask_share",
+        }
         assert 0 < row["mask_share"] < 1  # the shapes' masks cover part of each image
     reading = (config.out / "reading.html").read_text()
     assert "Can these pictures be trusted?" in reading
-    assert f'{figures["saliency"]["randomization_spearman"]:.2f}' in reading
+    assert f"{figures['saliency']['randomization_spearman']:.2f}" in reading
     assert (config.out / "media" / "faithfulness.png").is_file()
 
 
@@ -174,8 +181,11 @@ def test_pages_option_gives_pages_to_that_many_and_zip_packs_the_site(built, tmp
     assert sum(r["page"] is not None for r in records) == 4
     assert len(list((out / "images").glob("*.html"))) == 4
     # Only the images some page shows get a thumbnail, and every thumbnail a page shows is there.
-    shown = {match for page in [*out.rglob("*.html"), *out.rglob("*.js")]
-             for match in re.findall(r"media/([a-z0-9-]+)/input\.png", page.read_text(encoding="utf-8"))}
+    shown = {
+        match
+        for page in [*out.rglob("*.html"), *out.rglob("*.js")]
+        for match in re.findall(r"media/([a-z0-9-]+)/input\.png", page.read_text(encoding="utf-8"))
+    }
     assert shown and {path.parent.name for path in (out / "media").glob("*/input.png")} == shown
     for record in records:  # a paged image has its maps file, one without a page has none
         maps_file = out / "data" / "maps" / f"{record['slug']}.npz"
@@ -215,7 +225,10 @@ def test_own_model_and_own_images(tmp_path):
     page = (out / manifest["images"][0]["page"]).read_text()
     assert "Taught by" not in page and "taught-by" not in (out / "reading.html").read_text()
     strangest = " ".join((out / "strangest.html").read_text().split())
-    assert "squeeze each image into 6 numbers and rebuild it from them, by practising on the images it was trained on." in strangest
+    assert (
+        "squeeze each image into 6 numbers and rebuild it from them, by practising on the images it was trained on."
+        in strangest
+    )
     assert sorted(p.name for p in folder.rglob("*")) == sorted(
         ["sub", "broken.jpg", "photo 0.png", "photo 1.png", "photo 2.png", "photo 3.png", "photo 4.png"]
     )  # the image folder is only read

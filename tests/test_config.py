@@ -34,9 +34,14 @@ def _error_of(capsys, argv) -> str:
     ("fields", "message"),
     [
         ({"methods": ("saliency", "nope")}, f"Unknown method 'nope'; expected one of {ATTRIBUTION}."),
-        ({"pair_method": "reconstruction_error"},
-         f"Unknown method 'reconstruction_error'; expected one of {ATTRIBUTION}."),
-        ({"target": "selfish"}, "Unknown target 'selfish'; expected one of self, neighbour, channel:K, reconstruction."),
+        (
+            {"pair_method": "reconstruction_error"},
+            f"Unknown method 'reconstruction_error'; expected one of {ATTRIBUTION}.",
+        ),
+        (
+            {"target": "selfish"},
+            "Unknown target 'selfish'; expected one of self, neighbour, channel:K, reconstruction.",
+        ),
         ({"target": "channel:x"}, "Expected 'channel:K' with K a whole number, got 'channel:x'."),
         ({"target": "channel:-1"}, "Target 'channel:-1' is out of range: K must be 0 or more."),
     ],
@@ -112,7 +117,9 @@ def test_help_lists_every_option_with_its_default():
 
 
 def test_command_line_fills_the_method_options():
-    config = config_from_arguments(["--samples", "5", "--noise", "0.2", "--baseline", "mean", "--patch", "4", "--fill", "0"])
+    config = config_from_arguments(
+        ["--samples", "5", "--noise", "0.2", "--baseline", "mean", "--patch", "4", "--fill", "0"]
+    )
     assert (config.samples, config.noise, config.baseline, config.patch, config.fill) == (5, 0.2, "mean", 4, 0.0)
     assert isinstance(config.fill, float) and isinstance(config.patch, int)
 
@@ -151,10 +158,16 @@ def test_the_command_line_loads_no_tensorflow():
         (["--patch", "0"], "Option 'patch' must be at least 1, got 0."),
         (["--fill", "2"], "Option 'fill' must be between 0 and 1, got 2.0."),
         (["--patch", "1000"], "Option 'patch' must fit in the 32x32 image, got 1000."),
-        (["--stride", "1000"], "Option 'stride' 1000 is longer than the patch (4) and would leave pixels that no "
-                               "patch covers; use a stride of at most 4."),
-        (["--patch", "4", "--stride", "5"], "Option 'stride' 5 is longer than the patch (4) and would leave pixels "
-                                            "that no patch covers; use a stride of at most 4."),
+        (
+            ["--stride", "1000"],
+            "Option 'stride' 1000 is longer than the patch (4) and would leave pixels that no "
+            "patch covers; use a stride of at most 4.",
+        ),
+        (
+            ["--patch", "4", "--stride", "5"],
+            "Option 'stride' 5 is longer than the patch (4) and would leave pixels "
+            "that no patch covers; use a stride of at most 4.",
+        ),
     ],
 )
 def test_bad_option_values_are_refused_by_the_command_line(capsys, argv, message):

@@ -37,8 +37,18 @@ def test_the_network_sorts_the_digits_by_itself(tmp_path):
     """At a small size (300 digits, 10 epochs, no heat-maps): the label agreement, recomputed here
     from the exported codes by brute force, is well above chance, and the index says so."""
     out = tmp_path / "site"
-    build(BuildConfig(out=out, cache_dir=tmp_path / "cache", count=300, epochs=10, methods=(), pages=3,
-                      faithfulness_sample=0, quiet=True))
+    build(
+        BuildConfig(
+            out=out,
+            cache_dir=tmp_path / "cache",
+            count=300,
+            epochs=10,
+            methods=(),
+            pages=3,
+            faithfulness_sample=0,
+            quiet=True,
+        )
+    )
     codes = np.load(out / "data" / "codes.npy").astype(np.float64)
     manifest = json.loads((out / "data" / "manifest.json").read_text())
     labels = np.array([record["label"] for record in manifest["images"]])
@@ -53,7 +63,10 @@ def test_the_network_sorts_the_digits_by_itself(tmp_path):
     pixels = make_digits(300, 32, channels=1).images[:].reshape(300, -1).astype(np.float64)
     assert quality["label_agreement_pixels"] == pytest.approx(_label_agreement(pixels, labels), abs=1e-9)
     map_page = " ".join((out / "map.html").read_text().split())
-    assert f"Comparing the raw pixels the same way gives <strong>{quality['label_agreement_pixels']:.0%}</strong>" in map_page
+    assert (
+        f"Comparing the raw pixels the same way gives <strong>{quality['label_agreement_pixels']:.0%}</strong>"
+        in map_page
+    )
     index = " ".join((out / "index.html").read_text().split())
     assert "The network sorted the images by digit by itself." in index
     assert f"yet {agreement:.0%} of each image" in index and f"picked at random, {chance:.0%} would" in index
@@ -70,18 +83,24 @@ def _label_agreement(vectors: np.ndarray, labels: np.ndarray, k: int = 10) -> fl
     return float(np.mean(labels[nearest] == labels[:, None]))
 
 
-@pytest.mark.parametrize(("agreement", "grade", "words"), [
-    (0.6, "found", "The network sorted the images by kind of shape by itself."),
-    (0.59, "partly", "The network partly sorted the images by kind of shape."),
-    (0.375, "partly", "The network partly sorted the images by kind of shape."),
-    (0.374, "chance", "The network groups these images by something other than their kind of shape."),
-])
+@pytest.mark.parametrize(
+    ("agreement", "grade", "words"),
+    [
+        (0.6, "found", "The network sorted the images by kind of shape by itself."),
+        (0.59, "partly", "The network partly sorted the images by kind of shape."),
+        (0.375, "partly", "The network partly sorted the images by kind of shape."),
+        (0.374, "chance", "The network groups these images by something other than their kind of shape."),
+    ],
+)
 def test_the_index_says_in_words_what_the_network_groups_by(agreement, grade, words):
     finding = Finding("kind of shape", 10, agreement, 0.25)
     assert finding.grade == grade
     summary = SiteSummary("Demo", 160, 160, 0, 1024, 1024, "32×32×1", 4, 0, finding=finding)
-    html = _environment().get_template("index.html").render(root="", site=summary, current="index.html",
-                                                            pages=[], mosaic=None)
+    html = (
+        _environment()
+        .get_template("index.html")
+        .render(root="", site=summary, current="index.html", pages=[], mosaic=None)
+    )
     text = " ".join(html.split())
     assert words in text
     assert "rewrote each of these images, 1,024 numbers, as 1,024 numbers of its own making" in text

@@ -20,8 +20,26 @@ from aevis.site.staging import MARKER
 from tests.conftest import TINY_BUILD
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-TINY_ARGUMENTS = ["--dataset", "shapes", "--count", "12", "--image-size", "16", "--filters", "4", "4", "8", "8",
-                  "--epochs", "1", "--batch-size", "8", "--neighbours", "3", "--quiet"]
+TINY_ARGUMENTS = [
+    "--dataset",
+    "shapes",
+    "--count",
+    "12",
+    "--image-size",
+    "16",
+    "--filters",
+    "4",
+    "4",
+    "8",
+    "8",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "8",
+    "--neighbours",
+    "3",
+    "--quiet",
+]
 
 
 @contextmanager
@@ -50,9 +68,21 @@ def _wait_for(condition, what: str, process: subprocess.Popen | None = None, tim
 
 
 def _generate(out: Path, cache: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(REPOSITORY / "generate.py"), "--out", str(out), "--cache-dir",
-                             str(cache), *TINY_ARGUMENTS, *extra], cwd=REPOSITORY,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(REPOSITORY / "generate.py"),
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            *TINY_ARGUMENTS,
+            *extra,
+        ],
+        cwd=REPOSITORY,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -66,8 +96,11 @@ def test_a_second_build_into_the_same_folder_is_refused_while_the_first_runs(tmp
     out = tmp_path / "site"
     first = _generate(out, tmp_path / "cache", "--epochs", "3")
     _wait_for(lambda: (tmp_path / ".site.lock").is_file(), "the first build took its lock", first)
-    with pytest.raises(AevisError, match=rf"^Another aevis build \(process {first.pid}\) is writing {out} now; "
-                                         "wait for it to finish, or choose another --out.$"):
+    with pytest.raises(
+        AevisError,
+        match=rf"^Another aevis build \(process {first.pid}\) is writing {out} now; "
+        "wait for it to finish, or choose another --out.$",
+    ):
         build(BuildConfig(out=out, cache_dir=tmp_path / "cache", **TINY_BUILD))
     # A build into another folder sharing the cache goes ahead meanwhile.
     build(BuildConfig(out=tmp_path / "other", cache_dir=tmp_path / "cache", **TINY_BUILD))
@@ -111,8 +144,10 @@ def test_a_full_output_disk_is_one_sentence_and_leaves_nothing(tmp_path):
         out = disk / "site"
         with pytest.raises(AevisError) as refused:
             build(BuildConfig(out=out, cache_dir=tmp_path / "cache", **TINY_BUILD))
-        assert str(refused.value) == (f"Could not write the output folder {out}: its disk is full; "
-                                      "free some space on it, or choose another --out.")
+        assert str(refused.value) == (
+            f"Could not write the output folder {out}: its disk is full; "
+            "free some space on it, or choose another --out."
+        )
         assert list(disk.iterdir()) == []
 
 
@@ -123,8 +158,10 @@ def test_a_full_cache_disk_is_one_sentence_and_leaves_the_site(tmp_path):
     with _tmpfs(tmp_path / "small", "256k") as disk:
         with pytest.raises(AevisError) as refused:
             build(BuildConfig(out=out, cache_dir=disk / "cache", **TINY_BUILD))
-        assert str(refused.value) == (f"Could not write the cache {disk / 'cache'}: its disk is full; "
-                                      "free some space on it, or choose another --cache-dir.")
+        assert str(refused.value) == (
+            f"Could not write the cache {disk / 'cache'}: its disk is full; "
+            "free some space on it, or choose another --cache-dir."
+        )
         leftovers = [path for path in disk.rglob("*") if path.is_file() and path.name.startswith(".")]
         assert leftovers == []  # no half-written entry
     assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
@@ -140,8 +177,10 @@ def test_a_zip_that_does_not_fit_is_one_sentence_and_leaves_no_part(tmp_path):
         out = disk / "site"
         with pytest.raises(AevisError) as refused:
             build(BuildConfig(out=out, cache_dir=tmp_path / "cache", zip=True, **TINY_BUILD))
-        assert str(refused.value) == (f"Could not write the zip of the site (which is built) beside {out}: its disk "
-                                      "is full; free some space on it, or build without --zip.")
+        assert str(refused.value) == (
+            f"Could not write the zip of the site (which is built) beside {out}: its disk "
+            "is full; free some space on it, or build without --zip."
+        )
         assert sorted(path.name for path in disk.iterdir()) == ["site"]
 
 
@@ -156,8 +195,9 @@ def test_a_read_only_place_is_refused_before_training(tmp_path, monkeypatch, whe
         with pytest.raises(AevisError) as refused:
             build(BuildConfig(**places, **TINY_BUILD))
         name, option = {"out": ("the output folder", "--out"), "cache_dir": ("the cache", "--cache-dir")}[where]
-        assert str(refused.value) == (f"Could not write {name} {disk / where}: it is on a read-only file system; "
-                                      f"choose another {option}.")
+        assert str(refused.value) == (
+            f"Could not write {name} {disk / where}: it is on a read-only file system; choose another {option}."
+        )
     assert not (tmp_path / "site").exists()
 
 

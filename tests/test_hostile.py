@@ -26,7 +26,13 @@ from tests.conftest import TINY_BUILD
 from tests.models import overflowing
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-HOSTILE_NAMES = ["<img src=x onerror=alert(1)>.png", 'a"b\'c&d.png', " spaced out .png", "日本語.png", "%2e%2e%2f..%2Fescape.png"]
+HOSTILE_NAMES = [
+    "<img src=x onerror=alert(1)>.png",
+    "a\"b'c&d.png",
+    " spaced out .png",
+    "日本語.png",
+    "%2e%2e%2f..%2Fescape.png",
+]
 
 
 def _png(path: Path, colour=(200, 40, 40), size=(24, 20)) -> None:
@@ -91,8 +97,11 @@ def test_very_large_jpeg_is_decoded_small(tmp_path):
         f"before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; load_image({str(path)!r}, (64, 64, 3));"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)"
     )
-    grown_kb = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                                  cwd=REPOSITORY).stdout.split()[-1])
+    grown_kb = int(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPOSITORY
+        ).stdout.split()[-1]
+    )
     assert grown_kb < 30_000, f"peak memory grew by {grown_kb} KB"
 
 
@@ -114,7 +123,7 @@ def test_hostile_names_are_escaped_and_slugs_stay_inside_the_site(messy_folder, 
     for page in out.rglob("*.html"):
         html = page.read_text()
         assert "<img src=x onerror" not in html  # ... and shown escaped
-        assert 'a"b\'c&d' not in html
+        assert "a\"b'c&d" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;.png" in (out / "index.html").read_text()
     for path in out.rglob("*"):
         assert out.resolve() in path.resolve().parents or path.resolve() == out.resolve()
@@ -149,7 +158,9 @@ def test_lambda_model_is_refused_unless_trusted(tmp_path):
 def test_command_line_refusals_are_one_sentence_with_exit_code_2(tmp_path, arguments, message):
     result = subprocess.run(
         [sys.executable, str(REPOSITORY / "generate.py"), *arguments, "--out", "out", "--quiet"],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == f"aevis: {message}"
@@ -165,8 +176,19 @@ def test_non_finite_codes_are_flagged_and_the_build_goes_on(tmp_path):
     overflowing().save(model_path)
     out = tmp_path / "site"
     # A stub, not an autoencoder: its pixel range is set, not detected.
-    build(BuildConfig(out=out, images=folder, model=model_path, input_scale="0-1", neighbours=1, quiet=True,
-                      faithfulness_sample=0, methods=("saliency",), pair_method=None))
+    build(
+        BuildConfig(
+            out=out,
+            images=folder,
+            model=model_path,
+            input_scale="0-1",
+            neighbours=1,
+            quiet=True,
+            faithfulness_sample=0,
+            methods=("saliency",),
+            pair_method=None,
+        )
+    )
     records = {r["source"]: r for r in json.loads((out / "data" / "manifest.json").read_text())["images"]}
     assert records["bright.png"]["flags"] and "code" in records["bright.png"]["flags"][0]
     # Flat images through a stub: their saliency maps are flat too, and only that is flagged.
@@ -217,8 +239,9 @@ class _Watched:
     they come, so a test can act on what the build has done rather than on the clock."""
 
     def __init__(self, arguments: list[str]) -> None:
-        self.process = subprocess.Popen(arguments, cwd=REPOSITORY, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            arguments, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -250,9 +273,31 @@ def _staging(out: Path) -> list[Path]:
 
 def test_kill_9_at_any_moment_leaves_a_whole_site(tmp_path):
     out, cache = tmp_path / "site", tmp_path / "cache"
-    arguments = [sys.executable, str(REPOSITORY / "generate.py"), "--out", str(out), "--cache-dir", str(cache),
-                 "--count", "12", "--image-size", "16", "--filters", "4", "4", "8", "8", "--epochs", "1",
-                 "--batch-size", "8", "--neighbours", "3", "--faithfulness-sample", "0"]
+    arguments = [
+        sys.executable,
+        str(REPOSITORY / "generate.py"),
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--count",
+        "12",
+        "--image-size",
+        "16",
+        "--filters",
+        "4",
+        "4",
+        "8",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--neighbours",
+        "3",
+        "--faithfulness-sample",
+        "0",
+    ]
     subprocess.run([*arguments, "--quiet"], check=True, capture_output=True, cwd=REPOSITORY)
     assert _assert_whole(out)["seed"] == 0
     # Kill rebuilds (another seed, so old and new sites differ) at moments spread over a build,
@@ -262,8 +307,12 @@ def test_kill_9_at_any_moment_leaves_a_whole_site(tmp_path):
         ("training", lambda build: build.said("Making the"), "Training the autoencoder", False),
         ("encoding", lambda build: build.said("Training the autoencoder"), "Writing thumbnails", False),
         ("drawing", lambda build: bool(_staging(out)), "Explaining and drawing", True),
-        ("writing pages", lambda build: any((staged / "data" / "manifest.json").is_file() for staged in _staging(out)),
-         "Writing pages", True),
+        (
+            "writing pages",
+            lambda build: any((staged / "data" / "manifest.json").is_file() for staged in _staging(out)),
+            "Writing pages",
+            True,
+        ),
     ]
     for seed, (moment, event, not_yet, staged) in enumerate(moments, start=1):
         build = _Watched([*arguments, "--seed", str(seed)])

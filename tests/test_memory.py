@@ -34,8 +34,9 @@ def test_the_batch_shrinks_as_the_layers_grow():
     small = wrap_autoencoder(models.tiny_seed(), bottleneck="encoded")
     assert memory.images_per_call(small, 32) == 32  # a small model keeps the batch it was given
     sizes = (128, 256, 540)
-    batches = [memory.images_per_call(wrap_autoencoder(_wide_autoencoder(size), bottleneck="code"), 32)
-               for size in sizes]
+    batches = [
+        memory.images_per_call(wrap_autoencoder(_wide_autoencoder(size), bottleneck="code"), 32) for size in sizes
+    ]
     assert batches == sorted(batches, reverse=True) and batches[0] > batches[-1]
     # 540×540: 77.9 MB an image, so 3 fit in 256 MB, and 2 pages in a 160 MB chunk.
     big = wrap_autoencoder(_wide_autoencoder(540), bottleneck="code")
@@ -60,7 +61,9 @@ def test_a_split_call_gives_the_codes_of_one_call():
 def test_a_model_that_cannot_fit_is_refused_in_one_sentence_naming_what_helps():
     ae = wrap_autoencoder(_wide_autoencoder(540), bottleneck="code")  # 78 MB an image
     memory.check_fits(ae, gradients=True, free=2**30)  # fits
-    with pytest.raises(AevisError, match=r"more than the 0\.2 GB free on this machine: draw occlusion alone") as refused:
+    with pytest.raises(
+        AevisError, match=r"more than the 0\.2 GB free on this machine: draw occlusion alone"
+    ) as refused:
         memory.check_fits(ae, gradients=True, free=200 * 2**20)
     assert "--methods occlusion --no-pair-maps" in str(refused.value) and str(refused.value).count(". ") == 0
     memory.check_fits(ae, gradients=False, free=200 * 2**20)  # occlusion alone needs no gradients

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_sdist_and_the_wheel_built_from_it_carry_the_templates_and_every_module(tmp_path):
     subprocess.run(
         [sys.executable, "-c", f"from setuptools import build_meta; build_meta.build_sdist({str(tmp_path)!r})"],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     [sdist] = tmp_path.glob("aevis-*.tar.gz")
     templates = sorted(path.name for path in (ROOT / "templates").iterdir())
@@ -29,7 +31,8 @@ def test_the_sdist_and_the_wheel_built_from_it_carry_the_templates_and_every_mod
 
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(tmp_path), str(sdist)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     [wheel] = tmp_path.glob("aevis-*.whl")
     with zipfile.ZipFile(wheel) as archive:

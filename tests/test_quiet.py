@@ -14,18 +14,23 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 NOISE = ("I0000", "W0000", "E0000", "oneDNN", "cuInit", "UserWarning", "absl::InitializeLog")
 
 
-@pytest.mark.parametrize("line, chatter", [
-    (b"I0000 00:00:1795950555.885559   24794 port.cc:153] oneDNN custom operations are on.\n", True),
-    (b"W0000 00:00:1795950555.885559   24794 cpu_feature_guard.cc:227] This TensorFlow binary\n", True),
-    (b"E0000 00:00:1795950559.563178   24794 cuda_platform.cc:52] failed call to cuInit: INTERNAL\n", True),
-    (b"E0000 00:00:1795950561.143704   24794 util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512.\n",
-     True),
-    (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n", True),
-    (b"E0000 00:00:1795950561.143704   24794 bfc_allocator.cc:485] Allocator ran out of memory\n", False),
-    (b"F0000 00:00:1795950561.143704   24794 check.cc:10] Check failed: shape\n", False),
-    (b"Segmentation fault\n", False),
-    (b"aevis: Expected a Keras model file\n", False),
-])
+@pytest.mark.parametrize(
+    "line, chatter",
+    [
+        (b"I0000 00:00:1795950555.885559   24794 port.cc:153] oneDNN custom operations are on.\n", True),
+        (b"W0000 00:00:1795950555.885559   24794 cpu_feature_guard.cc:227] This TensorFlow binary\n", True),
+        (b"E0000 00:00:1795950559.563178   24794 cuda_platform.cc:52] failed call to cuInit: INTERNAL\n", True),
+        (
+            b"E0000 00:00:1795950561.143704   24794 util.cc:131] oneDNN supports DT_INT32 only on platforms with AVX-512.\n",
+            True,
+        ),
+        (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n", True),
+        (b"E0000 00:00:1795950561.143704   24794 bfc_allocator.cc:485] Allocator ran out of memory\n", False),
+        (b"F0000 00:00:1795950561.143704   24794 check.cc:10] Check failed: shape\n", False),
+        (b"Segmentation fault\n", False),
+        (b"aevis: Expected a Keras model file\n", False),
+    ],
+)
 def test_only_harmless_native_lines_are_chatter(line, chatter):
     assert is_chatter(line) is chatter
 
@@ -44,10 +49,33 @@ def test_the_filter_drops_chatter_and_passes_real_errors(capfd):
 
 
 def _build(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(REPOSITORY / "generate.py"), "--count", "6", "--image-size", "16",
-               "--filters", "4", "4", "8", "8", "--epochs", "1", "--batch-size", "8", "--neighbours", "2",
-               "--faithfulness-sample", "2", "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"),
-               "--quiet", *extra]
+    command = [
+        sys.executable,
+        str(REPOSITORY / "generate.py"),
+        "--count",
+        "6",
+        "--image-size",
+        "16",
+        "--filters",
+        "4",
+        "4",
+        "8",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--neighbours",
+        "2",
+        "--faithfulness-sample",
+        "2",
+        "--out",
+        str(tmp_path / "site"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--quiet",
+        *extra,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
 
 

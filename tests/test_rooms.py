@@ -135,6 +135,7 @@ def test_the_drawing_room_and_the_plumbing_never_reach_tensorflow_or_keras():
 def test_importing_the_drawing_room_loads_no_tensorflow_or_keras():
     modules = sorted(module for module in _imports() if _room(module) == "aevis.draw")
     code = f"import sys; import {', '.join(modules)}; print(sorted(set(sys.modules) & {MACHINE_LEARNING!r}))"
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=PACKAGE.parent).stdout
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PACKAGE.parent
+    ).stdout
     assert loaded.strip() == "[]"

@@ -101,8 +101,12 @@ def flat_twin_of_nested() -> keras.Model:
     x = layers.Conv2DTranspose(8, 3, strides=2, activation="relu", padding="same")(x)
     x = layers.Conv2DTranspose(3, 3, strides=2, activation="sigmoid", padding="same")(x)
     flat = keras.Model(inp, x)
-    source = [layer for part in ("encoder", "decoder") for layer in nested.get_layer(part).layers
-              if not isinstance(layer, keras.layers.InputLayer)]
+    source = [
+        layer
+        for part in ("encoder", "decoder")
+        for layer in nested.get_layer(part).layers
+        if not isinstance(layer, keras.layers.InputLayer)
+    ]
     target = [layer for layer in flat.layers if not isinstance(layer, keras.layers.InputLayer)]
     assert len(source) == len(target) == 4
     for src, dst in zip(source, target):
@@ -288,7 +292,7 @@ def range_training_images(count: int = 64, size: int = 16, seed: int = 7) -> np.
         cy, cx = rng.uniform(size / 4, 3 * size / 4, 2)
         radius = rng.uniform(size / 6, size / 3)
         if n % 2:
-            mask = (xx - cx) ** 2 + (yy - cy) ** 2 < radius ** 2
+            mask = (xx - cx) ** 2 + (yy - cy) ** 2 < radius**2
         else:
             mask = (abs(xx - cx) < 0.8 * radius) & (abs(yy - cy) < 0.8 * radius)
         images[n] = np.where(mask[..., None], rng.uniform(0.7, 1.0, 3), fields[n])

@@ -61,6 +61,7 @@ def write(path: Path, make: Callable[[Path], None]) -> None:
 
 def write_stream(path: Path, write_to: Callable) -> None:
     """:func:`write` for a writer of an open binary stream."""
+
     def make(scratch: Path) -> None:
         with scratch.open("wb") as stream:
             write_to(stream)

@@ -132,8 +132,9 @@ class PixelFile(Pixels):
     count as the process's own memory once touched, and a whole-set pass touches all of them.
     """
 
-    def __init__(self, shape: tuple[int, int, int, int], backing=None, count: int | None = None,
-                 offset: int = 0) -> None:
+    def __init__(
+        self, shape: tuple[int, int, int, int], backing=None, count: int | None = None, offset: int = 0
+    ) -> None:
         self._shape = (int(shape[0]) if count is None else count, *map(int, shape[1:]))
         self._image_bytes = int(np.prod(self._shape[1:]))
         if backing is None:
@@ -214,8 +215,11 @@ def npy_header(handle) -> tuple[tuple[int, ...], bool, np.dtype]:
 def write_npy_blocks(handle, dtype, shape: tuple[int, ...], blocks: Iterable[np.ndarray]) -> None:
     """Write a C-ordered ``.npy`` of ``dtype`` and ``shape`` into an open binary file, its values
     given by ``blocks`` in order (:func:`npy_header` reads the header back)."""
-    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
-              "shape": tuple(int(side) for side in shape)}
+    header = {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+        "fortran_order": False,
+        "shape": tuple(int(side) for side in shape),
+    }
     np.lib.format.write_array_header_1_0(handle, header)
     for block in blocks:
         handle.write(np.ascontiguousarray(block, dtype).data)

@@ -32,10 +32,16 @@ def open_cluster(config: BuildConfig) -> Iterator[object | None]:
         raise AevisError("--dask and --workers need Dask's distributed scheduler: pip install 'aevis[dask]'.") from None
     with contextlib.ExitStack() as stack:
         if config.workers is not None:
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=config.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR, env={} if config.verbose else _QUIET_WORKERS,
-            ))
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=config.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                    env={} if config.verbose else _QUIET_WORKERS,
+                )
+            )
             client = stack.enter_context(Client(cluster))
         else:
             client = stack.enter_context(_client(Client, config.dask))
@@ -49,8 +55,10 @@ def _client(client_class, address: str):
         client = client_class(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as error:
         reason = str(error).splitlines()[0].rstrip(".") if str(error) else type(error).__name__
-        raise AevisError(f"Could not reach the Dask scheduler at {address} ({reason}); start one with "
-                         "'dask scheduler' or check --dask and DASK_SCHEDULER_ADDRESS.") from None
+        raise AevisError(
+            f"Could not reach the Dask scheduler at {address} ({reason}); start one with "
+            "'dask scheduler' or check --dask and DASK_SCHEDULER_ADDRESS."
+        ) from None
     with client:
         yield client
 

@@ -47,8 +47,10 @@ class Cluster:
         try:
             client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
         except TimeoutError:
-            raise AevisError(f"The Dask scheduler at {client.scheduler.address} has no workers; start some with "
-                             f"'dask worker {client.scheduler.address}'.") from None
+            raise AevisError(
+                f"The Dask scheduler at {client.scheduler.address} has no workers; start some with "
+                f"'dask worker {client.scheduler.address}'."
+            ) from None
         client.register_plugin(ModelOnWorker(recipe), name=recipe.name)  # a worker's load error is raised here
 
     @classmethod
@@ -56,12 +58,17 @@ class Cluster:
         """The cluster of ``client`` with the model of ``files`` loaded on every worker as ``ae``
         was loaded here; AevisError where the model has no files or the results no cache."""
         if not files:
-            raise AevisError("A model handed over in memory cannot go to the cluster's workers: save it "
-                             "(model.save('model.keras')) and pass the file.")
+            raise AevisError(
+                "A model handed over in memory cannot go to the cluster's workers: save it "
+                "(model.save('model.keras')) and pass the file."
+            )
         recipe = ModelRecipe(
-            files=tuple(Path(file).resolve() for file in files), bottleneck=config.bottleneck,
+            files=tuple(Path(file).resolve() for file in files),
+            bottleneck=config.bottleneck,
             custom_objects=None if config.custom_objects is None else Path(config.custom_objects).resolve(),
-            safe_mode=not config.trust_model, scales=ae.input_spec.scales, scales_reason=ae.scales_reason,
+            safe_mode=not config.trust_model,
+            scales=ae.input_spec.scales,
+            scales_reason=ae.scales_reason,
             sha256=ae.sha256,
         )
         return cls(client, recipe, Path(config.cache_dir) / "results")
@@ -77,8 +84,10 @@ class Cluster:
         images, batch = results.images, results.batch_size
         per_task = math.ceil(len(images) / (self.workers * SHARDS_PER_WORKER))
         per_task = max(1, min(per_task, rows_within(_sent(images, slice(0, 1)).nbytes, TASK_BYTES)) // batch) * batch
-        shards = ((self.recipe.name, _sent(images, slice(start, start + per_task)), batch, self.cache_root)
-                  for start in range(0, len(images), per_task))
+        shards = (
+            (self.recipe.name, _sent(images, slice(start, start + per_task)), batch, self.cache_root)
+            for start in range(0, len(images), per_task)
+        )
         with stages.stage("Encoding on the cluster", total=len(images)) as advance:
             self._run(_encode_shard, shards, advance, results.model_key, "encode the images")
 
@@ -91,11 +100,13 @@ class Cluster:
         neighbours, paged = gallery.neighbour_indices, gallery.paged
         by_neighbour = config.target == "neighbour" and neighbours.size > 0
         work = _Explaining(
-            methods=tuple(explanations.methods), target=config.target,
+            methods=tuple(explanations.methods),
+            target=config.target,
             options={method: config.method_options(method) for method in explanations.methods},
             pair_method=explanations.pair_method,
             pair_options=config.method_options(explanations.pair_method) if explanations.pair_method else None,
-            batch_size=results.batch_size, cache_root=self.cache_root,
+            batch_size=results.batch_size,
+            cache_root=self.cache_root,
         )
         size = pages_per_chunk(gallery.ae)
 
@@ -109,14 +120,21 @@ class Cluster:
 
                 codes = np.asarray(gallery.codes[needed])
                 local = [None if part is None else np.searchsorted(needed, part) for part in (rows, references, pairs)]
-                yield (self.recipe.name, work, _sent(results.images, needed), codes,
-                       [array_hash(code) for code in codes], *local)  # rows as positions among ``needed``
+                yield (
+                    self.recipe.name,
+                    work,
+                    _sent(results.images, needed),
+                    codes,
+                    [array_hash(code) for code in codes],
+                    *local,
+                )  # rows as positions among ``needed``
 
         with stages.stage("Explaining on the cluster", total=len(paged)) as advance:
             self._run(_explain_shard, shards(), advance, results.model_key, "draw the heat-maps")
 
-    def _run(self, function: Callable, shards: Iterable[tuple], advance: Callable[[int], None],
-             model_key: str, doing: str) -> None:
+    def _run(
+        self, function: Callable, shards: Iterable[tuple], advance: Callable[[int], None], model_key: str, doing: str
+    ) -> None:
         """Run ``function`` on every shard, a few per worker in flight; ``advance`` by each
         finished shard's images. AevisError where a worker's results are keyed otherwise, or
         where ``doing`` (what the shards do, in words) met a bad option for this model."""
@@ -124,16 +142,19 @@ class Cluster:
 
         shards = iter(shards)
         window = self.workers * _IN_FLIGHT_PER_WORKER
-        pending = as_completed([self.client.submit(function, *shard, pure=False)
-                                for shard in itertools.islice(shards, window)])
+        pending = as_completed(
+            [self.client.submit(function, *shard, pure=False) for shard in itertools.islice(shards, window)]
+        )
         for future in pending:
             try:
                 key, done = future.result()
             except (ValueError, TypeError) as error:  # a bad option or target for this model
                 raise AevisError(f"The workers could not {doing}: {error}") from None
             if key != model_key:
-                raise AevisError("The workers run another aevis or Keras than this process (their results' keys "
-                                 "differ): install the same versions on every machine.")
+                raise AevisError(
+                    "The workers run another aevis or Keras than this process (their results' keys "
+                    "differ): install the same versions on every machine."
+                )
             advance(done)
             for shard in itertools.islice(shards, 1):
                 pending.add(self.client.submit(function, *shard, pure=False))
@@ -170,8 +191,16 @@ def _encode_shard(plugin: str, images: np.ndarray, batch_size: int, cache_root: 
     return results.model_key, len(images)
 
 
-def _explain_shard(plugin: str, work: _Explaining, images: np.ndarray, codes: np.ndarray, code_keys: list[str],
-                   rows: np.ndarray, references: np.ndarray | None, pairs: np.ndarray | None) -> tuple[str, int]:
+def _explain_shard(
+    plugin: str,
+    work: _Explaining,
+    images: np.ndarray,
+    codes: np.ndarray,
+    code_keys: list[str],
+    rows: np.ndarray,
+    references: np.ndarray | None,
+    pairs: np.ndarray | None,
+) -> tuple[str, int]:
     """On a worker: the heat-maps of ``rows`` and their pair maps with ``pairs`` (positions in
     ``images`` and ``codes``, the images and codes the chunk needs) into the cache."""
     results = Results(worker_model(plugin), _received(images), ResultCache(work.cache_root), work.batch_size)

@@ -32,20 +32,37 @@ class ModelRecipe:
     @property
     def name(self) -> str:
         """The plugin's name: one per model and way of opening it."""
-        return "aevis-model-" + make_key("worker model", self.files, self.bottleneck, self.sha256,
-                                           self.scales.input, self.scales.output)[:16]
+        return (
+            "aevis-model-"
+            + make_key("worker model", self.files, self.bottleneck, self.sha256, self.scales.input, self.scales.output)[
+                :16
+            ]
+        )
 
     def load(self) -> Autoencoder:
         """The autoencoder, as the coordinator has it; AevisError where the files differ."""
         if len(self.files) == 1:
-            ae = load_autoencoder(self.files[0], bottleneck=self.bottleneck, custom_objects=self.custom_objects,
-                                  input_scale="0-1", safe_mode=self.safe_mode)
+            ae = load_autoencoder(
+                self.files[0],
+                bottleneck=self.bottleneck,
+                custom_objects=self.custom_objects,
+                input_scale="0-1",
+                safe_mode=self.safe_mode,
+            )
         else:
-            ae = load_autoencoder(encoder=self.files[0], decoder=self.files[1], bottleneck=self.bottleneck,
-                                  custom_objects=self.custom_objects, input_scale="0-1", safe_mode=self.safe_mode)
+            ae = load_autoencoder(
+                encoder=self.files[0],
+                decoder=self.files[1],
+                bottleneck=self.bottleneck,
+                custom_objects=self.custom_objects,
+                input_scale="0-1",
+                safe_mode=self.safe_mode,
+            )
         if ae.sha256 != self.sha256:
-            raise AevisError(f"A worker read another model at {self.files[0]} (SHA-256 {ae.sha256[:12]}…, "
-                             f"not {self.sha256[:12]}…); the workers need the coordinator's model files.")
+            raise AevisError(
+                f"A worker read another model at {self.files[0]} (SHA-256 {ae.sha256[:12]}…, "
+                f"not {self.sha256[:12]}…); the workers need the coordinator's model files."
+            )
         return ae.with_scales(self.scales, self.scales_reason)
 
 

@@ -104,8 +104,10 @@ def _draw_shape(rng: np.random.Generator, kind: str, size: int) -> np.ndarray:
 
 def _regular_polygon(cx: float, cy: float, radius: float, sides: int, rotation: float) -> list:
     return [
-        (cx + radius * math.cos(rotation + 2 * math.pi * k / sides),
-         cy + radius * math.sin(rotation + 2 * math.pi * k / sides))
+        (
+            cx + radius * math.cos(rotation + 2 * math.pi * k / sides),
+            cy + radius * math.sin(rotation + 2 * math.pi * k / sides),
+        )
         for k in range(sides)
     ]
 
@@ -124,15 +126,16 @@ def make_digits(count: int | None = None, size: int = 64, channels: int = 3) -> 
     pixels, targets = digits.images, digits.target
     if count is not None:
         pixels, targets = pixels[:count], targets[:count]
-    upsampled = np.stack([
-        np.asarray(
-            Image.fromarray((grid / 16.0 * 255).astype(np.uint8)).resize(
-                (size, size), Image.Resampling.BICUBIC
-            ),
-            np.float32,
-        ) / 255.0
-        for grid in pixels
-    ])
+    upsampled = np.stack(
+        [
+            np.asarray(
+                Image.fromarray((grid / 16.0 * 255).astype(np.uint8)).resize((size, size), Image.Resampling.BICUBIC),
+                np.float32,
+            )
+            / 255.0
+            for grid in pixels
+        ]
+    )
     images = np.repeat(upsampled[..., None], channels, axis=-1)
     labels = [str(int(digit)) for digit in targets]
     names = [f"digit-{label}-{index:04d}" for index, label in enumerate(labels)]

@@ -198,8 +198,11 @@ def to_shape(images: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     fitted = np.empty((len(images), height, width, channels), np.float32)
     for index, image in enumerate(images[..., :3]):
         planes = [
-            np.asarray(_centre_crop(Image.fromarray(np.ascontiguousarray(image[..., channel])), width / height)
-                       .resize((width, height), Image.Resampling.LANCZOS))
+            np.asarray(
+                _centre_crop(Image.fromarray(np.ascontiguousarray(image[..., channel])), width / height).resize(
+                    (width, height), Image.Resampling.LANCZOS
+                )
+            )
             for channel in range(image.shape[-1])
         ]
         fitted[index] = to_channels(np.clip(np.stack(planes, axis=-1), 0, 1), channels)

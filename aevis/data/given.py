@@ -77,8 +77,11 @@ def value_range(array: np.ndarray) -> ValueRange:
     for bottom, top in ((0, 1), (-1, 1), (0, 255)):
         if bottom <= low and high <= top:
             return ValueRange(bottom, top, f"[{bottom}, {top}]")
-    return ValueRange(low, high if high > low else low + 1,
-                      f"from {low:g} to {high:g}, stretched to the full range as a floating-point image file is")
+    return ValueRange(
+        low,
+        high if high > low else low + 1,
+        f"from {low:g} to {high:g}, stretched to the full range as a floating-point image file is",
+    )
 
 
 def _finite_extremes(array: np.ndarray) -> tuple[float, float]:
@@ -171,8 +174,9 @@ class FileImages:
     def read(self, shape: tuple[int, int, int], on_progress: Callable[[int], None] | None = None) -> ImageSet:
         """The readable files' images at the model's input ``shape``."""
         sources = [Path(path).as_posix() for path in self.paths]
-        imageset, kept = read_image_files([Path(path) for path in self.paths], shape, sources,
-                                          "among the files given", on_progress)
+        imageset, kept = read_image_files(
+            [Path(path) for path in self.paths], shape, sources, "among the files given", on_progress
+        )
         return replace(
             imageset,
             names=[self.names[index] for index in kept] if self.names else imageset.names,

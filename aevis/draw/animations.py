@@ -86,8 +86,9 @@ def sweep_size() -> Size:
     return Size(2 * SWEEP_PANEL + 3 * GAP, SWEEP_PANEL + 2 * GAP)
 
 
-def sweep_gif(image: np.ndarray, heat: np.ndarray, patch: int, stride: int, path: Path,
-              fill: float = 0.5, signed: bool = True) -> tuple[int, Size]:
+def sweep_gif(
+    image: np.ndarray, heat: np.ndarray, patch: int, stride: int, path: Path, fill: float = 0.5, signed: bool = True
+) -> tuple[int, Size]:
     """The occlusion sweep: a grey patch travels over the image while the map fills in beside it.
 
     ``heat`` is the image's occlusion map (H, W) made with this ``patch`` and ``stride``.
@@ -110,8 +111,15 @@ def sweep_gif(image: np.ndarray, heat: np.ndarray, patch: int, stride: int, path
         frame.paste(square(occluded, panel), (GAP, GAP))
         rows, cols = np.flatnonzero(masks[pick].any(axis=1)), np.flatnonzero(masks[pick].any(axis=0))
         ImageDraw.Draw(frame).rectangle(
-            (GAP + cols[0] * scale, GAP + rows[0] * scale, GAP + (cols[-1] + 1) * scale - 1,
-             GAP + (rows[-1] + 1) * scale - 1), outline=OUTLINE, width=2)
+            (
+                GAP + cols[0] * scale,
+                GAP + rows[0] * scale,
+                GAP + (cols[-1] + 1) * scale - 1,
+                GAP + (rows[-1] + 1) * scale - 1,
+            ),
+            outline=OUTLINE,
+            width=2,
+        )
         revealed = np.where(covered[pick][..., None], full, blank)
         frame.paste(square(revealed, panel), (2 * GAP + panel, GAP))
         pictures.append(frame)

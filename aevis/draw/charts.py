@@ -54,10 +54,31 @@ def loss_curve(losses: list[float], path: Path) -> None:
 def _panel_specs(figures: dict[str, dict[str, float]]) -> list[tuple[str, str, str | None, str | None]]:
     """(title, figure, reference figure, reference label) of each panel: deletion and
     randomization always, object share when every method has it."""
-    panels = [("Deletion: area under the curve\n(lower than random = faithful)", "deletion_auc", "random_deletion_auc", "random order")]
-    panels.append(("Randomised network: rank correlation\n(lower = the map depends on training)", "randomization_spearman", None, None))
+    panels = [
+        (
+            "Deletion: area under the curve\n(lower than random = faithful)",
+            "deletion_auc",
+            "random_deletion_auc",
+            "random order",
+        )
+    ]
+    panels.append(
+        (
+            "Randomised network: rank correlation\n(lower = the map depends on training)",
+            "randomization_spearman",
+            None,
+            None,
+        )
+    )
     if all("object_share" in row for row in figures.values()):
-        panels.append(("Share of the heat on the object\n(higher than the object's area = on target)", "object_share", "mask_share", "object's share of the image"))
+        panels.append(
+            (
+                "Share of the heat on the object\n(higher than the object's area = on target)",
+                "object_share",
+                "mask_share",
+                "object's share of the image",
+            )
+        )
     return panels
 
 
@@ -75,8 +96,9 @@ def faithfulness_chart_size(figures: dict[str, dict[str, float]]) -> Size:
     return _pixels(_faithfulness_inches(faithfulness_panels(figures)), CHART_DPI)
 
 
-def faithfulness_chart(figures: dict[str, dict[str, float]], titles: dict[str, str], path: Path,
-                       randomization_aim: float) -> None:
+def faithfulness_chart(
+    figures: dict[str, dict[str, float]], titles: dict[str, str], path: Path, randomization_aim: float
+) -> None:
     """Bar charts of the faithfulness figures: deletion, randomization and object share (PNG,
     :func:`faithfulness_chart_size`); a dashed line marks ``randomization_aim``."""
     methods = list(figures)
@@ -93,8 +115,15 @@ def faithfulness_chart(figures: dict[str, dict[str, float]], titles: dict[str, s
             if value != value:  # NaN: a check that does not apply to this row, or an undefined figure
                 axes.text(0, position, " n/a", va="center", fontsize=8, color="#777777")
         if reference is not None:
-            axes.scatter([figures[method][reference] for method in methods], positions, marker="|", s=400,
-                         color=REFERENCE_COLOUR, label=reference_label, zorder=3)
+            axes.scatter(
+                [figures[method][reference] for method in methods],
+                positions,
+                marker="|",
+                s=400,
+                color=REFERENCE_COLOUR,
+                label=reference_label,
+                zorder=3,
+            )
             axes.legend(loc="lower right", fontsize=8, frameon=False)
         else:  # the randomization panel: its aim, where the other panels have a reference
             axes.axvline(randomization_aim, color=REFERENCE_COLOUR, linestyle="--", linewidth=1)
@@ -142,17 +171,29 @@ def aligned_maps(first: np.ndarray, second: np.ndarray, overlap: np.ndarray, pat
     figure = Figure(figsize=ALIGNED_MAPS_INCHES, dpi=CHART_DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.plot(np.stack([first[:, 0], second[:, 0]]), np.stack([first[:, 1], second[:, 1]]),
-              color="#999999", linewidth=0.5, alpha=0.6, zorder=1)
+    axes.plot(
+        np.stack([first[:, 0], second[:, 0]]),
+        np.stack([first[:, 1], second[:, 1]]),
+        color="#999999",
+        linewidth=0.5,
+        alpha=0.6,
+        zorder=1,
+    )
     style = {"c": overlap, "cmap": OVERLAP_COLOURMAP, "vmin": 0.0, "vmax": 1.0, "zorder": 2}
     dots = axes.scatter(first[:, 0], first[:, 1], s=22, edgecolors="white", linewidths=0.4, **style)
     axes.scatter(second[:, 0], second[:, 1], s=26, marker="x", linewidths=1.2, **style)
     colours = figure.colorbar(dots, ax=axes, shrink=0.8)
     colours.set_label("share of neighbours both models agree on")
     grey = {"color": "#555555", "linestyle": "none"}  # the legend names the marks; the colour bar the colours
-    axes.legend([Line2D([], [], marker="o", **grey), Line2D([], [], marker="x", **grey)],
-                ["model A", "model B, turned to fit"], fontsize=8, loc="upper center",
-                bbox_to_anchor=(0.5, -0.02), ncols=2, frameon=False)
+    axes.legend(
+        [Line2D([], [], marker="o", **grey), Line2D([], [], marker="x", **grey)],
+        ["model A", "model B, turned to fit"],
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncols=2,
+        frameon=False,
+    )
     axes.set_aspect("equal", adjustable="datalim")
     axes.invert_yaxis()
     axes.set_xticks([])

@@ -88,9 +88,9 @@ LAYER_PERCENTILE = 99.5
 """The top of a layer's shared colour scale, as a percentile of its values for one image."""
 NORMALISATION_WORDS = {
     "layer": "One colour scale per layer: dark is the layer's lowest value for this image and bright "
-             f"yellow its {LAYER_PERCENTILE:g}th percentile, so bright tiles are the channels that respond most.",
+    f"yellow its {LAYER_PERCENTILE:g}th percentile, so bright tiles are the channels that respond most.",
     "channel": "Each channel has its own colour scale, from its lowest value (dark) to its highest "
-               "(yellow), so every channel's pattern shows, however weak; a flat tile never varies.",
+    "(yellow), so every channel's pattern shows, however weak; a flat tile never varies.",
 }
 
 

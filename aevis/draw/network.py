@@ -48,8 +48,9 @@ def activation_grid(maps: np.ndarray, title: str, normalisation: str = GRID_NORM
     columns = math.ceil(math.sqrt(count))
     tiles = np.round(colour_activations(maps, normalisation) * 255).astype(np.uint8)  # (C, h, w, 3)
     if shrink:
-        tiles = np.stack([np.asarray(Image.fromarray(tile).resize((cell_w, cell_h), Image.Resampling.BOX))
-                          for tile in tiles])
+        tiles = np.stack(
+            [np.asarray(Image.fromarray(tile).resize((cell_w, cell_h), Image.Resampling.BOX)) for tile in tiles]
+        )
     else:
         tiles = tiles.repeat(factor, axis=1).repeat(factor, axis=2)
     sheet = np.array(_grid_frame(count, columns, cell_w, cell_h, title))
@@ -82,8 +83,13 @@ def _grid_frame(count: int, columns: int, cell_w: int, cell_h: int, title: str) 
     return frame
 
 
-def layer_strip(image: np.ndarray, reconstruction: np.ndarray, layers: list[LayerInfo],
-                maps: dict[str, np.ndarray], strongest: int = STRONGEST) -> Image.Image:
+def layer_strip(
+    image: np.ndarray,
+    reconstruction: np.ndarray,
+    layers: list[LayerInfo],
+    maps: dict[str, np.ndarray],
+    strongest: int = STRONGEST,
+) -> Image.Image:
     """The journey of one image: input → each layer's strongest channels → reconstruction.
 
     Args:
@@ -137,8 +143,13 @@ def layer_strip(image: np.ndarray, reconstruction: np.ndarray, layers: list[Laye
             sheet.paste(tile, (left, int(top)))
             top += STRIP_TILE + 3
         for row, line in enumerate(lines):
-            draw.text((left + STRIP_TILE / 2, GAP + tallest * (STRIP_TILE + 3) + 4 + row * line_h), line,
-                      fill=INK, font=caption_font, anchor="ma")
+            draw.text(
+                (left + STRIP_TILE / 2, GAP + tallest * (STRIP_TILE + 3) + 4 + row * line_h),
+                line,
+                fill=INK,
+                font=caption_font,
+                anchor="ma",
+            )
         if number + 1 < len(columns):
             _arrow(draw, left + STRIP_TILE + 3, left + STRIP_TILE + arrow - 3, middle)
     return sheet

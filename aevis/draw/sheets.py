@@ -23,13 +23,15 @@ def collage(tiles: list[tuple[str, np.ndarray]], tile_size: int = 160) -> Image.
     for column, (label, picture) in enumerate(tiles):
         left = gap + column * (tile_size + gap)
         sheet.paste(square(picture, tile_size), (left, gap))
-        draw.text((left + tile_size / 2, gap + tile_size + label_height / 2), label,
-                  fill=INK, font=label_font, anchor="mm")
+        draw.text(
+            (left + tile_size / 2, gap + tile_size + label_height / 2), label, fill=INK, font=label_font, anchor="mm"
+        )
     return sheet
 
 
-def mosaic_picture(thumbnails: np.ndarray, cells: np.ndarray, columns: int, rows: int,
-                   cell: int | None = None) -> Image.Image:
+def mosaic_picture(
+    thumbnails: np.ndarray, cells: np.ndarray, columns: int, rows: int, cell: int | None = None
+) -> Image.Image:
     """Thumbnails (N, H, W, C) in [0, 1] placed at their grid ``cells`` (row-major), no gaps.
 
     ``cell`` (pixels) defaults to 2048 / columns, kept between 4 and 64, so the picture stays
@@ -60,8 +62,11 @@ def sprite_cells(thumbnails: np.ndarray, cell: int) -> np.ndarray:
         blocks = rgb.reshape(count, cell, height // cell, cell, width // cell, 3).mean(axis=(2, 4))
         return np.round(np.clip(blocks, 0, 1) * 255).astype(np.uint8)
     resample = Image.Resampling.BOX if min(height, width) >= cell else Image.Resampling.NEAREST
-    return np.stack([np.asarray(square(thumbnail, cell, resample)) for thumbnail in thumbnails]) if count else (
-        np.zeros((0, cell, cell, 3), np.uint8))
+    return (
+        np.stack([np.asarray(square(thumbnail, cell, resample)) for thumbnail in thumbnails])
+        if count
+        else (np.zeros((0, cell, cell, 3), np.uint8))
+    )
 
 
 def sprite_sheet(cells: np.ndarray, columns: int, rows: int | None = None) -> Image.Image:
@@ -73,5 +78,6 @@ def sprite_sheet(cells: np.ndarray, columns: int, rows: int | None = None) -> Im
         raise ValueError(f"Expected at most {columns * rows} cells on a {columns}x{rows} sheet, got {count}.")
     grid = np.zeros((rows * columns, cell, cell, 3), np.uint8)
     grid[:count] = cells
-    return Image.fromarray(grid.reshape(rows, columns, cell, cell, 3).transpose(0, 2, 1, 3, 4)
-                           .reshape(rows * cell, columns * cell, 3))
+    return Image.fromarray(
+        grid.reshape(rows, columns, cell, cell, 3).transpose(0, 2, 1, 3, 4).reshape(rows * cell, columns * cell, 3)
+    )

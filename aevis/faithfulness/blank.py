@@ -34,4 +34,4 @@ def blank_flag(method: str) -> str:
 
 def blank_method(flag: str) -> str | None:
     """The method a flag says drew a blank map, or None for any other flag."""
-    return flag[len(BLANK):] if flag.startswith(BLANK) else None
+    return flag[len(BLANK) :] if flag.startswith(BLANK) else None

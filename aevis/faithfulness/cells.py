@@ -115,7 +115,9 @@ def _random_cells(shape: tuple[int, int, int], grid_size: tuple[int, int], seed:
     return values[:, rows[:, None], columns[None, :]]
 
 
-def with_cells(figures: dict[str, dict[str, float]], cells: dict[str, float | None] | None) -> dict[str, dict[str, float]]:
+def with_cells(
+    figures: dict[str, dict[str, float]], cells: dict[str, float | None] | None
+) -> dict[str, dict[str, float]]:
     """The methods' faithfulness ``figures`` with the cell map's row (:func:`cell_deletion`) last,
     for a chart that draws them side by side: its figures that do not apply are NaN (no bar),
     and it has the object figures only when every method has them."""

@@ -17,8 +17,12 @@ from scipy import stats
 _TRUNCATED_STDDEV = 0.87962566103423978
 """The standard deviation of a unit normal truncated to ±2: Keras divides by it so that a
 truncated draw keeps the variance asked for."""
-_DETERMINISTIC = (keras.initializers.Zeros, keras.initializers.Ones, keras.initializers.Constant,
-                  keras.initializers.Identity)
+_DETERMINISTIC = (
+    keras.initializers.Zeros,
+    keras.initializers.Ones,
+    keras.initializers.Constant,
+    keras.initializers.Identity,
+)
 
 
 def fresh_weights(initializer, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

@@ -74,8 +74,9 @@ def pair_cells(first: np.ndarray, second: np.ndarray, grid: tuple[int, int, int]
     size = height * width * channels
     for name, codes in (("first", first), ("second", second)):
         if codes.ndim != 2 or codes.shape[1] != size:
-            raise ValueError(f"Expected {name} codes of shape (M, {size}) for a {height}×{width}×{channels} grid, "
-                             f"got {codes.shape}.")
+            raise ValueError(
+                f"Expected {name} codes of shape (M, {size}) for a {height}×{width}×{channels} grid, got {codes.shape}."
+            )
     if len(first) != len(second):
         raise ValueError(f"Expected as many second codes as first ({len(first)}), got {len(second)}.")
     cells = np.empty((len(first), height, width), np.float64)
@@ -86,15 +87,18 @@ def pair_cells(first: np.ndarray, second: np.ndarray, grid: tuple[int, int, int]
         # einsum sums in float64 through a small buffer: no float64 copy of the codes is made.
         with np.errstate(invalid="ignore", over="ignore"):
             products = np.einsum("pcd,pcd->pc", a, b, dtype=np.float64)
-            norms = np.sqrt(np.einsum("pcd,pcd->p", a, a, dtype=np.float64) * np.einsum("pcd,pcd->p", b, b, dtype=np.float64))
+            norms = np.sqrt(
+                np.einsum("pcd,pcd->p", a, a, dtype=np.float64) * np.einsum("pcd,pcd->p", b, b, dtype=np.float64)
+            )
             shares = np.divide(products, norms[:, None], out=np.zeros_like(products), where=norms[:, None] > 0)
         shares[~np.isfinite(norms)] = np.nan
         cells[start : start + len(a)] = shares.reshape(len(a), height, width)
     return cells
 
 
-def cell_contributions(codes: np.ndarray, neighbours: np.ndarray, grid: tuple[int, int, int],
-                       rows: np.ndarray | None = None) -> np.ndarray:
+def cell_contributions(
+    codes: np.ndarray, neighbours: np.ndarray, grid: tuple[int, int, int], rows: np.ndarray | None = None
+) -> np.ndarray:
     """The cell shares of every image against each of its neighbours, all pairs at once.
 
     Args:
@@ -126,8 +130,13 @@ def cell_contributions(codes: np.ndarray, neighbours: np.ndarray, grid: tuple[in
     return cells.reshape(count, k, height, width)
 
 
-def neighbour_cells(codes: np.ndarray, neighbours: np.ndarray, rows: np.ndarray,
-                    grid: tuple[int, int, int], centre: np.ndarray | None = None) -> np.ndarray:
+def neighbour_cells(
+    codes: np.ndarray,
+    neighbours: np.ndarray,
+    rows: np.ndarray,
+    grid: tuple[int, int, int],
+    centre: np.ndarray | None = None,
+) -> np.ndarray:
     """The cells of images ``rows`` against each of their neighbours, as the gallery records them:
     of the codes less ``centre`` (the gallery's mean code), so that they add up to the
     similarity the gallery shows (:mod:`aevis.latent.neighbours`).
@@ -166,8 +175,10 @@ def cells_to_pixels(cells: np.ndarray, height: int, width: int) -> np.ndarray:
     per_column = np.bincount(cell_columns, minlength=cells.shape[-1])
     area = np.outer(per_row, per_column)
     if (area == 0).any():
-        raise ValueError(f"Expected an image at least as large as the {cells.shape[-2]}×{cells.shape[-1]} grid, "
-                         f"got {height}×{width}.")
+        raise ValueError(
+            f"Expected an image at least as large as the {cells.shape[-2]}×{cells.shape[-1]} grid, "
+            f"got {height}×{width}."
+        )
     spread = cells / area
     return spread[..., cell_rows[:, None], cell_columns[None, :]].astype(np.float32)
 

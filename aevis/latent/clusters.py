@@ -35,8 +35,9 @@ def kmeans_clusters(codes: np.ndarray, clusters: int, seed: int) -> tuple[np.nda
     else:
         kmeans.fit(unit_codes(codes[np.sort(np.random.default_rng(seed).choice(count, fitted, replace=False))]))
         block = rows_within(row_bytes, BLOCK_BYTES, most=_BLOCK)
-        raw = np.concatenate([kmeans.predict(unit_codes(codes[start : start + block]))
-                              for start in range(0, count, block)])
+        raw = np.concatenate(
+            [kmeans.predict(unit_codes(codes[start : start + block])) for start in range(0, count, block)]
+        )
     sizes = np.bincount(raw, minlength=k)
     order = np.argsort(-sizes, kind="stable")
     renumber = np.empty(k, np.int64)

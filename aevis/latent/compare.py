@@ -133,4 +133,3 @@ class Comparison:
         manifest order), leaving out those that kept them all."""
         order = np.argsort(self.overlap, kind="stable")
         return order[self.overlap[order] < 1][:count]
-

@@ -69,8 +69,12 @@ class DuplicateRule:
 
     def as_record(self) -> dict:
         """The rule as the manifest records it (its top-level ``duplicates``)."""
-        return {"threshold": self.similarity, "floor": self.floor, "typical_nearest": self.typical,
-                "decided_by": self.decided_by}
+        return {
+            "threshold": self.similarity,
+            "floor": self.floor,
+            "typical_nearest": self.typical,
+            "decided_by": self.decided_by,
+        }
 
 
 def _distance(similarity: float) -> float:
@@ -225,8 +229,14 @@ def group_duplicates(count: int, candidates: Candidates, threshold: float) -> li
     groups = []
     for label, joined in edges.items():
         members = np.flatnonzero(component == label)
-        groups.append(Group(tuple(int(member) for member in members),
-                            tuple(float(closest[member]) for member in members), min(joined), max(joined)))
+        groups.append(
+            Group(
+                tuple(int(member) for member in members),
+                tuple(float(closest[member]) for member in members),
+                min(joined),
+                max(joined),
+            )
+        )
     groups.sort(key=lambda group: (-group.highest, -len(group.members), group.members[0]))
     return groups
 
@@ -245,8 +255,9 @@ class Duplicates:
     codes, most similar first (then by index); empty for an image in no group."""
 
 
-def find_duplicates(codes: np.ndarray, indices: np.ndarray, similarities: np.ndarray,
-                    centre: np.ndarray | None = None) -> Duplicates:
+def find_duplicates(
+    codes: np.ndarray, indices: np.ndarray, similarities: np.ndarray, centre: np.ndarray | None = None
+) -> Duplicates:
     """The near-duplicates among ``codes`` (N, D), from their nearest ``indices`` and
     ``similarities`` (each (N, k), most similar first, as the build's neighbours are, of the
     codes less ``centre``: the similarities within groups are worked out the same way).
@@ -268,7 +279,8 @@ def find_duplicates(codes: np.ndarray, indices: np.ndarray, similarities: np.nda
         unit = unit_codes(finite_codes(codes[members]), centre)
         within = unit @ unit.T
         for row, member in enumerate(members):
-            others = [(int(other), float(within[row, column]))
-                      for column, other in enumerate(members) if other != member]
+            others = [
+                (int(other), float(within[row, column])) for column, other in enumerate(members) if other != member
+            ]
             of_image[member] = sorted(others, key=lambda pair: (-pair[1], pair[0]))
     return Duplicates(rule, candidates, groups, of_image)

@@ -50,8 +50,9 @@ def label_shares(scores: np.ndarray, rows: np.ndarray, labels, fractions=FRACTIO
     scores, rows = np.asarray(scores), np.asarray(rows, np.int64)
     count = len(labels)
     if scores.shape != (len(rows), count) or count < 2 or not len(rows):
-        raise ValueError(f"Expected scores of shape ({len(rows)}, {count}) for at least one image of two, "
-                         f"got {scores.shape}.")
+        raise ValueError(
+            f"Expected scores of shape ({len(rows)}, {count}) for at least one image of two, got {scores.shape}."
+        )
     sizes = [max(1, round(fraction * (count - 1))) for fraction in fractions]
     top, bottom, chance = np.zeros(len(sizes)), np.zeros(len(sizes)), 0.0
     for row, index in zip(scores, rows):
@@ -62,6 +63,9 @@ def label_shares(scores: np.ndarray, rows: np.ndarray, labels, fractions=FRACTIO
         for place, size in enumerate(sizes):
             top[place] += same[:size].mean()
             bottom[place] += same[-size:].mean()
-    return [LabelShare(fraction, size, float(top[place] / len(rows)), float(bottom[place] / len(rows)),
-                       float(chance / len(rows)))
-            for place, (fraction, size) in enumerate(zip(fractions, sizes))]
+    return [
+        LabelShare(
+            fraction, size, float(top[place] / len(rows)), float(bottom[place] / len(rows)), float(chance / len(rows))
+        )
+        for place, (fraction, size) in enumerate(zip(fractions, sizes))
+    ]

@@ -109,6 +109,11 @@ def made_of(codes, rows: np.ndarray, centre: np.ndarray, corpus: int = CORPUS) -
         left = np.linalg.norm(code - weights @ members)
         order = np.lexsort((np.sort(others), -weights))
         kept = order[weights[order] >= SMALLEST]
-        result.append(MadeOf(np.sort(others)[kept], weights[kept] / weights[kept].sum(),
-                             float(left / distinct) if distinct > 0 else 0.0))
+        result.append(
+            MadeOf(
+                np.sort(others)[kept],
+                weights[kept] / weights[kept].sum(),
+                float(left / distinct) if distinct > 0 else 0.0,
+            )
+        )
     return result

@@ -120,9 +120,7 @@ def tsne_map(codes: np.ndarray, seed: int = 0) -> np.ndarray:
             n_jobs=1,
             random_state=seed,
         )
-        embedding.optimize(
-            n_iter=TSNE_ITERATIONS, learning_rate=max(count / 12, 200.0), momentum=0.8, inplace=True
-        )
+        embedding.optimize(n_iter=TSNE_ITERATIONS, learning_rate=max(count / 12, 200.0), momentum=0.8, inplace=True)
     embedding = np.asarray(embedding)
     low, high = embedding.min(axis=0), embedding.max(axis=0)
     return ((embedding - low) / np.where(high > low, high - low, 1.0)).astype(np.float32)

@@ -60,8 +60,9 @@ _MARGIN = 1e-5
 the similarities' rounding to float32 (both below 1e-6)."""
 
 
-def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True,
-                       centre: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest_neighbours(
+    codes: np.ndarray, k: int = 6, ordered: bool = True, centre: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar other codes of each code, by cosine similarity (of the codes less
     ``centre``, where given: the gallery passes :func:`mean_code`).
 
@@ -109,8 +110,9 @@ def nearest_neighbours(codes: np.ndarray, k: int = 6, ordered: bool = True,
         return _search_reduced_space(_UnitRows(codes, centre), k, prove=len(codes) <= PROVEN_UP_TO)
 
 
-def neighbour_recall(codes: np.ndarray, indices: np.ndarray, sample: int = RECALL_SAMPLE, seed: int = 0,
-                     centre: np.ndarray | None = None) -> float:
+def neighbour_recall(
+    codes: np.ndarray, indices: np.ndarray, sample: int = RECALL_SAMPLE, seed: int = 0, centre: np.ndarray | None = None
+) -> float:
     """The share of the true k nearest codes (by cosine similarity, of the codes less ``centre``
     where given, every pair compared) that ``indices`` (N, k) lists, over a seeded sample of
     ``sample`` codes: 1.0 for an exact search."""
@@ -252,8 +254,12 @@ class _UnitRows:
     def __init__(self, codes: np.ndarray, centre: np.ndarray | None = None) -> None:
         self.codes = codes
         self.centre = None if centre is None else np.asarray(centre, np.float32).reshape(-1)
-        self.norms = np.concatenate([np.linalg.norm(self._centred(codes[start : start + _BLOCK]), axis=1)
-                                     for start in range(0, len(codes), _BLOCK)])
+        self.norms = np.concatenate(
+            [
+                np.linalg.norm(self._centred(codes[start : start + _BLOCK]), axis=1)
+                for start in range(0, len(codes), _BLOCK)
+            ]
+        )
         self.shape = codes.shape
 
     def __len__(self) -> int:

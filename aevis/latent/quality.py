@@ -33,9 +33,16 @@ class MapQuality:
     label_agreement_codes_sampled: float | None
 
 
-def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = QUALITY_K,
-                sample: int = TRUST_SAMPLE, seed: int = 0, images: np.ndarray | None = None,
-                code_neighbours: np.ndarray | None = None) -> MapQuality:
+def map_quality(
+    codes: np.ndarray,
+    positions: np.ndarray,
+    labels=None,
+    k: int = QUALITY_K,
+    sample: int = TRUST_SAMPLE,
+    seed: int = 0,
+    images: np.ndarray | None = None,
+    code_neighbours: np.ndarray | None = None,
+) -> MapQuality:
     """The map's quality figures (the manifest's ``map_quality``).
 
     Args:
@@ -69,9 +76,16 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
     codes = code_rows(codes)
     positions = np.asarray(positions, np.float32)
     count = len(codes)
-    result = {"k": k, "trustworthiness": None, "trust_sample": 0, "label_agreement_codes": None,
-              "label_agreement_map": None, "label_agreement_chance": None, "label_agreement_pixels": None,
-              "label_agreement_codes_sampled": None}
+    result = {
+        "k": k,
+        "trustworthiness": None,
+        "trust_sample": 0,
+        "label_agreement_codes": None,
+        "label_agreement_map": None,
+        "label_agreement_chance": None,
+        "label_agreement_pixels": None,
+        "label_agreement_codes_sampled": None,
+    }
     k = min(k, count - 1)
     if k < 1:
         return MapQuality(**result)
@@ -97,7 +111,8 @@ def map_quality(codes: np.ndarray, positions: np.ndarray, labels=None, k: int = 
             pixels = images[chosen].reshape(len(chosen), -1)
             result["label_agreement_pixels"] = _label_agreement(pixels, ids[chosen], k)
             result["label_agreement_codes_sampled"] = (  # unsampled, it is the figure above
-                result["label_agreement_codes"] if len(chosen) == count
+                result["label_agreement_codes"]
+                if len(chosen) == count
                 else _label_agreement(codes[chosen], ids[chosen], k)
             )
     return MapQuality(**result)

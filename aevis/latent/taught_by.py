@@ -74,6 +74,7 @@ def error_bound(dimensions: int, scores: int, failure: float = FAILURE) -> float
     ε ‖a‖ ‖b‖ of a · b, except with probability ``failure`` (a union bound over
     :class:`GaussianProjection`'s bound); inf where no ε < 1 is that sure. (A TracIn score sums
     T checkpoints' products: T of them.)"""
+
     def excess(epsilon: float) -> float:
         return 4 * max(scores, 1) * math.exp(-dimensions * (epsilon**2 / 4 - epsilon**3 / 6)) - failure
 
@@ -85,6 +86,7 @@ def error_bound(dimensions: int, scores: int, failure: float = FAILURE) -> float
 def reconstruction_losses(model: keras.Model) -> Callable:
     """Each image's binary cross-entropy against its reconstruction, (N,): the loss the seed
     autoencoder is trained with (its batch mean)."""
+
     def losses(images):
         rebuilt = model(images)
         return keras.ops.mean(keras.losses.binary_crossentropy(images, rebuilt), axis=(1, 2))
@@ -98,9 +100,16 @@ def encoder_variables(model: keras.Model, bottleneck: str) -> list:
     return list(encoder.trainable_variables)
 
 
-def projected_gradients(model: keras.Model, bottleneck: str, checkpoints, images: np.ndarray, batch_size: int,
-                        dimensions: int = DIMENSIONS, seed: int = PROJECTION_SEED,
-                        on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+def projected_gradients(
+    model: keras.Model,
+    bottleneck: str,
+    checkpoints,
+    images: np.ndarray,
+    batch_size: int,
+    dimensions: int = DIMENSIONS,
+    seed: int = PROJECTION_SEED,
+    on_progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """float32 (N, T · k): for each checkpoint t, √η_t · R ∇_θ L(x; θ_t) of every image, side by
     side, so that row a · row b is the TracIn score of a and b (up to the projection's error).
 
@@ -121,7 +130,9 @@ def projected_gradients(model: keras.Model, bottleneck: str, checkpoints, images
         columns = slice(number * dimensions, (number + 1) * dimensions)
         for start in range(0, len(images), batch_size):
             batch = images[start : start + batch_size]
-            projected[start : start + len(batch), columns] = projection(gradients_of(batch)) * np.float32(math.sqrt(rate))
+            projected[start : start + len(batch), columns] = projection(gradients_of(batch)) * np.float32(
+                math.sqrt(rate)
+            )
             if on_progress:
                 on_progress(len(batch))
     return projected
@@ -158,8 +169,10 @@ class TaughtBy:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> TaughtBy:
-        return cls(**{name: arrays[name] for name in cls.__dataclass_fields__ if name != "dimensions"},
-                   dimensions=int(arrays["dimensions"]))
+        return cls(
+            **{name: arrays[name] for name in cls.__dataclass_fields__ if name != "dimensions"},
+            dimensions=int(arrays["dimensions"]),
+        )
 
     @property
     def error(self) -> float:
@@ -174,10 +187,18 @@ class TaughtBy:
         row = int(np.searchsorted(self.rows, index))
         if row >= len(self.rows) or self.rows[row] != index:
             raise KeyError(index)
-        return ([(int(other), float(score)) for other, score in zip(self.proponents[row], self.proponent_scores[row])
-                 if score > 0],
-                [(int(other), float(score)) for other, score in zip(self.opponents[row], self.opponent_scores[row])
-                 if score < 0])
+        return (
+            [
+                (int(other), float(score))
+                for other, score in zip(self.proponents[row], self.proponent_scores[row])
+                if score > 0
+            ],
+            [
+                (int(other), float(score))
+                for other, score in zip(self.opponents[row], self.opponent_scores[row])
+                if score < 0
+            ],
+        )
 
 
 _SCORED_BYTES = 64 * 2**20  # score rows worked out at once
@@ -189,9 +210,12 @@ def strongest(projected: np.ndarray, rows: np.ndarray, sample: np.ndarray, kept:
     :func:`projected_gradients`' rows: :class:`TaughtBy`'s arrays but the checkpoints'."""
     count = len(projected)
     kept = min(kept, count - 1)
-    result = {"proponents": np.empty((len(rows), kept), np.int64), "opponents": np.empty((len(rows), kept), np.int64),
-              "proponent_scores": np.empty((len(rows), kept), np.float32),
-              "opponent_scores": np.empty((len(rows), kept), np.float32)}
+    result = {
+        "proponents": np.empty((len(rows), kept), np.int64),
+        "opponents": np.empty((len(rows), kept), np.int64),
+        "proponent_scores": np.empty((len(rows), kept), np.float32),
+        "opponent_scores": np.empty((len(rows), kept), np.float32),
+    }
     at_once = max(1, _SCORED_BYTES // (4 * max(count, 1)))
     for start in range(0, len(rows), at_once):
         these = rows[start : start + at_once]
@@ -210,8 +234,16 @@ def strongest(projected: np.ndarray, rows: np.ndarray, sample: np.ndarray, kept:
     return result
 
 
-def taught_by(model: keras.Model, bottleneck: str, checkpoints, images: np.ndarray, rows: np.ndarray,
-              batch_size: int, sample: int = SAMPLE, on_progress: Callable[[int], None] | None = None) -> TaughtBy:
+def taught_by(
+    model: keras.Model,
+    bottleneck: str,
+    checkpoints,
+    images: np.ndarray,
+    rows: np.ndarray,
+    batch_size: int,
+    sample: int = SAMPLE,
+    on_progress: Callable[[int], None] | None = None,
+) -> TaughtBy:
     """Each of images ``rows``'s strongest proponents and opponents among all ``images`` (the
     images the model was trained on), by TracIn over ``checkpoints``; and every score of up to
     ``sample`` of them, spread evenly over ``rows``.
@@ -222,6 +254,11 @@ def taught_by(model: keras.Model, bottleneck: str, checkpoints, images: np.ndarr
     rows = np.sort(np.asarray(rows, np.int64))
     chosen = rows[sample_positions(len(rows), sample)] if len(rows) else rows
     projected = projected_gradients(model, bottleneck, checkpoints, images, batch_size, on_progress=on_progress)
-    return TaughtBy(rows=rows, sample=chosen, epochs=np.array(checkpoints.epochs, np.int64),
-                    learning_rates=np.array(checkpoints.learning_rates, np.float64), dimensions=DIMENSIONS,
-                    **strongest(projected, rows, chosen))
+    return TaughtBy(
+        rows=rows,
+        sample=chosen,
+        epochs=np.array(checkpoints.epochs, np.int64),
+        learning_rates=np.array(checkpoints.learning_rates, np.float64),
+        dimensions=DIMENSIONS,
+        **strongest(projected, rows, chosen),
+    )

@@ -21,8 +21,12 @@ DENSITY_FLOOR = 1e-6
 finite density instead of infinity."""
 
 
-def neighbourhoods(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K,
-                   code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def neighbourhoods(
+    codes: np.ndarray,
+    positions: np.ndarray,
+    k: int = QUALITY_K,
+    code_neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """:func:`map_trust` and :func:`local_density` from one neighbour search of the codes:
     ``code_neighbours``, the ``(indices, similarities)`` of at least ``k`` nearest codes each,
     most similar first, where the build already searched; None searches here.
@@ -42,8 +46,7 @@ def neighbourhoods(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K,
         indices, similarities = nearest_neighbours(codes, k, ordered=False)
     else:
         indices, similarities = (np.asarray(values)[:, :k] for values in code_neighbours)
-    return {"map_trust": _shared_share(indices, map_neighbours(positions, k)),
-            "density": _density(similarities)}
+    return {"map_trust": _shared_share(indices, map_neighbours(positions, k)), "density": _density(similarities)}
 
 
 def map_trust(codes: np.ndarray, positions: np.ndarray, k: int = QUALITY_K) -> np.ndarray:

@@ -59,7 +59,9 @@ def explain(
             f"Expected images of shape (N, {', '.join(map(str, ae.input_spec.shape))}), got {images.shape}."
         )
     batch_size = options.get("batch_size")
-    if isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 1:  # else the method refuses it
+    if (
+        isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 1
+    ):  # else the method refuses it
         options["batch_size"] = images_per_call(ae, batch_size)
     maps = function(ae, images, target=target, **options)
     return np.asarray(maps, dtype=np.float32)

@@ -28,9 +28,17 @@ from keras import layers, ops
 from aevis import backend
 
 _POINTWISE = (
-    layers.Activation, layers.ReLU, layers.ELU, layers.LeakyReLU,
-    layers.Dropout, layers.SpatialDropout2D, layers.GaussianNoise, layers.GaussianDropout,
-    layers.AlphaDropout, layers.ActivityRegularization, layers.Identity,
+    layers.Activation,
+    layers.ReLU,
+    layers.ELU,
+    layers.LeakyReLU,
+    layers.Dropout,
+    layers.SpatialDropout2D,
+    layers.GaussianNoise,
+    layers.GaussianDropout,
+    layers.AlphaDropout,
+    layers.ActivityRegularization,
+    layers.Identity,
 )
 """Layers whose output at a pixel depends on that pixel's input only (checked further below)."""
 
@@ -99,8 +107,11 @@ class PatchedCodes:
                     padding = ((0, 0), (rows.pad_before, rows.pad_after), (cols.pad_before, cols.pad_after), (0, 0))
                     out_top, out_left = ops.take(rows.starts, top), ops.take(cols.starts, left)
                     window = _overlay(
-                        ops.pad(base, padding, constant_values=step.pad_value), region, owner,
-                        (out_top * rows.stride, out_left * cols.stride), (rows.reads, cols.reads),
+                        ops.pad(base, padding, constant_values=step.pad_value),
+                        region,
+                        owner,
+                        (out_top * rows.stride, out_left * cols.stride),
+                        (rows.reads, cols.reads),
                         (region_top + rows.pad_before, region_left + cols.pad_before),
                     )
                     base, region = step.layer(base, training=False), _run_valid(step.layer, window)
@@ -225,8 +236,7 @@ def _pad_value(layer) -> float:
 def _run_valid(layer, window):
     """The layer's output over exactly the window it reads: its op with no padding."""
     if isinstance(layer, layers.Conv2D):
-        out = ops.conv(window, layer.kernel, strides=layer.strides, padding="valid",
-                       dilation_rate=layer.dilation_rate)
+        out = ops.conv(window, layer.kernel, strides=layer.strides, padding="valid", dilation_rate=layer.dilation_rate)
         if layer.use_bias:
             out = out + layer.bias
         return layer.activation(out)
@@ -256,10 +266,9 @@ def _overlay(base, region, owner, read_start, reads, region_start):
     from_base = (owner[:, None, None] * height + rows[:, :, None]) * width + cols[:, None, :]
     local_rows = rows - region_start[0][:, None]
     local_cols = cols - region_start[1][:, None]
-    inside = (
-        ((local_rows >= 0) & (local_rows < region_rows))[:, :, None]
-        & ((local_cols >= 0) & (local_cols < region_cols))[:, None, :]
-    )
+    inside = ((local_rows >= 0) & (local_rows < region_rows))[:, :, None] & (
+        (local_cols >= 0) & (local_cols < region_cols)
+    )[:, None, :]
     local_rows = ops.clip(local_rows, 0, region_rows - 1)[:, :, None]
     local_cols = ops.clip(local_cols, 0, region_cols - 1)[:, None, :]
     from_region = count * height * width + (copy * region_rows + local_rows) * region_cols + local_cols

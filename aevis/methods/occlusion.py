@@ -80,8 +80,14 @@ def occlusion(
         # Only the chunk's few images cross to the graph, which paints the patches itself.
         first = owner[0]
         occluded[owner, position] = backend.to_numpy(
-            fn(images[first : owner[-1] + 1], (owner - first).astype(np.int32), top[position],
-               left[position], np.float32(fill), reference[owner])
+            fn(
+                images[first : owner[-1] + 1],
+                (owner - first).astype(np.int32),
+                top[position],
+                left[position],
+                np.float32(fill),
+                reference[owner],
+            )
         )
     drops = (score.own_values()[:, None] - occluded).astype(np.float64)
     # Each mask is a row band times a column band, so the per-pixel sums separate too.
@@ -94,7 +100,10 @@ def occlusion(
 
 
 def occlusion_geometry(
-    height: int, patch: int | None = None, stride: int | None = None, fill: float | None = None,
+    height: int,
+    patch: int | None = None,
+    stride: int | None = None,
+    fill: float | None = None,
     width: int | None = None,
 ) -> tuple[int, int, float]:
     """``(patch, stride, fill)`` that :func:`occlusion` uses on ``height`` x ``width`` images
@@ -123,8 +132,9 @@ def _occluded_scores(ae, score, patch: int, incremental: bool):
     if incremental and score.kind != "reconstruction":  # the decoder runs whole
         plan = cached_on(ae, ("occlusion plan", patch), lambda: plan_patched_codes(ae, patch))
     if plan is not None and plan.work <= _INCREMENTAL_UP_TO:
-        fn = compiled_for(ae, ("occlusion", score.kind, patch, "incremental"),
-                          lambda: _incremental_function(plan.function(), score))
+        fn = compiled_for(
+            ae, ("occlusion", score.kind, patch, "incremental"), lambda: _incremental_function(plan.function(), score)
+        )
         return fn, plan.work
     return compiled_for(ae, ("occlusion", score.kind, patch), lambda: _whole_function(score.traceable(), patch)), 1.0
 

@@ -42,8 +42,11 @@ class Option:
                 raise ValueError(f"Option {self.name!r} must be a name, got {value!r}.")
             return value
         whole = self.type is int
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral if whole else numbers.Real) \
-                or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral if whole else numbers.Real)
+            or not math.isfinite(value)
+        ):
             kind = "a whole number" if whole else "a number"
             raise ValueError(f"Option {self.name!r} must be {kind}, got {value!r}.")
         if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
@@ -97,24 +100,47 @@ REGISTRY = {
     for method in (
         Method("reconstruction_error", "Reconstruction error", takes_target=False),
         Method("saliency", "Saliency"),
-        Method("smoothgrad", "SmoothGrad", seeded=True, options=(
-            Option("samples", "noisy copies per image", 20, minimum=1),
-            Option("noise", "noise as a fraction of the pixel range", 0.15, float, minimum=0, maximum=1),
-        )),
-        Method("integrated_gradients", "Integrated Gradients", options=(
-            Option("steps", "steps along the path", 32, minimum=1),
-            Option("baseline", "the starting image", "grey", str, choices=("grey", "black", "blurred", "mean")),
-        )),
-        Method("gradcam", "Grad-CAM", options=(
-            Option("layer", "the layer to explain, by name or path such as encoder/conv2d", None, str,
-                   default_text="the last encoder convolution"),
-        )),
-        Method("occlusion", "Occlusion", options=(
-            Option("patch", "patch side in pixels", None, default_text="an eighth of the image", minimum=1),
-            Option("stride", "step between patches, at most the patch", None, default_text="half a patch",
-                   minimum=1),
-            Option("fill", "the patch's grey level in [0, 1]", 0.5, float, minimum=0, maximum=1),
-        )),
+        Method(
+            "smoothgrad",
+            "SmoothGrad",
+            seeded=True,
+            options=(
+                Option("samples", "noisy copies per image", 20, minimum=1),
+                Option("noise", "noise as a fraction of the pixel range", 0.15, float, minimum=0, maximum=1),
+            ),
+        ),
+        Method(
+            "integrated_gradients",
+            "Integrated Gradients",
+            options=(
+                Option("steps", "steps along the path", 32, minimum=1),
+                Option("baseline", "the starting image", "grey", str, choices=("grey", "black", "blurred", "mean")),
+            ),
+        ),
+        Method(
+            "gradcam",
+            "Grad-CAM",
+            options=(
+                Option(
+                    "layer",
+                    "the layer to explain, by name or path such as encoder/conv2d",
+                    None,
+                    str,
+                    default_text="the last encoder convolution",
+                ),
+            ),
+        ),
+        Method(
+            "occlusion",
+            "Occlusion",
+            options=(
+                Option("patch", "patch side in pixels", None, default_text="an eighth of the image", minimum=1),
+                Option(
+                    "stride", "step between patches, at most the patch", None, default_text="half a patch", minimum=1
+                ),
+                Option("fill", "the patch's grey level in [0, 1]", 0.5, float, minimum=0, maximum=1),
+            ),
+        ),
     )
 }
 """Every method, by name."""
@@ -130,8 +156,7 @@ def method_named(name: str, among: tuple[str, ...] | list[str] = tuple(REGISTRY)
     return REGISTRY[name]
 
 
-def occlusion_geometry(height: int, width: int, patch: int | None = None,
-                       stride: int | None = None) -> tuple[int, int]:
+def occlusion_geometry(height: int, width: int, patch: int | None = None, stride: int | None = None) -> tuple[int, int]:
     """Occlusion's ``(patch, stride)`` on ``height`` x ``width`` images, its defaults filled in:
     patch ⌈height / 8⌉, stride ⌈patch / 2⌉. A ValueError where the patch does not fit the image,
     or a stride longer than the patch would leave pixels that no patch covers."""
@@ -141,8 +166,10 @@ def occlusion_geometry(height: int, width: int, patch: int | None = None,
     if patch > min(height, width):
         raise ValueError(f"Option 'patch' must fit in the {height}x{width} image, got {patch}.")
     if stride > patch:
-        raise ValueError(f"Option 'stride' {stride} is longer than the patch ({patch}) and would leave pixels "
-                         f"that no patch covers; use a stride of at most {patch}.")
+        raise ValueError(
+            f"Option 'stride' {stride} is longer than the patch ({patch}) and would leave pixels "
+            f"that no patch covers; use a stride of at most {patch}."
+        )
     return int(patch), int(stride)
 
 
@@ -174,7 +201,8 @@ def parse_target(target: str | None, channels: int | None = None) -> tuple[str, 
         raise ValueError(f"Expected 'channel:K' with K a whole number, got {target!r}.") from None
     if channel < 0 or (channels is not None and channel >= channels):
         allowed = (
-            "K must be 0 or more" if channels is None
+            "K must be 0 or more"
+            if channels is None
             else f"the bottleneck has {channels} channels, so K must be 0 to {channels - 1}"
         )
         raise ValueError(f"Target {target!r} is out of range: {allowed}.")

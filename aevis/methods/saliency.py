@@ -37,9 +37,7 @@ def saliency(
     images = np.asarray(images, dtype=np.float32)
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
     # At the image itself, the 'self' target reads ẑ in the same pass: one forward, not two.
-    fn = compiled_for(
-        ae, ("saliency", score.kind, "own image"), lambda: saliency_function(score.traceable(own=True))
-    )
+    fn = compiled_for(ae, ("saliency", score.kind, "own image"), lambda: saliency_function(score.traceable(own=True)))
     rows = score.own_rows()
     maps = [
         backend.to_numpy(fn(images[start : start + batch_size], rows[start : start + batch_size]))
@@ -56,4 +54,3 @@ def saliency_function(image_fn):
         return ops.max(ops.abs(grads), axis=-1)
 
     return fn
-

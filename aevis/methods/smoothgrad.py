@@ -57,9 +57,7 @@ def smoothgrad(
     images = np.asarray(images, dtype=np.float32)
     score = make_target(ae, images, target, reference_codes, batch_size=batch_size)
     # ẑ comes from the clean image (score.reference): the noisy copies are not x.
-    fn = compiled_for(
-        ae, ("saliency", score.kind, "any image"), lambda: saliency_function(score.traceable())
-    )
+    fn = compiled_for(ae, ("saliency", score.kind, "any image"), lambda: saliency_function(score.traceable()))
     reference = score.reference
 
     sums = np.zeros(images.shape[:3], dtype=np.float64)

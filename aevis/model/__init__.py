@@ -19,5 +19,12 @@ from aevis.model.autoencoder import (
 from aevis.model.files import file_sha256
 from aevis.model.scale import PixelScales
 
-__all__ = ["Autoencoder", "InputSpec", "PixelScales", "choose_scales", "file_sha256", "load_autoencoder",
-           "wrap_autoencoder"]
+__all__ = [
+    "Autoencoder",
+    "InputSpec",
+    "PixelScales",
+    "choose_scales",
+    "file_sha256",
+    "load_autoencoder",
+    "wrap_autoencoder",
+]

@@ -109,14 +109,14 @@ class Autoencoder:
         encoder, model = self.encoder, self.model
         # Compiled once per Autoencoder; frozen dataclass, so set through object.
         object.__setattr__(
-            self, "_encode_batch",
+            self,
+            "_encode_batch",
             backend.compile_function(lambda x: encoder(spec.to_model(x), training=False)),
         )
         object.__setattr__(
-            self, "_reconstruct_batch",
-            backend.compile_function(
-                lambda x: spec.from_model(model(spec.to_model(x), training=False))
-            ),
+            self,
+            "_reconstruct_batch",
+            backend.compile_function(lambda x: spec.from_model(model(spec.to_model(x), training=False))),
         )
 
 
@@ -124,10 +124,7 @@ def _run_batched(fn, images: np.ndarray, batch_size: int) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     if len(images) == 0:
         raise ValueError("No images to run the model on.")
-    chunks = [
-        backend.to_numpy(fn(images[start : start + batch_size]))
-        for start in range(0, len(images), batch_size)
-    ]
+    chunks = [backend.to_numpy(fn(images[start : start + batch_size])) for start in range(0, len(images), batch_size)]
     return np.concatenate(chunks).astype(np.float32, copy=False)
 
 
@@ -181,8 +178,7 @@ def load_autoencoder(
             halves = [_model(part, objects, safe_mode) for part in (encoder, decoder)]
             ae = _wrap_pair(*halves, bottleneck=bottleneck, sha256=_sha256([encoder, decoder], custom_objects))
         else:
-            ae = wrap_autoencoder(_model(path, objects, safe_mode), bottleneck,
-                                  sha256=_sha256([path], custom_objects))
+            ae = wrap_autoencoder(_model(path, objects, safe_mode), bottleneck, sha256=_sha256([path], custom_objects))
     return choose_scales(ae, input_scale, images)
 
 
@@ -228,8 +224,9 @@ def _probe_images(spec: InputSpec) -> np.ndarray:
 
     shapes = make_shapes(32, spec.height, seed=0).images
     if spec.height != spec.width:
-        shapes = np.stack([keras.ops.convert_to_numpy(keras.ops.image.resize(image, (spec.height, spec.width)))
-                           for image in shapes])
+        shapes = np.stack(
+            [keras.ops.convert_to_numpy(keras.ops.image.resize(image, (spec.height, spec.width))) for image in shapes]
+        )
     return np.stack([to_channels(image, spec.channels) for image in shapes]).astype(np.float32)
 
 
@@ -248,8 +245,9 @@ def _model(source, custom_objects, safe_mode: bool) -> keras.Model:
 def _sha256(sources: list, custom_objects) -> str:
     """The files' SHA-256 (one file: its own; several: of their digests); a model in memory
     counts by its architecture and weights (:func:`aevis.model.identity.memory_sha256`)."""
-    digests = [memory_sha256(source) if isinstance(source, keras.Model) else file_sha256(Path(source))
-               for source in sources]
+    digests = [
+        memory_sha256(source) if isinstance(source, keras.Model) else file_sha256(Path(source)) for source in sources
+    ]
     if custom_objects is not None and not isinstance(custom_objects, dict):
         digests.append(file_sha256(Path(custom_objects)))
     if len(digests) == 1:
@@ -325,7 +323,9 @@ def _check_image_model(model: keras.Model) -> None:
             f"This looks like an encoder alone (it turns {shape} images into {found}); pass it with --encoder "
             "and its decoder with --decoder."
         )
-    raise AevisError(f"Expected an autoencoder whose output has the input's shape {shape}, but its outputs are {found}.")
+    raise AevisError(
+        f"Expected an autoencoder whose output has the input's shape {shape}, but its outputs are {found}."
+    )
 
 
 def _ends_in_softmax(model: keras.Model) -> bool:

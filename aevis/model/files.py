@@ -96,8 +96,9 @@ def format_note(path: str | Path) -> str | None:
         return None
     kind = file_kind(path)
     if kind == "hdf5" and path.suffix.lower() == ".keras":
-        return (f"{path.name} holds HDF5, as Keras 2 saved under any name, not the .keras zip its name says: "
-                "read as HDF5.")
+        return (
+            f"{path.name} holds HDF5, as Keras 2 saved under any name, not the .keras zip its name says: read as HDF5."
+        )
     if kind == "hdf5" and path.suffix.lower() not in HDF5_SUFFIXES:
         return f"{path.name} holds HDF5: read as a Keras HDF5 model file."
     if kind == "zip" and path.suffix.lower() != ".keras":
@@ -187,8 +188,10 @@ def _load_failure(path: Path, error: Exception) -> str:
     if "No model config found" in text:
         return str(_weights_only(path))
     if "No Keras model in the HDF5 file" in text:
-        return (f"{path.name} is an HDF5 file but not a Keras model (it holds neither a model's layers nor its "
-                "weights); save the model with model.save('model.keras').")
+        return (
+            f"{path.name} is an HDF5 file but not a Keras model (it holds neither a model's layers nor its "
+            "weights); save the model with model.save('model.keras')."
+        )
     objection = keras_objection(text) or type(error).__name__
     saved_by = _saved_by(path)
     return (
@@ -205,8 +208,10 @@ def keras_objection(text: str, limit: int = 240) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    cause = next((line.split(":", 1)[1].strip() for line in reversed(lines)
-                  if line.startswith("Exception encountered:")), lines[-1])
+    cause = next(
+        (line.split(":", 1)[1].strip() for line in reversed(lines) if line.startswith("Exception encountered:")),
+        lines[-1],
+    )
     cause = re.split(r"\s*(?:Full object config:|Received: config=)", cause)[0]
     if len(cause) > limit:
         cause = cause[: limit - 1].rstrip() + "…"

@@ -137,7 +137,8 @@ class _Builder:
             return outputs
         if isinstance(model, Functional):
             return model._run_through_graph(
-                keras.tree.flatten(inputs), operation_fn=lambda operation: operation,
+                keras.tree.flatten(inputs),
+                operation_fn=lambda operation: operation,
                 call_fn=lambda operation, *args, **kwargs: self.call(operation, path, args, kwargs),
             )
         raise AevisError(
@@ -202,8 +203,9 @@ class _Builder:
         paths = {path: name for path, name in self.paths.items() if name in kept}
         owners = Counter(path.rsplit("/", 1)[-1] for path in paths)
         aliases = {name: name for name in paths.values() if owners[name] < 2}
-        aliases.update({path.rsplit("/", 1)[-1]: name for path, name in paths.items()
-                        if owners[path.rsplit("/", 1)[-1]] == 1})
+        aliases.update(
+            {path.rsplit("/", 1)[-1]: name for path, name in paths.items() if owners[path.rsplit("/", 1)[-1]] == 1}
+        )
         aliases.update(paths)
         if encoder is not None and encoder not in aliases:
             aliases[encoder] = code

@@ -45,13 +45,25 @@ from keras.src.saving import saving_lib, serialization_lib
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 ZIP_SIGNATURE = b"PK\x03\x04"
 
-_ONE_GROUP_ONLY = {"Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
-                   "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D"}
+_ONE_GROUP_ONLY = {
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "SeparableConvolution1D",
+    "SeparableConvolution2D",
+}
 _OLD_CLASS_NAMES = {"L1L2Regularizer": "L1L2"}
 _MIXED_POLICIES = {"mixed_float16": "float32", "mixed_bfloat16": "float32"}
 _KERAS2_MODULE = re.compile(r"^(tf_keras|keras)(\.src)?\.(engine|layers|initializers|regularizers|constraints)\b")
-_KERAS3_MODEL_MODULES = {"Functional": "keras.src.models.functional", "Sequential": "keras.src.models.sequential",
-                         "Model": "keras.src.models.model"}
+_KERAS3_MODEL_MODULES = {
+    "Functional": "keras.src.models.functional",
+    "Sequential": "keras.src.models.sequential",
+    "Model": "keras.src.models.model",
+}
 
 
 def file_kind(path: Path) -> str | None:
@@ -140,9 +152,14 @@ def _give_input_layer(config: dict) -> None:
     shape = first.get("config", {}).pop("batch_input_shape", None)
     if shape is None:
         return
-    input_layer = {"class_name": "InputLayer",
-                   "config": {"batch_shape": shape, "dtype": first["config"].get("dtype", "float32"),
-                              "name": f"{first['config'].get('name', 'input')}_input"}}
+    input_layer = {
+        "class_name": "InputLayer",
+        "config": {
+            "batch_shape": shape,
+            "dtype": first["config"].get("dtype", "float32"),
+            "name": f"{first['config'].get('name', 'input')}_input",
+        },
+    }
     if "module" in first:
         input_layer.update(module="keras.layers", registered_name=None)
     layers.insert(0, input_layer)
@@ -152,8 +169,11 @@ def _nest_flat_node(layer) -> None:
     """tf.keras 1.x (Keras 2.2.4-tf) wrote a layer's one call as a flat list of its inputs,
     ``[["input_7", 0, 0, {}]]``; Keras writes a list of calls, ``[[["input_7", 0, 0, {}]]]``."""
     nodes = layer.get("inbound_nodes") if isinstance(layer, dict) else None
-    if isinstance(nodes, list) and nodes and all(
-            isinstance(reference, list) and reference and isinstance(reference[0], str) for reference in nodes):
+    if (
+        isinstance(nodes, list)
+        and nodes
+        and all(isinstance(reference, list) and reference and isinstance(reference[0], str) for reference in nodes)
+    ):
         layer["inbound_nodes"] = [nodes]
 
 
@@ -165,15 +185,24 @@ def _renumber_nested_calls(config: dict) -> None:
     layer inputs as it is (for the outer model's outputs it subtracts one itself, for Functional
     sub-models only).
     """
-    own_node = {layer.get("name") or layer.get("config", {}).get("name"): layer["class_name"]
-                for layer in config["layers"] if isinstance(layer, dict) and _has_own_node(layer)}
+    own_node = {
+        layer.get("name") or layer.get("config", {}).get("name"): layer["class_name"]
+        for layer in config["layers"]
+        if isinstance(layer, dict) and _has_own_node(layer)
+    }
     if not own_node:
         return
 
     def shift(reference, always: bool):
-        if (isinstance(reference, list) and len(reference) >= 3 and isinstance(reference[0], str)
-                and reference[0] in own_node and isinstance(reference[1], int) and reference[1] >= 1
-                and (always or own_node[reference[0]] == "Sequential")):
+        if (
+            isinstance(reference, list)
+            and len(reference) >= 3
+            and isinstance(reference[0], str)
+            and reference[0] in own_node
+            and isinstance(reference[1], int)
+            and reference[1] >= 1
+            and (always or own_node[reference[0]] == "Sequential")
+        ):
             reference[1] -= 1
 
     for layer in config["layers"]:
@@ -193,8 +222,9 @@ def _has_own_node(layer: dict) -> bool:
     if layer.get("class_name") != "Sequential" or not isinstance(layer.get("config"), dict):
         return False
     inner = layer["config"].get("layers") or []
-    return bool(inner) and (inner[0].get("class_name") == "InputLayer"
-                            or "batch_input_shape" in inner[0].get("config", {}))
+    return bool(inner) and (
+        inner[0].get("class_name") == "InputLayer" or "batch_input_shape" in inner[0].get("config", {})
+    )
 
 
 def load_hdf5_model(path: Path, custom_objects: dict | None, safe_mode: bool) -> keras.Model:
@@ -216,8 +246,9 @@ def load_hdf5_model(path: Path, custom_objects: dict | None, safe_mode: bool) ->
         objects = {**(custom_objects or {}), **keras.saving.get_custom_objects()}
         with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):
             model = saving_utils.model_from_config(config, custom_objects=objects)
-            legacy_h5_format.load_weights_from_hdf5_group(legacy_h5_format.safe_get_h5_group(saved, "model_weights"),
-                                                          model)
+            legacy_h5_format.load_weights_from_hdf5_group(
+                legacy_h5_format.safe_get_h5_group(saved, "model_weights"), model
+            )
     return model
 
 
@@ -231,8 +262,7 @@ def load_zip_model(path: Path, custom_objects: dict | None, safe_mode: bool) -> 
         metadata = json.loads(archive.read("metadata.json")) if "metadata.json" in names else {}
         if not str(metadata.get("keras_version", "3")).startswith("2."):
             with open(path, "rb") as handle:
-                return saving_lib.load_model(handle, custom_objects=custom_objects, compile=False,
-                                             safe_mode=safe_mode)
+                return saving_lib.load_model(handle, custom_objects=custom_objects, compile=False, safe_mode=safe_mode)
         translated = io.BytesIO()
         with zipfile.ZipFile(translated, "w") as copy_:
             for name in names:

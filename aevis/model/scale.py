@@ -89,8 +89,10 @@ class ScaleDetection:
     def reason(self) -> str:
         ruled_out = ""
         if self.out_of_range:
-            ruled_out = (f"; {len(self.out_of_range)} pair{'s' if len(self.out_of_range) != 1 else ''} ruled out, "
-                         "their output far outside the range it was read in")
+            ruled_out = (
+                f"; {len(self.out_of_range)} pair{'s' if len(self.out_of_range) != 1 else ''} ruled out, "
+                "their output far outside the range it was read in"
+            )
         if self.poor:
             if (self.scales.input, self.scales.output) == ("0-1", "0-1"):
                 return (

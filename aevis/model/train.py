@@ -84,9 +84,11 @@ class _KeepCheckpoints(keras.callbacks.Callback):
             self.kept.append((epoch + 1, rate, [np.array(weight) for weight in self.model.get_weights()]))
 
     def write(self, stream) -> None:
-        arrays = {"epochs": np.array([epoch for epoch, _, _ in self.kept], np.int64),
-                  "learning_rates": np.array([rate for _, rate, _ in self.kept], np.float64),
-                  "weight_count": np.array(len(self.kept[0][2]) if self.kept else 0)}
+        arrays = {
+            "epochs": np.array([epoch for epoch, _, _ in self.kept], np.int64),
+            "learning_rates": np.array([rate for _, rate, _ in self.kept], np.float64),
+            "weight_count": np.array(len(self.kept[0][2]) if self.kept else 0),
+        }
         for number, (_, _, weights) in enumerate(self.kept):
             arrays.update({f"weights-{number}-{part}": weight for part, weight in enumerate(weights)})
         np.savez(stream, **arrays)
@@ -199,8 +201,9 @@ def train_seed(
     return TrainedModel(model_path, losses, cached=False, checkpoints=checkpoints_path)
 
 
-def _cached_model(model_path: Path, losses_path: Path, checkpoints_path: Path,
-                  on_damaged: Callable[[str], None] | None) -> TrainedModel | None:
+def _cached_model(
+    model_path: Path, losses_path: Path, checkpoints_path: Path, on_damaged: Callable[[str], None] | None
+) -> TrainedModel | None:
     """The trained model kept at ``model_path``, or None where it, its losses or its checkpoints
     are absent or damaged (then removed, and said in one line, so it is trained again)."""
     try:
@@ -232,7 +235,9 @@ def _make_steady(path: Path) -> None:
     with zipfile.ZipFile(path, "w") as steady:
         for name, data in entries:
             if name == "metadata.json":
-                data = json.dumps({key: value for key, value in json.loads(data).items() if key != "date_saved"}).encode()
+                data = json.dumps(
+                    {key: value for key, value in json.loads(data).items() if key != "date_saved"}
+                ).encode()
             elif name == "config.json":
                 data = re.sub(rb'"shared_object_id": (\d+)', renumber, data)
             steady.writestr(zipfile.ZipInfo(name), data)  # dated 1980-01-01, stored as Keras stores

@@ -28,10 +28,22 @@ from aevis.model.graph import FlatGraph
 CODE_NAME = "encoded"
 
 _FINISHING = (
-    layers.BatchNormalization, layers.LayerNormalization, layers.GroupNormalization,
-    layers.Activation, layers.ReLU, layers.ELU, layers.LeakyReLU, layers.PReLU, layers.Softmax,
-    layers.Dropout, layers.SpatialDropout2D, layers.GaussianNoise, layers.GaussianDropout,
-    layers.AlphaDropout, layers.ActivityRegularization, layers.Identity,
+    layers.BatchNormalization,
+    layers.LayerNormalization,
+    layers.GroupNormalization,
+    layers.Activation,
+    layers.ReLU,
+    layers.ELU,
+    layers.LeakyReLU,
+    layers.PReLU,
+    layers.Softmax,
+    layers.Dropout,
+    layers.SpatialDropout2D,
+    layers.GaussianNoise,
+    layers.GaussianDropout,
+    layers.AlphaDropout,
+    layers.ActivityRegularization,
+    layers.Identity,
 )
 """Layers that finish the step before them without changing its shape."""
 

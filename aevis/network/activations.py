@@ -21,6 +21,8 @@ from aevis.memory import images_per_call
 from aevis.network.layers import LayerInfo
 
 _CONV_TYPES = (keras.layers.Conv2D, keras.layers.Conv2DTranspose)
+
+
 def conv_layers(ae) -> tuple[LayerInfo, ...]:
     """Every ``Conv2D`` / ``Conv2DTranspose`` layer of ``ae.model``, in model order.
 
@@ -66,8 +68,14 @@ def _info(ae, layer, part: str) -> LayerInfo:
     shape = tuple(layer.output.shape[1:])
     height = ae.input_spec.height
     if len(shape) == 3:
-        return LayerInfo(layer.name, type(layer).__name__, part, int(shape[2]), (int(shape[0]), int(shape[1])),
-                         height / int(shape[0]))
+        return LayerInfo(
+            layer.name,
+            type(layer).__name__,
+            part,
+            int(shape[2]),
+            (int(shape[0]), int(shape[1])),
+            height / int(shape[0]),
+        )
     return LayerInfo(layer.name, type(layer).__name__, part, math.prod(int(size) for size in shape), None, None)
 
 
@@ -89,8 +97,9 @@ def feature_maps(ae, images: np.ndarray, layers=None, batch_size: int = 32) -> d
     return _run(ae, images, _names(ae, layers), batch_size, rebuild=False)
 
 
-def feature_maps_and_rebuilds(ae, images: np.ndarray, layers=None,
-                              batch_size: int = 32) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def feature_maps_and_rebuilds(
+    ae, images: np.ndarray, layers=None, batch_size: int = 32
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """:func:`feature_maps` of ``layers``, and the reconstructions in [0, 1] space (float32 (N, H,
     W, C)), from one pass of the model: the encoder runs once for the maps, the code and the
     rebuild, where asking for each apart ran it three times."""

@@ -32,8 +32,16 @@ def varied_channels(values: np.ndarray, count: int = VIS_CHANNELS) -> np.ndarray
     return np.argsort(-variance, kind="stable")[:count]
 
 
-def visualize(ae, channels, steps: int = VIS_STEPS, seed: int = 0, step_size: float = 0.03,
-              jitter: int | None = None, blur_sigma: float = 0.6, blur_every: int = 4) -> np.ndarray:
+def visualize(
+    ae,
+    channels,
+    steps: int = VIS_STEPS,
+    seed: int = 0,
+    step_size: float = 0.03,
+    jitter: int | None = None,
+    blur_sigma: float = 0.6,
+    blur_every: int = 4,
+) -> np.ndarray:
     """One image per bottleneck channel that makes that channel's mean activation high.
 
     Args:
@@ -66,8 +74,12 @@ def visualize(ae, channels, steps: int = VIS_STEPS, seed: int = 0, step_size: fl
     for number in range(steps):
         dy, dx = (int(v) for v in rng.integers(-jitter, jitter + 1, 2))
         shifted = np.roll(images, (dy, dx), axis=(1, 2))
-        grads = np.concatenate([backend.to_numpy(step(shifted[start : start + per_call], selector[start : start + per_call]))
-                                for start in range(0, len(shifted), per_call)])
+        grads = np.concatenate(
+            [
+                backend.to_numpy(step(shifted[start : start + per_call], selector[start : start + per_call]))
+                for start in range(0, len(shifted), per_call)
+            ]
+        )
         grads = np.roll(grads, (-dy, -dx), axis=(1, 2))
         spread = grads.reshape(len(grads), -1).std(axis=1).reshape(-1, 1, 1, 1) + 1e-8
         images = images + step_size * grads / spread

@@ -46,8 +46,15 @@ class Insides:
     """float32 (N,): each image's local density in code space (:func:`aevis.latent.trust.local_density`)."""
 
 
-def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed: int, results,
-                   code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> Insides:
+def gather_insides(
+    ae: Autoencoder,
+    encoded,
+    positions: np.ndarray,
+    labels,
+    seed: int,
+    results,
+    code_neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Insides:
     """Channel galleries, feature visualizations, the mosaic layout, k-means clusters, map quality
     and each image's map trust and local density.
 
@@ -64,7 +71,8 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
     """
     codes = finite_codes(encoded.codes)
     bottleneck_values = map_blocks(
-        lambda block: activations.channel_means(block.reshape(len(block), *ae.encoder.output.shape[1:])), codes)
+        lambda block: activations.channel_means(block.reshape(len(block), *ae.encoder.output.shape[1:])), codes
+    )
     channels = featurevis.varied_channels(bottleneck_values)
     feature_pictures, feature_key = results.feature_pictures(channels, seed)
     cells, columns, rows = results.mosaic_cells(positions)
@@ -79,8 +87,9 @@ def gather_insides(ae: Autoencoder, encoded, positions: np.ndarray, labels, seed
         mosaic_cells=cells,
         mosaic_columns=columns,
         mosaic_rows=rows,
-        map_quality=results.map_quality(codes, positions, labels, seed,
-                                        None if code_neighbours is None else code_neighbours[0]),
+        map_quality=results.map_quality(
+            codes, positions, labels, seed, None if code_neighbours is None else code_neighbours[0]
+        ),
         clusters=clusters,
         cluster_count=cluster_count,
         map_trust=neighbourhoods["map_trust"],

@@ -33,4 +33,3 @@ def strongest_channels(maps: np.ndarray, count: int = STRONGEST) -> np.ndarray:
     mean activation, strongest first (lower index on a tie)."""
     means = np.asarray(maps, np.float32).reshape(-1, maps.shape[-1]).mean(axis=0)
     return np.argsort(-means, kind="stable")[:count]
-

@@ -25,8 +25,9 @@ def interpolate(start: np.ndarray, end: np.ndarray, steps: int = MORPH_STEPS) ->
     return (1 - weights) * start[:, None, :] + weights * end[:, None, :]
 
 
-def morphs(ae, codes: np.ndarray, targets: np.ndarray, steps: int = MORPH_STEPS,
-           batch_size: int = 64) -> np.ndarray | None:
+def morphs(
+    ae, codes: np.ndarray, targets: np.ndarray, steps: int = MORPH_STEPS, batch_size: int = 64
+) -> np.ndarray | None:
     """Decoded images along the line from each code to a target code.
 
     Args:

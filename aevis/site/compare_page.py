@@ -89,21 +89,35 @@ def gather_compare(gallery: Gallery) -> ComparePage | None:
     changed = []
     for index in comparison.most_changed(CHANGED_SHOWN):
         mine, theirs = gallery.neighbour_indices[index], comparison.neighbour_indices[index]
-        their_similarities = (comparison.neighbour_similarities[index] if comparison.neighbour_similarities is not None
-                              else [None] * len(theirs))
-        changed.append(ChangedImage(
-            link=image_link(gallery, index),
-            shared=shared[index],
-            by_a=tuple(Neighbour(_similar(image_link(gallery, other), similarity), other in theirs)
-                       for other, similarity in zip(mine, gallery.neighbour_similarities[index])),
-            by_b=tuple(Neighbour(_similar(image_link(gallery, other), similarity), other in mine)
-                       for other, similarity in zip(theirs, their_similarities)),
-        ))
+        their_similarities = (
+            comparison.neighbour_similarities[index]
+            if comparison.neighbour_similarities is not None
+            else [None] * len(theirs)
+        )
+        changed.append(
+            ChangedImage(
+                link=image_link(gallery, index),
+                shared=shared[index],
+                by_a=tuple(
+                    Neighbour(_similar(image_link(gallery, other), similarity), other in theirs)
+                    for other, similarity in zip(mine, gallery.neighbour_similarities[index])
+                ),
+                by_b=tuple(
+                    Neighbour(_similar(image_link(gallery, other), similarity), other in mine)
+                    for other, similarity in zip(theirs, their_similarities)
+                ),
+            )
+        )
     return ComparePage(
-        a=ModelSide(gallery.model_info.source, gallery.ae.bottleneck, gallery.ae.code_size,
-                    shape_in_words((spec.height, spec.width, spec.channels))),
-        b=ModelSide(comparison.source, comparison.bottleneck, comparison.code_size,
-                    shape_in_words(comparison.input_shape)),
+        a=ModelSide(
+            gallery.model_info.source,
+            gallery.ae.bottleneck,
+            gallery.ae.code_size,
+            shape_in_words((spec.height, spec.width, spec.channels)),
+        ),
+        b=ModelSide(
+            comparison.source, comparison.bottleneck, comparison.code_size, shape_in_words(comparison.input_shape)
+        ),
         k=k,
         images=len(gallery),
         mean_overlap=comparison.mean_overlap,

@@ -101,8 +101,12 @@ def manifest(gallery: Gallery, records: list | None = None) -> dict:
             "bottleneck_reason": gallery.ae.bottleneck_reason,
             "code_size": int(gallery.codes.shape[1]),
             "code_grid": list(grid) if grid is not None else None,
-            "input": {"height": spec.height, "width": spec.width, "channels": spec.channels,
-                      "scale": spec.scales.input},
+            "input": {
+                "height": spec.height,
+                "width": spec.width,
+                "channels": spec.channels,
+                "scale": spec.scales.input,
+            },
             "output_scale": spec.scales.output,
             "scales_reason": gallery.ae.scales_reason,
         },
@@ -125,9 +129,11 @@ def manifest(gallery: Gallery, records: list | None = None) -> dict:
         "duplicate_rule": duplicates.rule.as_record(),
         "compare": _compare_record(comparison) if comparison is not None else None,
         "taught_by": taught_record(gallery),
-        "files": {"codes": urls.in_data(urls.CODES) if codes_in_site(gallery.codes) else None,
-                  "maps": urls.in_data(urls.MAPS_PATTERN),
-                  "taught_by": urls.in_data(urls.TAUGHT_BY) if gallery.taught is not None else None},
+        "files": {
+            "codes": urls.in_data(urls.CODES) if codes_in_site(gallery.codes) else None,
+            "maps": urls.in_data(urls.MAPS_PATTERN),
+            "taught_by": urls.in_data(urls.TAUGHT_BY) if gallery.taught is not None else None,
+        },
         "images": records,
         "rejected": [{"path": reject.path, "reason": reject.reason} for reject in imageset.rejected],
         "warnings": gallery.warnings,
@@ -155,8 +161,11 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
             "map_trust": _share(trust[index]) if trust is not None else None,
             "flags": list(gallery.flags.get(index, ())),
             "neighbours": [
-                {"slug": gallery.slugs[other], "similarity": round(float(similarity), 6),
-                 "similarity_raw": round(float(uncentred), 6)}
+                {
+                    "slug": gallery.slugs[other],
+                    "similarity": round(float(similarity), 6),
+                    "similarity_raw": round(float(uncentred), 6),
+                }
                 for other, similarity, uncentred in zip(
                     gallery.neighbour_indices[index], gallery.neighbour_similarities[index], next(raw)
                 )
@@ -164,8 +173,11 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
             "reconstruction_error": recorded_error(errors[index]),
             "error_rank": int(error_ranks[index]),
             "duplicates": [
-                {"slug": gallery.slugs[other], "similarity": round(similarity, 6),
-                 "similarity_raw": round(float(pair_similarities(gallery.codes, [index], [other])[0]), 6)}
+                {
+                    "slug": gallery.slugs[other],
+                    "similarity": round(similarity, 6),
+                    "similarity_raw": round(float(pair_similarities(gallery.codes, [index], [other])[0]), 6),
+                }
                 for other, similarity in duplicates.of_image[index]
             ],
         }
@@ -176,15 +188,19 @@ def image_records(gallery: Gallery) -> Iterator[dict]:
                 neighbour["cells"] = recorded_cells(shares, neighbour["similarity"])
         if gallery.with_page[index]:
             mix = gallery.made_of[index]
-            record["made_of"] = [{"slug": gallery.slugs[other], "weight": round(float(weight), 6)}
-                                 for other, weight in zip(mix.indices, mix.weights)]
+            record["made_of"] = [
+                {"slug": gallery.slugs[other], "weight": round(float(weight), 6)}
+                for other, weight in zip(mix.indices, mix.weights)
+            ]
             record["made_of_residual"] = round(mix.residual, 6) if np.isfinite(mix.residual) else None
             if gallery.taught is not None:
                 proponents, opponents = gallery.taught.of(index)
-                record["taught_by"] = [{"slug": gallery.slugs[other], "score": _score(score)}
-                                       for other, score in proponents]
-                record["taught_against"] = [{"slug": gallery.slugs[other], "score": _score(score)}
-                                            for other, score in opponents]
+                record["taught_by"] = [
+                    {"slug": gallery.slugs[other], "score": _score(score)} for other, score in proponents
+                ]
+                record["taught_against"] = [
+                    {"slug": gallery.slugs[other], "score": _score(score)} for other, score in opponents
+                ]
         if comparison is not None:
             record["neighbour_overlap"] = round(float(comparison.overlap[index]), 6)
         yield record
@@ -210,9 +226,18 @@ def taught_record(gallery: Gallery) -> dict | None:
         "projection_dimensions": taught.dimensions,
         "projection_error": taught.error if np.isfinite(taught.error) else None,
         "label_share_images": len(taught.sample) if shares is not None else 0,
-        "label_share": None if shares is None else [
-            {"fraction": share.fraction, "count": share.count, "top": round(share.top, 6),
-             "bottom": round(share.bottom, 6), "chance": round(share.chance, 6)} for share in shares],
+        "label_share": None
+        if shares is None
+        else [
+            {
+                "fraction": share.fraction,
+                "count": share.count,
+                "top": round(share.top, 6),
+                "bottom": round(share.bottom, 6),
+                "chance": round(share.chance, 6),
+            }
+            for share in shares
+        ],
     }
 
 
@@ -260,8 +285,7 @@ def _cells_by_image(gallery: Gallery, grid: tuple[int, int, int]):
     neighbours, paged = gallery.neighbour_indices, gallery.paged
     block = rows_within(neighbours.shape[1] * grid[0] * grid[1] * 8, _CELL_BYTES, most=_CELL_BLOCK)
     for start in range(0, len(paged), block):
-        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + block], grid,
-                                   gallery.code_centre)
+        yield from neighbour_cells(gallery.codes, neighbours, paged[start : start + block], grid, gallery.code_centre)
 
 
 def _cell_figures(explanations) -> dict | None:
@@ -325,7 +349,8 @@ def write_manifest(gallery: Gallery, path: Path) -> None:
     read it whole, a person can grep it), written a record at a time: at 100,000 images the
     records as Python objects would take about a gigabyte."""
     head, marker, tail = json.dumps(manifest(gallery, records=_RECORDS), indent=1, ensure_ascii=False).partition(
-        json.dumps(_RECORDS))
+        json.dumps(_RECORDS)
+    )
     if not marker:
         raise RuntimeError("The manifest's image records have no place in it.")
     with open(path, "w", encoding="utf-8") as handle:
@@ -368,5 +393,8 @@ def write_data(gallery: Gallery, site: Path) -> None:
     if codes_in_site(gallery.codes):
         write_npy(gallery.codes, site / urls.CODES)
     if gallery.taught is not None:
-        np.savez_compressed(site / urls.TAUGHT_BY, rows=gallery.taught.sample,
-                            scores=np.asarray(gallery.taught.sample_scores, np.float32))
+        np.savez_compressed(
+            site / urls.TAUGHT_BY,
+            rows=gallery.taught.sample,
+            scores=np.asarray(gallery.taught.sample_scores, np.float32),
+        )

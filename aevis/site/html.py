@@ -96,9 +96,7 @@ def write_pages(gallery: Gallery, site: Path, title: str, pictured, on_progress=
     pages = gather_pages(gallery)
 
     def emit(template: str, path: str, **context) -> None:
-        html = environment.get_template(template).render(
-            root=urls.root_of(path), site=summary, current=path, **context
-        )
+        html = environment.get_template(template).render(root=urls.root_of(path), site=summary, current=path, **context)
         (site / path).parent.mkdir(parents=True, exist_ok=True)
         (site / path).write_text(html, encoding="utf-8")
 

@@ -160,8 +160,9 @@ def jpeg_address(picture: Image.Image, quality: int) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def write_map_sprites(images, image_keys: list[str], positions: np.ndarray, site: Path,
-                      cache: ResultCache) -> SpritePlan:
+def write_map_sprites(
+    images, image_keys: list[str], positions: np.ndarray, site: Path, cache: ResultCache
+) -> SpritePlan:
     """Write every sprite script of the map under ``site``: the mean colours, the small atlases
     and a sharp sheet per group (see the module's words). Returns the plan they follow.
 
@@ -181,10 +182,17 @@ def write_map_sprites(images, image_keys: list[str], positions: np.ndarray, site
     for atlas in range(plan.atlases):
         first = atlas * PER_ATLAS // GROUP
         numbers = range(first, min(plan.groups, first + PER_ATLAS // GROUP))
-        atlas_key = make_key("map small atlas", [image_keys[i] for i in plan.order[atlas * PER_ATLAS:][:PER_ATLAS]],
-                             SMALL_CELL, SMALL_QUALITY)
-        small = None if cache.has_picture(atlas_key, ".js") else np.zeros(
-            (plan.atlas_rows(atlas) * SMALL_COLUMNS, SMALL_CELL, SMALL_CELL, 3), np.uint8)
+        atlas_key = make_key(
+            "map small atlas",
+            [image_keys[i] for i in plan.order[atlas * PER_ATLAS :][:PER_ATLAS]],
+            SMALL_CELL,
+            SMALL_QUALITY,
+        )
+        small = (
+            None
+            if cache.has_picture(atlas_key, ".js")
+            else np.zeros((plan.atlas_rows(atlas) * SMALL_COLUMNS, SMALL_CELL, SMALL_CELL, 3), np.uint8)
+        )
         for number in numbers:
             members = plan.group(number)
             sheet_key = make_key("map sharp sheet", [image_keys[i] for i in members], cell, SHARP_QUALITY)
@@ -195,13 +203,28 @@ def write_map_sprites(images, image_keys: list[str], positions: np.ndarray, site
                 small[start : start + len(members)] = sprite_cells(batch, SMALL_CELL)
             if colours is not None:
                 colours[members] = _mean_colours(batch)
-            cache.picture(sheet_key, site / urls.sprite_sheet(number), lambda path, batch=batch, number=number: (
-                _write_script(path, "sharp", number, jpeg_address(
-                    sprite_sheet(sprite_cells(batch, cell), SHARP_COLUMNS, SHARP_COLUMNS), SHARP_QUALITY))))
-        cache.picture(atlas_key, site / urls.sprite_atlas(atlas), lambda path, small=small, atlas=atlas: (
-            _write_script(path, "small", atlas, jpeg_address(sprite_sheet(small, SMALL_COLUMNS), SMALL_QUALITY))))
-    cache.picture(colours_key, site / urls.MAP_COLOURS, lambda path: _write_script(
-        path, "colours", 0, base64.b64encode(colours.tobytes()).decode("ascii")))
+            cache.picture(
+                sheet_key,
+                site / urls.sprite_sheet(number),
+                lambda path, batch=batch, number=number: _write_script(
+                    path,
+                    "sharp",
+                    number,
+                    jpeg_address(sprite_sheet(sprite_cells(batch, cell), SHARP_COLUMNS, SHARP_COLUMNS), SHARP_QUALITY),
+                ),
+            )
+        cache.picture(
+            atlas_key,
+            site / urls.sprite_atlas(atlas),
+            lambda path, small=small, atlas=atlas: _write_script(
+                path, "small", atlas, jpeg_address(sprite_sheet(small, SMALL_COLUMNS), SMALL_QUALITY)
+            ),
+        )
+    cache.picture(
+        colours_key,
+        site / urls.MAP_COLOURS,
+        lambda path: _write_script(path, "colours", 0, base64.b64encode(colours.tobytes()).decode("ascii")),
+    )
     return plan
 
 

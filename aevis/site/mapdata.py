@@ -133,10 +133,23 @@ class MapData:
         return len(self.names)
 
 
-def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours, labels=None,
-                    quality: dict | None = None, mosaic: str | None = urls.MOSAIC,
-                    preview: str = urls.THUMBNAIL_PATTERN, pictured=None, sources=None, map_trust=None,
-                    density=None) -> MapData:
+def gather_map_data(
+    names,
+    slugs,
+    hrefs,
+    positions,
+    clusters,
+    errors,
+    neighbours,
+    labels=None,
+    quality: dict | None = None,
+    mosaic: str | None = urls.MOSAIC,
+    preview: str = urls.THUMBNAIL_PATTERN,
+    pictured=None,
+    sources=None,
+    map_trust=None,
+    density=None,
+) -> MapData:
     """Collect the map's data.
 
     Args:
@@ -160,17 +173,29 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
     count = len(names)
     sources = names if sources is None else sources
     optional = [values for values in (labels, map_trust, density) if values is not None]
-    lengths = {len(slugs), len(hrefs), len(positions), len(clusters), len(errors), len(neighbours), len(sources),
-               *(len(values) for values in optional)}
+    lengths = {
+        len(slugs),
+        len(hrefs),
+        len(positions),
+        len(clusters),
+        len(errors),
+        len(neighbours),
+        len(sources),
+        *(len(values) for values in optional),
+    }
     if lengths != {count}:
         raise ValueError(f"Expected {count} entries in every map input, got lengths {sorted(lengths)}.")
     cluster_ids = np.asarray(clusters, np.int64).reshape(count)
     cluster_count = int(cluster_ids.max()) + 1 if count else 0
     k = quality.k if quality else QUALITY_K
-    strays = [(slug, href) for slug, href in zip(slugs, hrefs) if href is not None and href != urls.image_page(str(slug))]
+    strays = [
+        (slug, href) for slug, href in zip(slugs, hrefs) if href is not None and href != urls.image_page(str(slug))
+    ]
     if strays:
-        raise ValueError(f"Expected each page at {urls.image_page('<slug>')} (the map stores only which images have "
-                         f"one), got {strays[0][1]!r} for slug {strays[0][0]!r}.")
+        raise ValueError(
+            f"Expected each page at {urls.image_page('<slug>')} (the map stores only which images have "
+            f"one), got {strays[0][1]!r} for slug {strays[0][0]!r}."
+        )
     return MapData(
         names=tuple(str(name) for name in names),
         slugs=tuple(str(slug) for slug in slugs),
@@ -193,39 +218,68 @@ def gather_map_data(names, slugs, hrefs, positions, clusters, errors, neighbours
     )
 
 
-def colourings(labelled: bool, cluster_count: int, with_density: bool, with_trust: bool,
-               k: int = QUALITY_K) -> tuple[Colouring, ...]:
+def colourings(
+    labelled: bool, cluster_count: int, with_density: bool, with_trust: bool, k: int = QUALITY_K
+) -> tuple[Colouring, ...]:
     """The "colour by" menu, each choice with the words of its legend."""
-    chosen = [Colouring("none", "nothing (plain thumbnails)", "Every image is drawn as it is, without a coloured frame.")]
+    chosen = [
+        Colouring("none", "nothing (plain thumbnails)", "Every image is drawn as it is, without a coloured frame.")
+    ]
     if labelled:
-        chosen.append(Colouring(
-            "label", "label",
-            "The frame's colour is the image's label. The network never saw the labels: where one colour "
-            "gathers in one place, its codes sort the images the way the labels do."))
-    chosen.append(Colouring(
-        "cluster", f"k-means cluster of the codes (k = {cluster_count})",
-        f"The frame's colour is the group the images fall into when their codes are split into {cluster_count} "
-        "groups of alike codes (k-means). The groups are the network's own, not named by anyone; their "
-        "numbers only tell them apart."))
-    chosen.append(Colouring(
-        "error", "reconstruction error",
-        "How well the network rebuilds each image from its code: dark frames were rebuilt almost exactly, "
-        "bright ones badly — often pictures unlike most of the others.",
-        colour.error_ramp(), "rebuilt well", "rebuilt badly"))
+        chosen.append(
+            Colouring(
+                "label",
+                "label",
+                "The frame's colour is the image's label. The network never saw the labels: where one colour "
+                "gathers in one place, its codes sort the images the way the labels do.",
+            )
+        )
+    chosen.append(
+        Colouring(
+            "cluster",
+            f"k-means cluster of the codes (k = {cluster_count})",
+            f"The frame's colour is the group the images fall into when their codes are split into {cluster_count} "
+            "groups of alike codes (k-means). The groups are the network's own, not named by anyone; their "
+            "numbers only tell them apart.",
+        )
+    )
+    chosen.append(
+        Colouring(
+            "error",
+            "reconstruction error",
+            "How well the network rebuilds each image from its code: dark frames were rebuilt almost exactly, "
+            "bright ones badly — often pictures unlike most of the others.",
+            colour.error_ramp(),
+            "rebuilt well",
+            "rebuilt badly",
+        )
+    )
     if with_density:
-        chosen.append(Colouring(
-            "density", "local density (in code space)",
-            f"How crowded each image's corner of code space is: bright frames have {k} images with very alike codes "
-            "around them (a common kind of picture); dark ones are loners, unlike even their closest images. "
-            "Colours go by rank, so the brightest tenth are the most crowded tenth.",
-            _ramp(DENSITY_COLOURMAP), "loners", "crowded"))
+        chosen.append(
+            Colouring(
+                "density",
+                "local density (in code space)",
+                f"How crowded each image's corner of code space is: bright frames have {k} images with very alike codes "
+                "around them (a common kind of picture); dark ones are loners, unlike even their closest images. "
+                "Colours go by rank, so the brightest tenth are the most crowded tenth.",
+                _ramp(DENSITY_COLOURMAP),
+                "loners",
+                "crowded",
+            )
+        )
     if with_trust:
-        chosen.append(Colouring(
-            "trust", "map trust",
-            f"How far to trust each image's place: the share of its {k} most similar images (by code) that also "
-            f"sit among its {k} nearest on the map. Bright: the images around it on the map are its real "
-            "neighbours; dark: the map put it among strangers, so read little into what is next to it.",
-            _ramp(TRUST_COLOURMAP), f"none of {k} kept", f"all {k} kept"))
+        chosen.append(
+            Colouring(
+                "trust",
+                "map trust",
+                f"How far to trust each image's place: the share of its {k} most similar images (by code) that also "
+                f"sit among its {k} nearest on the map. Bright: the images around it on the map are its real "
+                "neighbours; dark: the map put it among strangers, so read little into what is next to it.",
+                _ramp(TRUST_COLOURMAP),
+                f"none of {k} kept",
+                f"all {k} kept",
+            )
+        )
     return tuple(chosen)
 
 
@@ -271,20 +325,32 @@ def map_payload(data: MapData) -> dict:
             "order": _base64(plan.order, "<i4"),
             "boxes": _base64(plan.boxes, "<u2"),
             "colours": urls.MAP_COLOURS,
-            "small": {"cell": map_sprites.SMALL_CELL, "columns": map_sprites.SMALL_COLUMNS,
-                      "perAtlas": map_sprites.PER_ATLAS,
-                      "rows": [plan.atlas_rows(number) for number in range(plan.atlases)],
-                      "scripts": [urls.sprite_atlas(number) for number in range(plan.atlases)]},
-            "sharp": {"columns": map_sprites.SHARP_COLUMNS, "count": plan.groups,
-                      "pattern": urls.sprite_sheet("{number}")},
+            "small": {
+                "cell": map_sprites.SMALL_CELL,
+                "columns": map_sprites.SMALL_COLUMNS,
+                "perAtlas": map_sprites.PER_ATLAS,
+                "rows": [plan.atlas_rows(number) for number in range(plan.atlases)],
+                "scripts": [urls.sprite_atlas(number) for number in range(plan.atlases)],
+            },
+            "sharp": {
+                "columns": map_sprites.SHARP_COLUMNS,
+                "count": plan.groups,
+                "pattern": urls.sprite_sheet("{number}"),
+            },
         },
         "labelColours": [palette[number % len(palette)] for number in range(len(label_names))],
         "clusterColours": colour.palette(data.cluster_count),
         "errorRange": [low, high if high > low else low + 1e-9],
         "errorRamp": colour.error_ramp(),
         "colourings": [
-            {"key": item.key, "title": item.title, "words": item.words, "ramp": list(item.ramp),
-             "low": item.low, "high": item.high}
+            {
+                "key": item.key,
+                "title": item.title,
+                "words": item.words,
+                "ramp": list(item.ramp),
+                "low": item.low,
+                "high": item.high,
+            }
             for item in data.colourings
         ],
     }
@@ -327,13 +393,19 @@ def map_columns(payload: dict) -> dict:
     return {
         "names": payload["names"],
         "slugs": payload["slugs"],
-        "sources": payload["sources"] if payload["sources"] is not None else [
+        "sources": payload["sources"]
+        if payload["sources"] is not None
+        else [
             payload["sourceFolders"][folder] + name
-            for folder, name in zip(_decoded(payload["sourceFolderOf"], "<u2"), payload["names"])],
-        "hrefs": [payload["pagePattern"].replace("{slug}", slug) if page else None
-                  for slug, page in zip(payload["slugs"], pages)],
-        "pictured": None if payload["pictured"] is None else np.unpackbits(
-            _decoded(payload["pictured"], "u1"), count=count, bitorder="little").astype(bool),
+            for folder, name in zip(_decoded(payload["sourceFolderOf"], "<u2"), payload["names"])
+        ],
+        "hrefs": [
+            payload["pagePattern"].replace("{slug}", slug) if page else None
+            for slug, page in zip(payload["slugs"], pages)
+        ],
+        "pictured": None
+        if payload["pictured"] is None
+        else np.unpackbits(_decoded(payload["pictured"], "u1"), count=count, bitorder="little").astype(bool),
         "labels": None if label_of is None else [payload["labels"][number] for number in label_of],
         "quantised": quantised,
         "positions": quantised / payload["positionSteps"],
@@ -342,7 +414,8 @@ def map_columns(payload: dict) -> dict:
         "trust": _decoded(payload["trust"], "<f4"),
         "density": _decoded(payload["density"], "<f4"),
         "neighbours": _decoded(payload["neighbours"], "<i4").reshape(count, payload["k"]),
-        "similarities": None if payload.get("similarities") is None
+        "similarities": None
+        if payload.get("similarities") is None
         else _decoded(payload["similarities"], "<f4").reshape(count, payload["k"]),
         "order": _decoded(sprites["order"], "<i4"),
         "boxes": _decoded(sprites["boxes"], "<u2").reshape(-1, 4),

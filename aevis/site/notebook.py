@@ -19,6 +19,12 @@ def gallery_html(gallery: Gallery, here: Path | None = None) -> str:
     site = gallery.site.resolve()
     here = (here or Path.cwd()).resolve()
     root = f"{Path(os.path.relpath(site, here)).as_posix()}/" if site.is_relative_to(here) else f"{site.as_uri()}/"
-    return _environment().get_template("notebook.html").render(
-        root=root, site=summarise(gallery, SITE_TITLE), index=site / urls.INDEX,
+    return (
+        _environment()
+        .get_template("notebook.html")
+        .render(
+            root=root,
+            site=summarise(gallery, SITE_TITLE),
+            index=site / urls.INDEX,
+        )
     )

@@ -284,16 +284,24 @@ def faithfulness_rows(explanations) -> dict[str, FaithfulnessRow]:
     code-cell map's under :data:`~aevis.faithfulness.cells.CELLS` where its check ran."""
     rows = {
         method: FaithfulnessRow(
-            METHOD_WORDS[method], figures["deletion_auc"], figures["random_deletion_auc"],
-            figures["randomization_spearman"], figures.get("object_share"), figures.get("mask_share"),
+            METHOD_WORDS[method],
+            figures["deletion_auc"],
+            figures["random_deletion_auc"],
+            figures["randomization_spearman"],
+            figures.get("object_share"),
+            figures.get("mask_share"),
         )
         for method, figures in explanations.faithfulness.items()
     }
     cells = getattr(explanations, "cell_faithfulness", None)
     if cells is not None:
         rows[CELLS] = FaithfulnessRow(
-            CELL_WORDS, cells.get("deletion_auc"), cells.get("random_deletion_auc"),
-            cells.get("randomization_spearman"), cells.get("object_share"), cells.get("mask_share"),
+            CELL_WORDS,
+            cells.get("deletion_auc"),
+            cells.get("random_deletion_auc"),
+            cells.get("randomization_spearman"),
+            cells.get("object_share"),
+            cells.get("mask_share"),
             deleted_at_random="whole cells at random",
         )
     return rows
@@ -435,7 +443,10 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
         blank = {blank_method(flag) for flag in flags}
         neighbours = tuple(
             Link(
-                links[other].name, links[other].thumbnail, links[other].href, float(similarity),
+                links[other].name,
+                links[other].thumbnail,
+                links[other].href,
+                float(similarity),
                 *(urls.pair_maps(slug, rank) if has_pairs else (None, None)),
                 *(urls.cell_maps(slug, rank) if cells else (None, None)),
             )
@@ -444,34 +455,41 @@ def gather_pages(gallery: Gallery) -> list[ImagePage]:
             )
         )
         heatmaps = tuple(
-            Heatmap(METHOD_WORDS[method], urls.media(slug, method), urls.overlay_legend(METHOD_WORDS[method].signed),
-                    checked[method].failures if method in checked else (), method in blank)
+            Heatmap(
+                METHOD_WORDS[method],
+                urls.media(slug, method),
+                urls.overlay_legend(METHOD_WORDS[method].signed),
+                checked[method].failures if method in checked else (),
+                method in blank,
+            )
             for method in methods
         )
-        pages.append(ImagePage(
-            slug=slug,
-            name=gallery.imageset.names[index],
-            source=gallery.imageset.sources[index],
-            label=gallery.imageset.labels[index] if gallery.imageset.labels else None,
-            href=urls.image_page(slug),
-            input_png=urls.thumbnail(slug),
-            reconstruction_png=urls.media(slug, "reconstruction"),
-            error_png=urls.media(slug, "error"),
-            error_mean=float(gallery.errors[index]),
-            heatmaps=heatmaps,
-            ranked=any(method in checked for method in methods),
-            collage_png=urls.media(slug, "collage") if methods else None,
-            pair_title=METHOD_WORDS[explanations.pair_method].title if has_pairs else None,
-            neighbours=neighbours,
-            listed_by=tuple(links[other] for other in listed_by[index]),
-            previous=links[paged[position - 1]] if position > 0 else None,
-            next=links[paged[position + 1]] if position + 1 < len(paged) else None,
-            flags=numerical_problems(flags),
-            inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
-            cells=cells,
-            made_of=_made_of_section(gallery.made_of[int(index)], links),
-            taught=taught_section(gallery, int(index), links),
-        ))
+        pages.append(
+            ImagePage(
+                slug=slug,
+                name=gallery.imageset.names[index],
+                source=gallery.imageset.sources[index],
+                label=gallery.imageset.labels[index] if gallery.imageset.labels else None,
+                href=urls.image_page(slug),
+                input_png=urls.thumbnail(slug),
+                reconstruction_png=urls.media(slug, "reconstruction"),
+                error_png=urls.media(slug, "error"),
+                error_mean=float(gallery.errors[index]),
+                heatmaps=heatmaps,
+                ranked=any(method in checked for method in methods),
+                collage_png=urls.media(slug, "collage") if methods else None,
+                pair_title=METHOD_WORDS[explanations.pair_method].title if has_pairs else None,
+                neighbours=neighbours,
+                listed_by=tuple(links[other] for other in listed_by[index]),
+                previous=links[paged[position - 1]] if position > 0 else None,
+                next=links[paged[position + 1]] if position + 1 < len(paged) else None,
+                flags=numerical_problems(flags),
+                inside=_image_inside(gallery, slug, layers, neighbours[0] if neighbours else None),
+                cells=cells,
+                made_of=_made_of_section(gallery.made_of[int(index)], links),
+                taught=taught_section(gallery, int(index), links),
+            )
+        )
     return pages
 
 
@@ -485,10 +503,19 @@ def _made_of_section(mix, links: list[Link]) -> MadeOfSection | None:
     shown = min(MIX_SHOWN, len(mix.indices))
     rest = float(mix.weights[shown:].sum())
     percents = whole_percents([*mix.weights[:shown], rest])
-    parts = tuple(MixPart(links[int(other)], float(weight), percent)
-                  for other, weight, percent in zip(mix.indices[:shown], mix.weights[:shown], percents))
-    return MadeOfSection(parts, len(mix.indices) - shown, rest, percents[-1], mix.residual, min(CORPUS, len(links) - 1),
-                         residual_words(mix.residual))
+    parts = tuple(
+        MixPart(links[int(other)], float(weight), percent)
+        for other, weight, percent in zip(mix.indices[:shown], mix.weights[:shown], percents)
+    )
+    return MadeOfSection(
+        parts,
+        len(mix.indices) - shown,
+        rest,
+        percents[-1],
+        mix.residual,
+        min(CORPUS, len(links) - 1),
+        residual_words(mix.residual),
+    )
 
 
 MOSTLY_MIXED = 0.1
@@ -512,7 +539,7 @@ def whole_percents(shares) -> list[int]:
     exact = np.asarray(shares, np.float64) * 100
     floors = np.floor(exact + 1e-9).astype(int)
     missing = int(round(exact.sum())) - int(floors.sum())
-    for index in np.argsort(-(exact - floors), kind="stable")[:max(missing, 0)]:
+    for index in np.argsort(-(exact - floors), kind="stable")[: max(missing, 0)]:
         floors[index] += 1
     return [int(value) for value in floors]
 
@@ -527,8 +554,9 @@ def _cell_maps(gallery: Gallery, checked: FaithfulnessRow | None) -> CellMaps | 
     grid = code_grid(gallery.ae)
     if not shows_places(grid) or gallery.neighbour_indices.size == 0:
         return None
-    return CellMaps(CELL_WORDS, shape_in_words(grid[:2]), urls.overlay_legend(True),
-                    checked.failures if checked is not None else ())
+    return CellMaps(
+        CELL_WORDS, shape_in_words(grid[:2]), urls.overlay_legend(True), checked.failures if checked is not None else ()
+    )
 
 
 def _image_inside(gallery: Gallery, slug: str, layers: tuple, nearest: Link | None) -> ImageInside | None:
@@ -559,11 +587,15 @@ def gather_map(gallery: Gallery, pictured: np.ndarray | None = None) -> mapdata.
     (bool (N,)): which images have a thumbnail picture (:func:`aevis.site.thumbnails.pictured`)."""
     code_size = gallery.ae.code_size
     data = mapdata.gather_map_data(
-        gallery.imageset.names, gallery.slugs, [_href(gallery, index) for index in range(len(gallery))],
+        gallery.imageset.names,
+        gallery.slugs,
+        [_href(gallery, index) for index in range(len(gallery))],
         gallery.positions,
         gallery.insides.clusters if gallery.insides else np.zeros(len(gallery), np.int64),
         gallery.errors,  # NaN where not measured: the map says so
-        gallery.neighbour_indices, labels=gallery.imageset.labels, sources=gallery.imageset.sources,
+        gallery.neighbour_indices,
+        labels=gallery.imageset.labels,
+        sources=gallery.imageset.sources,
         map_trust=gallery.insides.map_trust if gallery.insides else None,
         density=gallery.insides.density if gallery.insides else None,
         quality=gallery.insides.map_quality if gallery.insides else None,
@@ -620,7 +652,12 @@ def gather_layers(gallery: Gallery) -> list[LayerPage]:
                 box = None
                 if ranking.cells is not None and layer.scale is not None:
                     top, left, bottom, right = outline_box(ranking.cells[channel, rank], layer, (height, width))
-                    box = (100 * left / width, 100 * top / height, 100 * (right - left) / width, 100 * (bottom - top) / height)
+                    box = (
+                        100 * left / width,
+                        100 * top / height,
+                        100 * (right - left) / width,
+                        100 * (bottom - top) / height,
+                    )
                 tiles.append(GalleryTile(image_link(gallery, index), float(ranking.values[channel, rank]), box))
             feature = features.get(channel) if layer.part == "bottleneck" else None
             rows.append(ChannelRow(channel, tuple(tiles), feature))
@@ -636,13 +673,15 @@ def gather_model(gallery: Gallery) -> ModelPage:
     for layer in model.layers:
         output = gallery.ae.graph.tensors.get(layer.name)
         shape = tuple(output.shape[1:]) if output is not None else tuple(spec.shape)
-        rows.append(LayerRow(
-            layer.name,
-            type(layer).__name__,
-            shape_in_words(shape) or "—",
-            int(layer.count_params()),
-            layer.name == gallery.ae.bottleneck,
-        ))
+        rows.append(
+            LayerRow(
+                layer.name,
+                type(layer).__name__,
+                shape_in_words(shape) or "—",
+                int(layer.count_params()),
+                layer.name == gallery.ae.bottleneck,
+            )
+        )
     losses = gallery.model_info.losses
     return ModelPage(
         source=gallery.model_info.source,
@@ -715,19 +754,22 @@ def _finding(gallery: Gallery) -> Finding | None:
     quality = gallery.insides.map_quality if gallery.insides else None
     if quality is None or quality.label_agreement_codes is None:
         return None
-    return Finding(gallery.imageset.label_kind or "label", quality.k, quality.label_agreement_codes,
-                   quality.label_agreement_chance)
+    return Finding(
+        gallery.imageset.label_kind or "label", quality.k, quality.label_agreement_codes, quality.label_agreement_chance
+    )
 
 
 def gather_report(gallery: Gallery) -> ReportPage:
     """The build report page."""
     flagged = tuple(
         FlaggedImage(image_link(gallery, index), gallery.imageset.sources[index], numerical_problems(flags))
-        for index, flags in gallery.flags.items() if numerical_problems(flags)
+        for index, flags in gallery.flags.items()
+        if numerical_problems(flags)
     )
     parameters = applied_settings(gallery.parameters)
     software = tuple((SOFTWARE[name], version or "not installed") for name, version in versions().items())
     blank = Counter(method for flags in gallery.flags.values() for method in map(blank_method, flags) if method)
     blank_titles = tuple((METHOD_WORDS[method].title, count) for method, count in blank.items())
-    return ReportPage(tuple(gallery.imageset.rejected), flagged, blank_titles, tuple(gallery.warnings), parameters,
-                      software)
+    return ReportPage(
+        tuple(gallery.imageset.rejected), flagged, blank_titles, tuple(gallery.warnings), parameters, software
+    )

@@ -46,13 +46,15 @@ def write_set_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None
     cache.picture(make_key("error legend"), site / urls.ERROR_LEGEND, colour.legend_strip)
     for signed in (False, True):
         cache.picture(
-            make_key("overlay legend", signed), site / urls.overlay_legend(signed),
+            make_key("overlay legend", signed),
+            site / urls.overlay_legend(signed),
             lambda path, signed=signed: colour.overlay_legend_strip(path, signed),
         )
     losses = gallery.model_info.losses
     if losses:
-        cache.picture(make_key("loss curve", losses), site / urls.LOSS_CURVE,
-                      lambda path: charts.loss_curve(losses, path))
+        cache.picture(
+            make_key("loss curve", losses), site / urls.LOSS_CURVE, lambda path: charts.loss_curve(losses, path)
+        )
 
 
 def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> None:
@@ -65,7 +67,8 @@ def write_reading_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> 
         titles = {method: METHOD_WORDS[method].title for method in explanations.faithfulness}
         titles.update({CELLS: CELL_WORDS.title} if CELLS in figures else {})
         cache.picture(
-            make_key("faithfulness chart", figures, titles), site / urls.FAITHFULNESS_CHART,
+            make_key("faithfulness chart", figures, titles),
+            site / urls.FAITHFULNESS_CHART,
             lambda path: charts.faithfulness_chart(figures, titles, path, aims.RANDOMIZATION),
         )
     if explanations.cascade:
@@ -87,11 +90,13 @@ def write_compare_pictures(gallery: Gallery, site: Path, cache: ResultCache) -> 
         return
     overlap, first, second = comparison.overlap, gallery.positions, comparison.positions
     cache.picture(
-        make_key("overlap chart", array_hash(overlap), comparison.k), site / urls.OVERLAP_CHART,
+        make_key("overlap chart", array_hash(overlap), comparison.k),
+        site / urls.OVERLAP_CHART,
         lambda path: charts.overlap_chart(overlap, comparison.k, comparison.chance, path),
     )
     cache.picture(
-        make_key("aligned maps", array_hash(first), array_hash(second), array_hash(overlap)), site / urls.ALIGNED_MAPS,
+        make_key("aligned maps", array_hash(first), array_hash(second), array_hash(overlap)),
+        site / urls.ALIGNED_MAPS,
         lambda path: charts.aligned_maps(first, second, overlap, path),
     )
 
@@ -107,8 +112,11 @@ def write_thumbnails(gallery: Gallery, site: Path, cache: ResultCache, rows) -> 
         slug = gallery.slugs[index]
         _image_folder(site, slug)
         image = gallery.imageset.images[index]
-        cache.picture(make_key("input", gallery.image_keys[index]), site / urls.thumbnail(slug),
-                      lambda path, image=image: save_png(image, path))
+        cache.picture(
+            make_key("input", gallery.image_keys[index]),
+            site / urls.thumbnail(slug),
+            lambda path, image=image: save_png(image, path),
+        )
 
 
 FEATURE_MAPS, RECONSTRUCTIONS, MORPH_FRAMES = "feature maps", "reconstructions", "morph frames"
@@ -165,11 +173,22 @@ def page_pictures(gallery: Gallery, chunk: ExplainedChunk) -> list[Picture]:
         slug = gallery.slugs[index]
         identity = (gallery.model_key, gallery.image_keys[index])
         error = lazy(lambda row=row: colour.colourise(chunk.error_maps[row], 0.0, error_top))
-        jobs.append(Picture(make_key("reconstruction", *identity), urls.media(slug, "reconstruction"),
-                            frozenset({RECONSTRUCTIONS}),
-                            lambda inputs, path, row=row: save_png(inputs.reconstructions[row], path)))
-        jobs.append(Picture(error_picture_key(*identity, error_top), urls.media(slug, "error"), frozenset(),
-                            lambda inputs, path, error=error: save_png(error(), path)))
+        jobs.append(
+            Picture(
+                make_key("reconstruction", *identity),
+                urls.media(slug, "reconstruction"),
+                frozenset({RECONSTRUCTIONS}),
+                lambda inputs, path, row=row: save_png(inputs.reconstructions[row], path),
+            )
+        )
+        jobs.append(
+            Picture(
+                error_picture_key(*identity, error_top),
+                urls.media(slug, "error"),
+                frozenset(),
+                lambda inputs, path, error=error: save_png(error(), path),
+            )
+        )
         if gallery.explanations:
             jobs += _explanation_pictures(gallery, chunk, row, error_top, error)
     return jobs + cell_pictures(gallery, chunk.rows)
@@ -193,16 +212,20 @@ def cell_pictures(gallery: Gallery, rows: np.ndarray) -> list[Picture]:
         for rank, other in enumerate(gallery.neighbour_indices[index]):
             shares = cells_to_pixels(cells[row, rank], height, width)
             for subject, path in zip((index, other), urls.cell_maps(slug, rank)):
-                jobs.append(Picture(
-                    make_key("cell overlay", gallery.image_keys[subject], array_hash(shares)), path, frozenset(),
-                    lambda inputs, path, picture=images[subject], shares=shares:
-                        save_png(colour.overlay(picture, shares, signed=True), path),
-                ))
+                jobs.append(
+                    Picture(
+                        make_key("cell overlay", gallery.image_keys[subject], array_hash(shares)),
+                        path,
+                        frozenset(),
+                        lambda inputs, path, picture=images[subject], shares=shares: save_png(
+                            colour.overlay(picture, shares, signed=True), path
+                        ),
+                    )
+                )
     return jobs
 
 
-def _explanation_pictures(gallery: Gallery, chunk: ExplainedChunk, row: int, error_top: float,
-                          error) -> list[Picture]:
+def _explanation_pictures(gallery: Gallery, chunk: ExplainedChunk, row: int, error_top: float, error) -> list[Picture]:
     """One image's heat-map overlays, its shareable collage, and its neighbour pair maps."""
     explanations = gallery.explanations
     index = int(chunk.rows[row])
@@ -211,9 +234,17 @@ def _explanation_pictures(gallery: Gallery, chunk: ExplainedChunk, row: int, err
     jobs, overlays, parts = [], [], []
     for method in explanations.methods:
         words = METHOD_WORDS[method]
-        picture = lazy(lambda method=method, signed=words.signed: colour.overlay(image, chunk.maps[method][row], signed))
-        jobs.append(Picture(make_key("overlay", chunk.map_keys[method][row], words.signed), urls.media(slug, method),
-                            frozenset(), lambda inputs, path, picture=picture: save_png(picture(), path)))
+        picture = lazy(
+            lambda method=method, signed=words.signed: colour.overlay(image, chunk.maps[method][row], signed)
+        )
+        jobs.append(
+            Picture(
+                make_key("overlay", chunk.map_keys[method][row], words.signed),
+                urls.media(slug, method),
+                frozenset(),
+                lambda inputs, path, picture=picture: save_png(picture(), path),
+            )
+        )
         overlays.append((words.title, picture))
         parts.append((words.title, chunk.map_keys[method][row], words.signed))
 
@@ -221,15 +252,26 @@ def _explanation_pictures(gallery: Gallery, chunk: ExplainedChunk, row: int, err
         tiles = [("input", image), ("rebuilt", inputs.reconstructions[row]), ("rebuild error", error())]
         sheets.collage(tiles + [(title, picture()) for title, picture in overlays]).save(path)
 
-    jobs.append(Picture(make_key("collage", gallery.model_key, gallery.image_keys[index], error_top, parts),
-                        urls.media(slug, "collage"), frozenset({RECONSTRUCTIONS}), collage))
+    jobs.append(
+        Picture(
+            make_key("collage", gallery.model_key, gallery.image_keys[index], error_top, parts),
+            urls.media(slug, "collage"),
+            frozenset({RECONSTRUCTIONS}),
+            collage,
+        )
+    )
     if chunk.pair_maps is not None:
         signed = METHOD_WORDS[explanations.pair_method].signed
         for rank, other in enumerate(gallery.neighbour_indices[index]):
             for side, (subject, path) in enumerate(zip((index, other), urls.pair_maps(slug, rank))):
-                jobs.append(Picture(
-                    make_key("overlay", chunk.pair_keys[row][rank][side], signed), path, frozenset(),
-                    lambda inputs, path, picture=gallery.imageset.images[subject],
-                    values=chunk.pair_maps[row, rank, side]: save_png(colour.overlay(picture, values, signed), path),
-                ))
+                jobs.append(
+                    Picture(
+                        make_key("overlay", chunk.pair_keys[row][rank][side], signed),
+                        path,
+                        frozenset(),
+                        lambda inputs, path, picture=gallery.imageset.images[subject], values=chunk.pair_maps[row, rank, side]: (
+                            save_png(colour.overlay(picture, values, signed), path)
+                        ),
+                    )
+                )
     return jobs

@@ -183,18 +183,36 @@ def _histogram(errors: np.ndarray, strangest: np.ndarray, typical: np.ndarray, n
     for number, count in enumerate(counts):
         tall = round((baseline - top) * count / most, 2)
         start, end = float(edges[number]), float(edges[number + 1])
-        bars.append(HistogramBar(at(start), round(baseline - tall, 2), round(at(end) - at(start), 2), tall,
-                                 int(count), start, end))
-    ticks = tuple((at(value), f"{value:.3g}") for value in MaxNLocator(5).tick_values(low, high)
-                  if low <= value <= high)
+        bars.append(
+            HistogramBar(
+                at(start), round(baseline - tall, 2), round(at(end) - at(start), 2), tall, int(count), start, end
+            )
+        )
+    ticks = tuple(
+        (at(value), f"{value:.3g}") for value in MaxNLocator(5).tick_values(low, high) if low <= value <= high
+    )
     markers = tuple(
-        HistogramMarker(at(float(errors[index])), strange,
-                        f"{isolated(names[index])}: error {float(errors[index]):.4g}")
-        for indices, strange in ((strangest, True), (typical, False)) for index in indices
+        HistogramMarker(
+            at(float(errors[index])), strange, f"{isolated(names[index])}: error {float(errors[index]):.4g}"
+        )
+        for indices, strange in ((strangest, True), (typical, False))
+        for index in indices
         if np.isfinite(errors[index])
     )
-    return Histogram(width, height, left, right, baseline, top, tuple(bars), ticks, markers, most,
-                     marker_y=baseline + 4, label_y=baseline + 36)
+    return Histogram(
+        width,
+        height,
+        left,
+        right,
+        baseline,
+        top,
+        tuple(bars),
+        ticks,
+        markers,
+        most,
+        marker_y=baseline + 4,
+        label_y=baseline + 36,
+    )
 
 
 def gather_strangest(gallery: Gallery) -> StrangestPage:
@@ -207,8 +225,9 @@ def gather_strangest(gallery: Gallery) -> StrangestPage:
     def ranked(index: int) -> RankedImage:
         value = float(errors[index]) if finite[index] else None
         times = value / median if value is not None and median else None
-        return RankedImage(image_link(gallery, index), int(ranks[index]) + 1, value,
-                           urls.media(gallery.slugs[index], "error"), times)
+        return RankedImage(
+            image_link(gallery, index), int(ranks[index]) + 1, value, urls.media(gallery.slugs[index], "error"), times
+        )
 
     strangest, typical = shown_images(len(errors), order)
     return StrangestPage(
@@ -223,8 +242,9 @@ def gather_strangest(gallery: Gallery) -> StrangestPage:
     )
 
 
-def write_pictures(gallery: Gallery, site: Path, cache: ResultCache,
-                   error_maps: Callable[[np.ndarray], np.ndarray]) -> None:
+def write_pictures(
+    gallery: Gallery, site: Path, cache: ResultCache, error_maps: Callable[[np.ndarray], np.ndarray]
+) -> None:
     """The error pictures of the images the strangest page shows that have no page (a paged
     image's is drawn with its page, under the same key and path). ``error_maps(rows)`` gives
     images' reconstruction error maps (:meth:`aevis.store.results.Results.error_maps`)."""
@@ -289,9 +309,12 @@ class DuplicatesPage:
 
 def _page_group(gallery: Gallery, group: Group) -> DuplicateGroup:
     return DuplicateGroup(
-        tuple(GroupMember(image_link(gallery, member), similarity_text(closest))
-              for member, closest in zip(group.members, group.closest)),
-        similarity_text(group.lowest), similarity_text(group.highest),
+        tuple(
+            GroupMember(image_link(gallery, member), similarity_text(closest))
+            for member, closest in zip(group.members, group.closest)
+        ),
+        similarity_text(group.lowest),
+        similarity_text(group.highest),
     )
 
 
@@ -339,11 +362,14 @@ def slider_groupings(candidates: Candidates, thresholds: list[float]) -> dict:
     for threshold in thresholds:
         passing = int(np.count_nonzero(similarities >= threshold))
         if passing not in found:
-            found[passing] = [(group.members, group.lowest, group.highest)
-                              for group in group_duplicates(count, candidates, threshold)]
+            found[passing] = [
+                (group.members, group.lowest, group.highest) for group in group_duplicates(count, candidates, threshold)
+            ]
         shown.append(found[passing])
-    unique = sorted({group for groups in found.values() for group in groups},
-                    key=lambda group: (-group[2], -len(group[0]), group[0], group[1]))
+    unique = sorted(
+        {group for groups in found.values() for group in groups},
+        key=lambda group: (-group[2], -len(group[0]), group[0], group[1]),
+    )
     number = {group: index for index, group in enumerate(unique)}
     changes, before = [], set()
     for groups in shown:
@@ -351,7 +377,9 @@ def slider_groupings(candidates: Candidates, thresholds: list[float]) -> dict:
         changes.append([sorted(now - before), sorted(before - now)])
         before = now
     return {
-        "groups": [[list(members), similarity_text(lowest), similarity_text(highest)] for members, lowest, highest in unique],
+        "groups": [
+            [list(members), similarity_text(lowest), similarity_text(highest)] for members, lowest, highest in unique
+        ],
         "closest": [similarity_text(value) if np.isfinite(value) else None for value in closest],
         "changes": changes,
     }
@@ -367,11 +395,15 @@ def gather_duplicates(gallery: Gallery) -> DuplicatesPage:
     for index in involved:
         link = image_link(gallery, int(index))
         images.append([link.name, link.thumbnail, link.href])
-    placed = Candidates(np.vectorize(place.__getitem__, otypes=[np.int64])(candidates.pairs).reshape(-1, 2),
-                        candidates.similarities)
+    placed = Candidates(
+        np.vectorize(place.__getitem__, otypes=[np.int64])(candidates.pairs).reshape(-1, 2), candidates.similarities
+    )
     thresholds = [slider_threshold(rule, position) for position in range(SLIDER_STEPS + 1)]
-    data = {"images": images, "thresholds": [similarity_text(threshold) for threshold in thresholds],
-            **slider_groupings(placed, thresholds)}
+    data = {
+        "images": images,
+        "thresholds": [similarity_text(threshold) for threshold in thresholds],
+        **slider_groupings(placed, thresholds),
+    }
     groups = tuple(_page_group(gallery, group) for group in duplicates.groups)
     return DuplicatesPage(
         rule=rule,

@@ -49,8 +49,12 @@ def applied_settings(parameters: dict) -> tuple[tuple[str, str], ...]:
             continue
         if value is None and name in options:
             option = options[name]
-            shown.append((name, f"{option.default} (default)" if option.default is not None
-                           else f"{option.default_text} (default)"))
+            shown.append(
+                (
+                    name,
+                    f"{option.default} (default)" if option.default is not None else f"{option.default_text} (default)",
+                )
+            )
         elif name == "pages" and value is None:
             shown.append((name, "every image"))
         elif value is not None:

@@ -71,10 +71,13 @@ def label_share_check(gallery: Gallery) -> LabelShareCheck | None:
     shares = gallery.taught_label_shares
     if shares is None:
         return None
-    rows = tuple(LabelShareRow(round(share.fraction * 100), share.count, share.top, share.bottom, share.chance,
-                               share.holds) for share in shares)
-    return LabelShareCheck(rows, len(gallery.taught.sample), gallery.imageset.label_kind or "label",
-                           all(row.holds for row in rows))
+    rows = tuple(
+        LabelShareRow(round(share.fraction * 100), share.count, share.top, share.bottom, share.chance, share.holds)
+        for share in shares
+    )
+    return LabelShareCheck(
+        rows, len(gallery.taught.sample), gallery.imageset.label_kind or "label", all(row.holds for row in rows)
+    )
 
 
 def taught_section(gallery: Gallery, index: int, links: list) -> TaughtSection | None:
@@ -87,6 +90,7 @@ def taught_section(gallery: Gallery, index: int, links: list) -> TaughtSection |
     return TaughtSection(
         tuple(Teacher(links[other], score) for other, score in proponents[:TAUGHT_SHOWN]),
         tuple(Teacher(links[other], score) for other, score in opponents[:TAUGHT_SHOWN]),
-        len(gallery), len(gallery.taught.epochs),
+        len(gallery),
+        len(gallery.taught.epochs),
         failed=check is not None and not all(share.holds for share in check),
     )

@@ -47,9 +47,27 @@ STYLE_SHEET = f"{ASSETS}/style.css"
 FAVICON = f"{ASSETS}/favicon.svg"
 GALLERY_SCRIPT = f"{ASSETS}/gallery.js"
 MAP_SCRIPT = f"{ASSETS}/map.js"
-MAP_HELPER_SCRIPTS = tuple(f"{ASSETS}/map-{name}.js" for name in (
-    "tools", "points", "grid", "colours", "sheets", "detail", "shaders", "gl", "canvas", "card", "selection",
-    "view", "marks", "find", "input", "address"))
+MAP_HELPER_SCRIPTS = tuple(
+    f"{ASSETS}/map-{name}.js"
+    for name in (
+        "tools",
+        "points",
+        "grid",
+        "colours",
+        "sheets",
+        "detail",
+        "shaders",
+        "gl",
+        "canvas",
+        "card",
+        "selection",
+        "view",
+        "marks",
+        "find",
+        "input",
+        "address",
+    )
+)
 """Loaded before :data:`MAP_SCRIPT`, which wires them together: the address's format, shapes and
 CSV; the data decoded; the grid that finds the image under the pointer; colourings; loading the
 sprite scripts; which level of detail to draw; the WebGL shaders and renderer and the 2D-canvas
@@ -59,8 +77,15 @@ pointer and keys do; the view kept in the address. Classic scripts, each setting
 MAP_STYLE_SHEET = f"{ASSETS}/map.css"
 DUPLICATES_SCRIPT = f"{ASSETS}/duplicates.js"
 """Regroups the near-duplicates page when its threshold slider moves."""
-STATIC_FILES = (STYLE_SHEET, GALLERY_SCRIPT, FAVICON, MAP_SCRIPT, *MAP_HELPER_SCRIPTS, MAP_STYLE_SHEET,
-                DUPLICATES_SCRIPT)
+STATIC_FILES = (
+    STYLE_SHEET,
+    GALLERY_SCRIPT,
+    FAVICON,
+    MAP_SCRIPT,
+    *MAP_HELPER_SCRIPTS,
+    MAP_STYLE_SHEET,
+    DUPLICATES_SCRIPT,
+)
 """Copied unchanged from ``templates/``, where each has the same file name."""
 MAP_DATA = f"{ASSETS}/map-data.js"
 """The map's data: a script (``window.AEVIS_MAP = {...};``), not JSON, so ``file://`` works."""

@@ -32,7 +32,9 @@ METHOD_WORDS = {
             "code change? Bright pixels are the ones the network is most sensitive to. It is fast "
             "and sharp, but often speckled."
         ),
-        low="no effect", high="strong effect", signed=False,
+        low="no effect",
+        high="strong effect",
+        signed=False,
         reference="Simonyan, Vedaldi & Zisserman (2014), Deep Inside Convolutional Networks",
         url="https://arxiv.org/abs/1312.6034",
     ),
@@ -44,7 +46,9 @@ METHOD_WORDS = {
             "and the results are averaged. Noise that the network does not care about cancels "
             "out, leaving a cleaner picture of what it is sensitive to."
         ),
-        low="no effect", high="strong effect", signed=False,
+        low="no effect",
+        high="strong effect",
+        signed=False,
         reference="Smilkov et al. (2017), SmoothGrad: removing noise by adding noise",
         url="https://arxiv.org/abs/1706.03825",
     ),
@@ -58,7 +62,9 @@ METHOD_WORDS = {
             "the starting one. Red pixels push the code towards this image's code, blue pixels "
             "push against it."
         ),
-        low="works against", high="adds to it", signed=True,
+        low="works against",
+        high="adds to it",
+        signed=True,
         reference="Sundararajan, Taly & Yan (2017), Axiomatic Attribution for Deep Networks",
         url="https://arxiv.org/abs/1703.01365",
     ),
@@ -70,7 +76,9 @@ METHOD_WORDS = {
             "each map by how much it matters for the code, and stretches the result back to the "
             "image's size. It shows regions rather than pixels."
         ),
-        low="not used", high="used most", signed=False,
+        low="not used",
+        high="used most",
+        signed=False,
         reference="Selvaraju et al. (2017), Grad-CAM: Visual Explanations from Deep Networks",
         url="https://arxiv.org/abs/1610.02391",
     ),
@@ -82,7 +90,9 @@ METHOD_WORDS = {
             "code moves away from the original. Where covering hurts most, the network was "
             "relying on what it hid. Blue means covering that part made the code match better."
         ),
-        low="covering helps", high="covering hurts", signed=True,
+        low="covering helps",
+        high="covering hurts",
+        signed=True,
         reference="Zeiler & Fergus (2014), Visualizing and Understanding Convolutional Networks",
         url="https://arxiv.org/abs/1311.2901",
     ),
@@ -102,8 +112,11 @@ CELL_WORDS = MethodWords(
         "and add to the similarity, blue cells where they disagree and take from it. The shares add up to the "
         "similarity shown on the card."
     ),
-    low="disagree", high="agree", signed=True,
-    reference="the cosine similarity written out cell by cell", url="",
+    low="disagree",
+    high="agree",
+    signed=True,
+    reference="the cosine similarity written out cell by cell",
+    url="",
 )
 """How the site talks about the code-cell map of neighbour cards (:mod:`aevis.latent.cells`),
 which is no method of the registry: it needs no gradients, only the two codes."""

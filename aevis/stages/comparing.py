@@ -21,8 +21,9 @@ from aevis.store.cache import ResultCache
 from aevis.store.results import Results
 
 
-def compare_models(config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: ResultCache,
-                   stages: Stages) -> Comparison:
+def compare_models(
+    config: BuildConfig, gallery: Gallery, other: Autoencoder, cache: ResultCache, stages: Stages
+) -> Comparison:
     """The other model's codes, neighbours and map of the gallery's images, through the cache as
     the first model's are, compared with the gallery's (:mod:`aevis.latent.compare`).
 
@@ -43,11 +44,19 @@ def compare_models(config: BuildConfig, gallery: Gallery, other: Autoencoder, ca
         indices, similarities = results.neighbours(usable, config.neighbours)
         alignment = procrustes_align(gallery.positions, results.tsne(usable, config.seed))
     comparison = Comparison(
-        source=Path(config.compare).name, sha256=other.sha256, bottleneck=other.bottleneck,
-        code_size=other.code_size, input_shape=other.input_spec.shape, neighbour_indices=indices,
-        overlap=neighbour_overlap(gallery.neighbour_indices, indices), positions=alignment.positions,
-        disparity=alignment.disparity, neighbour_similarities=similarities,
+        source=Path(config.compare).name,
+        sha256=other.sha256,
+        bottleneck=other.bottleneck,
+        code_size=other.code_size,
+        input_shape=other.input_spec.shape,
+        neighbour_indices=indices,
+        overlap=neighbour_overlap(gallery.neighbour_indices, indices),
+        positions=alignment.positions,
+        disparity=alignment.disparity,
+        neighbour_similarities=similarities,
     )
-    stages.log(f"The two models share {comparison.mean_overlap:.0%} of each image's neighbours on average "
-               f"(random neighbours: {comparison.chance:.0%}).")
+    stages.log(
+        f"The two models share {comparison.mean_overlap:.0%} of each image's neighbours on average "
+        f"(random neighbours: {comparison.chance:.0%})."
+    )
     return comparison

@@ -36,15 +36,21 @@ _THUMBNAIL_CHUNK = 256  # thumbnails drawn and written together
 
 _CASCADE_METHOD = "saliency"
 
+
 def plan_explanations(config: BuildConfig, gallery: Gallery, stages: Stages) -> Explanations | None:
     """What the pages' heat-maps will be: methods, target, options (the maps come later)."""
     methods, pair_method = tuple(config.methods), config.pair_method
     defaults = BuildConfig.__dataclass_fields__
-    if (methods == defaults["methods"].default and pair_method == defaults["pair_method"].default == "gradcam"
-            and not _has_gradcam_layer(gallery.ae, config)):  # the defaults, not the user's request
+    if (
+        methods == defaults["methods"].default
+        and pair_method == defaults["pair_method"].default == "gradcam"
+        and not _has_gradcam_layer(gallery.ae, config)
+    ):  # the defaults, not the user's request
         methods, pair_method = tuple(method for method in methods if method != "gradcam"), None
-        stages.log("Grad-CAM and the pair maps are left out: Grad-CAM reads a convolution's grid, and this "
-                   "encoder has no convolution.")
+        stages.log(
+            "Grad-CAM and the pair maps are left out: Grad-CAM reads a convolution's grid, and this "
+            "encoder has no convolution."
+        )
     if not methods:
         return None
     has_pairs = bool(pair_method) and gallery.neighbour_indices.size > 0
@@ -59,6 +65,7 @@ def plan_explanations(config: BuildConfig, gallery: Gallery, stages: Stages) -> 
         cascade_image=None,
     )
 
+
 def _has_gradcam_layer(ae: Autoencoder, config: BuildConfig) -> bool:
     try:
         gradcam.resolve_layer(ae, config.method_options("gradcam").get("layer"))
@@ -66,8 +73,10 @@ def _has_gradcam_layer(ae: Autoencoder, config: BuildConfig) -> bool:
         return False
     return True
 
-def explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, staging: Path,
-                     stages: Stages, pictured: np.ndarray) -> tuple[Explanations | None, dict[int, tuple[str, ...]]]:
+
+def explain_and_draw(
+    config: BuildConfig, gallery: Gallery, results: Results, staging: Path, stages: Stages, pictured: np.ndarray
+) -> tuple[Explanations | None, dict[int, tuple[str, ...]]]:
     """The thumbnails of the ``pictured`` images (bool (N,)); for the paged images, their maps
     file and pictures, heat-maps with every method and pair maps, a chunk at a time: made (or
     found in the cache), written, drawn, dropped.
@@ -105,8 +114,9 @@ def explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, st
         with stages.stage("Explaining and drawing", total=len(paged)) as advance:
             for start in range(0, len(paged), chunk_size):
                 rows = paged[start : start + chunk_size]
-                chunk = _explain_chunk(config, gallery, results, rows, options,
-                                       neighbours[rows, 0] if by_neighbour else None)
+                chunk = _explain_chunk(
+                    config, gallery, results, rows, options, neighbours[rows, 0] if by_neighbour else None
+                )
                 blank = {method: blank_maps(chunk.maps[method]) for method in methods}
                 for row, index in enumerate(rows):
                     for method in methods:
@@ -130,40 +140,64 @@ def explain_and_draw(config: BuildConfig, gallery: Gallery, results: Results, st
                 advance(len(rows))
         if len(sample):
             with stages.stage("Checking faithfulness"):
-                explanations = _check_faithfulness(config, gallery, results, paged[sample],
-                                                   kept_maps, kept_keys, cascade_map, by_neighbour)
+                explanations = _check_faithfulness(
+                    config, gallery, results, paged[sample], kept_maps, kept_keys, cascade_map, by_neighbour
+                )
         if drawing is not None:
             drawing.result()  # the last chunk's pictures; and its error, if drawing failed
     return explanations, {index: tuple(problems) for index, problems in sorted(flags.items())}
 
-def _check_faithfulness(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,
-                        maps: dict[str, list], keys: dict[str, list], cascade_map,
-                        by_neighbour: bool) -> Explanations:
+
+def _check_faithfulness(
+    config: BuildConfig,
+    gallery: Gallery,
+    results: Results,
+    rows: np.ndarray,
+    maps: dict[str, list],
+    keys: dict[str, list],
+    cascade_map,
+    by_neighbour: bool,
+) -> Explanations:
     """The faithfulness figures of the sampled pages ``rows`` (their ``maps``, in order), and
     the randomization cascade of the first paged image (``cascade_map``: its map and key).
     ``by_neighbour``: the maps explain each image against its nearest neighbour's code."""
     explanations, neighbours = gallery.explanations, gallery.neighbour_indices
     masks = gallery.imageset.masks[rows] if gallery.imageset.masks is not None else None
     faithfulness = results.faithfulness(
-        rows, {method: np.stack(values) for method, values in maps.items()}, keys, masks,
-        config.target, neighbours[rows, 0] if by_neighbour else None,
-        explanations.options, config.seed,
+        rows,
+        {method: np.stack(values) for method, values in maps.items()},
+        keys,
+        masks,
+        config.target,
+        neighbours[rows, 0] if by_neighbour else None,
+        explanations.options,
+        config.seed,
     )
     cascade, cascade_image = [], None
     if cascade_map is not None:
         cascade_image = int(gallery.paged[0])
         cascade = results.cascade(
-            cascade_image, _CASCADE_METHOD, cascade_map[0], cascade_map[1], config.target,
+            cascade_image,
+            _CASCADE_METHOD,
+            cascade_map[0],
+            cascade_map[1],
+            config.target,
             int(neighbours[cascade_image, 0]) if by_neighbour else None,
-            explanations.options[_CASCADE_METHOD], config.seed,
+            explanations.options[_CASCADE_METHOD],
+            config.seed,
         )
     cells = None  # the exact "why similar" map, where the code's grid can say where
     if shows_places(code_grid(gallery.ae)) and neighbours.size > 0:
         cells = results.cell_faithfulness(rows, neighbours[rows, 0], config.seed)
     return dataclasses.replace(
-        explanations, faithfulness=faithfulness, cascade_method=_CASCADE_METHOD if cascade else None,
-        cascade=cascade, cascade_image=cascade_image, cell_faithfulness=cells,
+        explanations,
+        faithfulness=faithfulness,
+        cascade_method=_CASCADE_METHOD if cascade else None,
+        cascade=cascade,
+        cascade_image=cascade_image,
+        cell_faithfulness=cells,
     )
+
 
 def _picture_inputs(gallery: Gallery, results: Results, rows: np.ndarray, needs: set[str]) -> PictureInputs:
     """The arrays the chunk's missing pictures need: the model runs here, never while drawing."""
@@ -174,8 +208,15 @@ def _picture_inputs(gallery: Gallery, results: Results, rows: np.ndarray, needs:
         morph_frames=results.morph_frames(rows, partners) if pictures.MORPH_FRAMES in needs else None,
     )
 
-def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows: np.ndarray,
-                   options: dict[str, dict], references: np.ndarray | None) -> ExplainedChunk:
+
+def _explain_chunk(
+    config: BuildConfig,
+    gallery: Gallery,
+    results: Results,
+    rows: np.ndarray,
+    options: dict[str, dict],
+    references: np.ndarray | None,
+) -> ExplainedChunk:
     """Heat-maps of paged images ``rows`` with every method, and their pair maps."""
     maps, keys = {}, {}
     explanations = gallery.explanations
@@ -194,6 +235,7 @@ def _explain_chunk(config: BuildConfig, gallery: Gallery, results: Results, rows
         except (ValueError, TypeError) as error:
             raise AevisError(f"Could not draw {method} pair maps: {error}") from error
     return ExplainedChunk(rows, maps, keys, pair_maps, pair_keys, results.error_maps(rows))
+
 
 def _without_batch(options: dict) -> dict:
     return {name: value for name, value in options.items() if name != "batch_size"}

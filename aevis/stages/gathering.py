@@ -25,7 +25,11 @@ from aevis.store.results import Results
 
 
 def gather(
-    config: BuildConfig, ae: Autoencoder, imageset: ImageSet, model_info: ModelInfo, results: Results,
+    config: BuildConfig,
+    ae: Autoencoder,
+    imageset: ImageSet,
+    model_info: ModelInfo,
+    results: Results,
     stages: Stages,
 ) -> tuple[Gallery, Encoded, tuple[np.ndarray, np.ndarray]]:
     """The whole-set results, and each code's :data:`~aevis.latent.quality.QUALITY_K` (or more)
@@ -47,9 +51,11 @@ def gather(
             positions = mapping.result()
         recall = results.neighbour_recall(usable, indices[:, : config.neighbours], centre)
     if recall is not None:
-        stages.log(f"With {count:,} images the neighbours are each image's best candidates, not proven the "
-                   f"nearest: on {RECALL_SAMPLE} images compared with every other, they hold {recall:.1%} of "
-                   "the true nearest (their similarities are exact).")
+        stages.log(
+            f"With {count:,} images the neighbours are each image's best candidates, not proven the "
+            f"nearest: on {RECALL_SAMPLE} images compared with every other, they hold {recall:.1%} of "
+            "the true nearest (their similarities are exact)."
+        )
     with_page = np.zeros(count, bool)
     with_page[spread_sample(positions, config.pages or count)] = True
     gallery = Gallery(
@@ -73,6 +79,7 @@ def gather(
         warnings=[ae.rebuild_warning] if ae.rebuild_warning else [],
     )
     return gallery, encoded, (indices, similarities)
+
 
 def _encoding_flags(encoded: Encoded) -> dict[int, tuple[str, ...]]:
     """Which images have NaN or infinite values in their code or reconstruction."""

@@ -43,8 +43,10 @@ class Given:
     decoder: keras.Model | None = None
     images: ImageSource | None = None
 
-def model_and_images(config: BuildConfig, given: Given, stages: Stages,
-                     cache: ResultCache) -> tuple[Autoencoder, ImageSet, ModelInfo]:
+
+def model_and_images(
+    config: BuildConfig, given: Given, stages: Stages, cache: ResultCache
+) -> tuple[Autoencoder, ImageSet, ModelInfo]:
     model = given.model if given.model is not None else config.model
     encoder = given.encoder if given.encoder is not None else config.encoder
     decoder = given.decoder if given.decoder is not None else config.decoder
@@ -52,8 +54,12 @@ def model_and_images(config: BuildConfig, given: Given, stages: Stages,
         detect = config.input_scale == AUTO
         with stages.stage("Loading the model"):
             ae = load_autoencoder(
-                model, encoder=encoder, decoder=decoder, bottleneck=config.bottleneck,
-                custom_objects=config.custom_objects, input_scale="0-1" if detect else config.input_scale,
+                model,
+                encoder=encoder,
+                decoder=decoder,
+                bottleneck=config.bottleneck,
+                custom_objects=config.custom_objects,
+                input_scale="0-1" if detect else config.input_scale,
                 safe_mode=not config.trust_model,
             )
         try:
@@ -68,8 +74,11 @@ def model_and_images(config: BuildConfig, given: Given, stages: Stages,
             with stages.stage("Finding the pixel range"):
                 ae = choose_scales(ae, AUTO, imageset.images)
         files = tuple(parts) if not any(isinstance(part, keras.Model) for part in parts) else ()
-        return ae, imageset, ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None,
-                                       files=files)
+        return (
+            ae,
+            imageset,
+            ModelInfo(" + ".join(_model_source(part) for part in parts), ae.sha256, losses=None, files=files),
+        )
 
     shape = (config.seed_image_size, config.seed_image_size, 3)
     imageset = read_images(config, given, shape, stages, cache)
@@ -79,8 +88,14 @@ def model_and_images(config: BuildConfig, given: Given, stages: Stages,
     steps = training_steps(len(imageset), config.epochs, config.batch_size)
     with stages.stage("Training the autoencoder", total=steps) as advance:
         trained = train_seed(
-            imageset.images, imageset.content_hash(), config.filters, config.epochs,
-            config.batch_size, config.seed, Path(config.cache_dir), on_batch=advance,
+            imageset.images,
+            imageset.content_hash(),
+            config.filters,
+            config.epochs,
+            config.batch_size,
+            config.seed,
+            Path(config.cache_dir),
+            on_batch=advance,
             on_damaged=stages.log,
         )
     if trained.cached:
@@ -89,8 +104,12 @@ def model_and_images(config: BuildConfig, given: Given, stages: Stages,
     ae = ae.with_scales(PixelScales(), "the seed autoencoder is trained here on them")
     epochs = f"{config.epochs} epoch{'s' if config.epochs != 1 else ''}"
     source = f"the seed autoencoder, trained here for {epochs} on these images"
-    return ae, imageset, ModelInfo(source, file_sha256(trained.path), trained.losses, trained.checkpoints,
-                                   files=(trained.path,))
+    return (
+        ae,
+        imageset,
+        ModelInfo(source, file_sha256(trained.path), trained.losses, trained.checkpoints, files=(trained.path,)),
+    )
+
 
 def _model_source(model: keras.Model | str | Path) -> str:
     """A model in words: its file's name, or its own name for a model handed over in memory."""
@@ -98,12 +117,14 @@ def _model_source(model: keras.Model | str | Path) -> str:
         return f"{model.name} (given in memory)"
     return Path(model).name
 
+
 def log_model(ae: Autoencoder, stages: Stages, which: str = "") -> None:
     """The code layer, the pixel range and any warning, a line each; ``which`` names the model."""
     stages.log(f"Code layer{which}: '{ae.bottleneck}' ({ae.bottleneck_reason}), {ae.code_size} numbers per image.")
     stages.log(f"Pixel values{which}: {ae.input_spec.scales.describe()} ({ae.scales_reason}).")
     if ae.rebuild_warning:
         stages.log(f"Warning: {ae.rebuild_warning}")
+
 
 def fitting_batches(config: BuildConfig, ae: Autoencoder, stages: Stages) -> BuildConfig:
     """``config`` with as many images a model call as fit (:func:`aevis.memory.images_per_call`);
@@ -113,12 +134,16 @@ def fitting_batches(config: BuildConfig, ae: Autoencoder, stages: Stages) -> Bui
     batch = images_per_call(ae, config.batch_size)
     if batch == config.batch_size:
         return config
-    stages.log(f"The model's layers hold {image_bytes(ae) / 2**20:,.0f} MB for each image, so it reads "
-               f"{batch} image{'s' if batch != 1 else ''} at a time, not {config.batch_size}.")
+    stages.log(
+        f"The model's layers hold {image_bytes(ae) / 2**20:,.0f} MB for each image, so it reads "
+        f"{batch} image{'s' if batch != 1 else ''} at a time, not {config.batch_size}."
+    )
     return dataclasses.replace(config, batch_size=batch)
 
-def read_images(config: BuildConfig, given: Given, shape: tuple[int, int, int], stages: Stages,
-                cache: ResultCache) -> ImageSet:
+
+def read_images(
+    config: BuildConfig, given: Given, shape: tuple[int, int, int], stages: Stages, cache: ResultCache
+) -> ImageSet:
     """The images: those handed over in memory, or a folder's, read again each build (its files
     may change); or a built-in set, drawn once and kept in ``cache``."""
     height, width, channels = shape
@@ -156,6 +181,7 @@ def read_images(config: BuildConfig, given: Given, shape: tuple[int, int, int], 
         imageset = dataclasses.replace(imageset, images=converted)
     return imageset
 
+
 def other_model(config: BuildConfig, stages: Stages) -> Autoencoder:
     """The ``--compare`` model, loaded as ``--model`` is (its pixel range is found on the images
     later, by :func:`aevis.stages.comparing.compare_models`). Its code layer is the one ``--bottleneck`` names where it has a
@@ -163,7 +189,9 @@ def other_model(config: BuildConfig, stages: Stages) -> Autoencoder:
 
     def load(bottleneck: str | None) -> Autoencoder:
         return load_autoencoder(
-            config.compare, bottleneck=bottleneck, custom_objects=config.custom_objects,
+            config.compare,
+            bottleneck=bottleneck,
+            custom_objects=config.custom_objects,
             input_scale="0-1" if config.input_scale == AUTO else config.input_scale,
             safe_mode=not config.trust_model,
         )

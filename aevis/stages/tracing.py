@@ -18,8 +18,10 @@ def trace_teachers(gallery: Gallery, results: Results, stages: Stages) -> Galler
         checkpoints = read_checkpoints(path) if path is not None else None
     except checked.Damaged:
         checked.remove(path)
-        stages.log(f"The cached training checkpoints {path.name} were damaged; they were removed, and the next "
-                   "build trains the model again. The pages leave out which training images taught each image.")
+        stages.log(
+            f"The cached training checkpoints {path.name} were damaged; they were removed, and the next "
+            "build trains the model again. The pages leave out which training images taught each image."
+        )
         return gallery
     if checkpoints is None or len(gallery) < 2:
         return gallery

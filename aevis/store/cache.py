@@ -73,6 +73,7 @@ class ResultCache:
     def arrays(self, kind: str, key: str, counted: bool = True) -> dict[str, np.ndarray] | None:
         """The stored arrays of one result, or None (a miss) when there are none. ``counted``
         False: a second look at a result already counted, left out of :attr:`hits` and :attr:`misses`."""
+
         def read(path: Path) -> dict[str, np.ndarray]:
             with np.load(path, allow_pickle=False) as stored:
                 return {name: stored[name] for name in stored.files}
@@ -88,6 +89,7 @@ class ResultCache:
         """Codes that :meth:`put_codes` stored, or None (a miss): read whole where they fit
         in memory (:data:`aevis._utils.codes.IN_MEMORY_LIMIT`), else read in place as they are
         used. ``counted``: as for :meth:`arrays`."""
+
         def read(path: Path):
             stored = CodeFile.open_npy(path)
             return stored if stored.nbytes > codes.IN_MEMORY_LIMIT else np.asarray(stored)
@@ -103,6 +105,7 @@ class ResultCache:
         """Images that :meth:`put_pixels` stored, or None (a miss): read whole where they fit in
         memory (:data:`aevis._utils.pixels.IN_MEMORY_LIMIT`), else read in place as they are used.
         ``counted``: as for :meth:`arrays`."""
+
         def read(path: Path) -> Pixels:
             stored = PixelFile.open_npy(path)
             return stored if int(np.prod(stored.shape)) > pixels.IN_MEMORY_LIMIT else Pixels(stored.bytes(slice(None)))
@@ -118,8 +121,11 @@ class ResultCache:
 
     def figures(self, kind: str, key: str):
         """A stored JSON result, or None (a miss)."""
-        return self._lookup(kind, self._path("json", kind, key, ".json") if self.root else None,
-                            lambda path: json.loads(path.read_text(encoding="utf-8")))
+        return self._lookup(
+            kind,
+            self._path("json", kind, key, ".json") if self.root else None,
+            lambda path: json.loads(path.read_text(encoding="utf-8")),
+        )
 
     def put_figures(self, kind: str, key: str, value) -> None:
         if self.root is not None:
@@ -206,8 +212,9 @@ class ResultCache:
             self.damaged.append(path)
         if self._on_damaged is not None:
             where = path.relative_to(self.root).parts[:-2]  # (area, kind) or (pictures,)
-            self._on_damaged(f"The cached {'/'.join(where)} entry {path.name[:16]} was damaged; "
-                             "it was removed and is made again.")
+            self._on_damaged(
+                f"The cached {'/'.join(where)} entry {path.name[:16]} was damaged; it was removed and is made again."
+            )
 
     # ------------------------------------------------------------------ storage
 

@@ -55,8 +55,12 @@ ERROR_SAMPLE = 2000
 def _set_arrays(encoded: Encoded, layers) -> dict[str, np.ndarray]:
     """:class:`Encoded` but its codes as the named arrays of one cache entry (layers in gallery
     order); the codes are stored beside them, to be read in place when large."""
-    arrays = {"code_keys": np.array(encoded.code_keys), "errors": encoded.errors,
-              "error_sample": encoded.error_sample, "finite": encoded.reconstruction_finite}
+    arrays = {
+        "code_keys": np.array(encoded.code_keys),
+        "errors": encoded.errors,
+        "error_sample": encoded.error_sample,
+        "finite": encoded.reconstruction_finite,
+    }
     for number, layer in enumerate(layers):
         for name, values in encoded.rankings[layer.name].arrays().items():
             arrays[f"ranking-{number}-{name}"] = values
@@ -66,11 +70,21 @@ def _set_arrays(encoded: Encoded, layers) -> dict[str, np.ndarray]:
 def _set_from_arrays(arrays: dict[str, np.ndarray], codes, layers) -> Encoded:
     """The :class:`Encoded` that :func:`_set_arrays` stored, with its codes."""
     return Encoded(
-        codes, [str(key) for key in arrays["code_keys"]], arrays["errors"], arrays["error_sample"],
+        codes,
+        [str(key) for key in arrays["code_keys"]],
+        arrays["errors"],
+        arrays["error_sample"],
         arrays["finite"],
-        {layer.name: ChannelRanking.from_arrays({name.rpartition("-")[2]: values for name, values in arrays.items()
-                                                 if name.startswith(f"ranking-{number}-")})
-         for number, layer in enumerate(layers)},
+        {
+            layer.name: ChannelRanking.from_arrays(
+                {
+                    name.rpartition("-")[2]: values
+                    for name, values in arrays.items()
+                    if name.startswith(f"ranking-{number}-")
+                }
+            )
+            for number, layer in enumerate(layers)
+        },
     )
 
 
@@ -115,8 +129,15 @@ RANK_CHUNK = 1024
 """Images whose channel means are merged into the rankings at once."""
 
 
-def encode(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], batch_size: int,
-           on_progress=None) -> Encoded:
+def encode(
+    ae: Autoencoder,
+    images,
+    cache: ResultCache,
+    model_key: str,
+    image_keys: list[str],
+    batch_size: int,
+    on_progress=None,
+) -> Encoded:
     """Codes, reconstruction errors and gallery-layer activations of every image, through the
     cache; ``image_keys`` are the images' content hashes, ``model_key`` the model's identity
     (:attr:`aevis.store.results.Results.model_key`).
@@ -144,8 +165,9 @@ def has_encoded_set(cache: ResultCache, model_key: str, image_keys: list[str]) -
     return cache.arrays("encoded set", _set_key(model_key, image_keys), counted=False) is not None
 
 
-def encode_into_cache(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str],
-                      batch_size: int) -> None:
+def encode_into_cache(
+    ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], batch_size: int
+) -> None:
     """Each image's encoding into the cache, as :func:`encode` makes it, without the whole set's
     entry: a cluster worker's shard (:mod:`aevis.cluster`)."""
     _encode_each(ae, images, cache, model_key, image_keys, batch_size, activations.gallery_layers(ae), None)
@@ -155,8 +177,9 @@ def _set_key(model_key: str, image_keys: list[str]) -> str:
     return make_key("encoded set", model_key, image_keys)
 
 
-def _encode_each(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], size: int,
-                 layers, on_progress) -> Encoded:
+def _encode_each(
+    ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], size: int, layers, on_progress
+) -> Encoded:
     """:func:`encode`, image by image through the cache."""
     count = len(images)
     height, width = ae.input_spec.height, ae.input_spec.width
@@ -169,7 +192,11 @@ def _encode_each(ae: Autoencoder, images, cache: ResultCache, model_key: str, im
     rankings = _Rankings(layers)
 
     def keep(index: int, entry: dict) -> None:
-        codes[index], errors[index], finite[index] = entry["code"], image_errors(entry["error"][None])[0], entry["finite"]
+        codes[index], errors[index], finite[index] = (
+            entry["code"],
+            image_errors(entry["error"][None])[0],
+            entry["finite"],
+        )
         if index in sample_slot:
             error_sample[sample_slot[index]] = entry["error"]
         rankings.keep(index, entry)
@@ -208,12 +235,12 @@ def _encode_each(ae: Autoencoder, images, cache: ResultCache, model_key: str, im
             keep(index, entry)
         if on_progress:
             on_progress(len(rows))
-    return Encoded(codes, [array_hash(code) for code in codes], errors, error_sample, finite,
-                   rankings.rankings())
+    return Encoded(codes, [array_hash(code) for code in codes], errors, error_sample, finite, rankings.rankings())
 
 
-def error_maps(ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], batch_size: int,
-               rows) -> np.ndarray:
+def error_maps(
+    ae: Autoencoder, images, cache: ResultCache, model_key: str, image_keys: list[str], batch_size: int, rows
+) -> np.ndarray:
     """The reconstruction error maps of images ``rows``, float32 (n, H, W): from the cache
     where :func:`encode` left them (not counted again), else rebuilt."""
     rows = np.asarray(rows, np.int64).reshape(-1)
@@ -227,7 +254,6 @@ def error_maps(ae: Autoencoder, images, cache: ResultCache, model_key: str, imag
             maps[row] = entry["error"]
     if missing:  # rebuilt by the very pass encode() makes, so cached or not they agree to the bit
         batch = images[rows[missing]]
-        _, rebuilt = activations.feature_maps_and_rebuilds(
-            ae, batch, activations.gallery_layers(ae), batch_size)
+        _, rebuilt = activations.feature_maps_and_rebuilds(ae, batch, activations.gallery_layers(ae), batch_size)
         maps[missing] = squared_error(batch, rebuilt)
     return maps

@@ -58,8 +58,13 @@ class Results:
         self.cache = cache if ae.sha256 is not None else ResultCache(None)
         self.batch_size = batch_size
         self.model_key = make_key(
-            "model", ae.sha256, ae.bottleneck, ae.input_spec.scales.input, ae.input_spec.scales.output,
-            keras.__version__, batch_size,
+            "model",
+            ae.sha256,
+            ae.bottleneck,
+            ae.input_spec.scales.input,
+            ae.input_spec.scales.output,
+            keras.__version__,
+            batch_size,
         )
         self.image_keys = [array_hash(image) for image in images]
         self._encoded: Encoded | None = None
@@ -70,8 +75,9 @@ class Results:
     def encode(self, on_progress=None) -> Encoded:
         """Codes, reconstruction errors and gallery-layer activations of every image
         (:func:`aevis.store.encoding.encode`)."""
-        self._encoded = encoding.encode(self.ae, self.images, self.cache, self.model_key, self.image_keys,
-                                        self.batch_size, on_progress)
+        self._encoded = encoding.encode(
+            self.ae, self.images, self.cache, self.model_key, self.image_keys, self.batch_size, on_progress
+        )
         return self._encoded
 
     def has_encoded_set(self) -> bool:
@@ -91,8 +97,9 @@ class Results:
 
     def error_maps(self, rows) -> np.ndarray:
         """The reconstruction error maps of images ``rows`` (:func:`aevis.store.encoding.error_maps`)."""
-        return encoding.error_maps(self.ae, self.images, self.cache, self.model_key, self.image_keys,
-                                   self.batch_size, rows)
+        return encoding.error_maps(
+            self.ae, self.images, self.cache, self.model_key, self.image_keys, self.batch_size, rows
+        )
 
     def reconstructions(self, rows: np.ndarray) -> np.ndarray:
         """Reconstructions of images ``rows``, float32 (n, H, W, C): computed, never stored
@@ -110,8 +117,15 @@ class Results:
         codes = self._need_encoded().codes
         return morphs.morphs(self.ae, codes[rows], codes[partners])
 
-    def maps(self, rows: np.ndarray, method: str, target: str, options: dict,
-             reference_rows: np.ndarray | None = None, kind: str | None = None) -> tuple[np.ndarray, list[str]]:
+    def maps(
+        self,
+        rows: np.ndarray,
+        method: str,
+        target: str,
+        options: dict,
+        reference_rows: np.ndarray | None = None,
+        kind: str | None = None,
+    ) -> tuple[np.ndarray, list[str]]:
         """Heat-maps of images ``rows`` by ``method``, float32 (n, H, W), and their keys.
 
         ``reference_rows`` (for the ``neighbour`` target): whose code each image is explained
@@ -122,7 +136,12 @@ class Results:
         references = None if reference_rows is None else np.asarray(reference_rows, np.int64)
         keys = [
             make_key(
-                "map", self.model_key, self.image_keys[index], method, target, options,
+                "map",
+                self.model_key,
+                self.image_keys[index],
+                method,
+                target,
+                options,
                 None if references is None else encoded.code_keys[references[row]],
             )
             for row, index in enumerate(rows)
@@ -152,8 +171,9 @@ class Results:
                 self.cache.put_arrays(kind, keys[row], {"map": values})
         return maps, keys
 
-    def pair_maps(self, rows: np.ndarray, neighbours: np.ndarray, method: str,
-                  options: dict) -> tuple[np.ndarray, list[list[list[str]]]]:
+    def pair_maps(
+        self, rows: np.ndarray, neighbours: np.ndarray, method: str, options: dict
+    ) -> tuple[np.ndarray, list[list[list[str]]]]:
         """Each image of ``rows`` against each of its ``neighbours``' codes, and back.
 
         Returns float32 (n, K, 2, H, W) — [p, k, 0]: image p against neighbour k's code,
@@ -162,8 +182,12 @@ class Results:
         count, k = neighbours.shape
         here, there = np.repeat(rows, k), neighbours.reshape(-1)
         maps, keys = self.maps(
-            np.concatenate([here, there]), method, "neighbour", options,
-            reference_rows=np.concatenate([there, here]), kind=f"{method}__pair",
+            np.concatenate([here, there]),
+            method,
+            "neighbour",
+            options,
+            reference_rows=np.concatenate([there, here]),
+            kind=f"{method}__pair",
         )
         height, width = maps.shape[1:]
         maps = maps.reshape(2, count, k, height, width).transpose(1, 2, 0, 3, 4)
@@ -186,8 +210,11 @@ class Results:
         similarity), keyed by the codes and the centre."""
         centre = mean_code(codes) if centre is None else centre
         key = make_key("neighbours", self._codes_hash(codes), k, "centred", array_hash(centre))
-        entry = self.cache.remember("neighbours", key, lambda: dict(zip(
-            ("indices", "similarities"), nearest_neighbours(codes, k, centre=centre))))
+        entry = self.cache.remember(
+            "neighbours",
+            key,
+            lambda: dict(zip(("indices", "similarities"), nearest_neighbours(codes, k, centre=centre))),
+        )
         return entry["indices"], entry["similarities"]
 
     def neighbour_recall(self, codes: np.ndarray, indices: np.ndarray, centre: np.ndarray) -> float | None:
@@ -196,10 +223,12 @@ class Results:
         keyed by the codes and the indices."""
         if len(codes) <= PROVEN_UP_TO:
             return None
-        key = make_key("neighbour recall", self._codes_hash(codes), array_hash(indices), RECALL_SAMPLE,
-                       array_hash(centre))
-        return self.cache.remember("neighbour_recall", key, lambda: {
-            "recall": neighbour_recall(codes, indices, centre=centre)}, figures=True)["recall"]
+        key = make_key(
+            "neighbour recall", self._codes_hash(codes), array_hash(indices), RECALL_SAMPLE, array_hash(centre)
+        )
+        return self.cache.remember(
+            "neighbour_recall", key, lambda: {"recall": neighbour_recall(codes, indices, centre=centre)}, figures=True
+        )["recall"]
 
     def tsne(self, codes: np.ndarray, seed: int) -> np.ndarray:
         """:func:`aevis.latent.map.code_map` of ``codes`` (t-SNE, or a small code itself), keyed
@@ -216,8 +245,9 @@ class Results:
         key = make_key("featurevis", self.model_key, channels, seed)
         if not len(channels):
             return None, key
-        entry = self.cache.remember("featurevis", key, lambda: {
-            "pictures": featurevis.visualize(self.ae, channels, seed=seed)})
+        entry = self.cache.remember(
+            "featurevis", key, lambda: {"pictures": featurevis.visualize(self.ae, channels, seed=seed)}
+        )
         return entry["pictures"], key
 
     def mosaic_cells(self, positions: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -243,42 +273,76 @@ class Results:
         entry = self.cache.remember("clusters", key, compute)
         return entry["ids"], int(entry["count"])
 
-    def map_quality(self, codes: np.ndarray, positions: np.ndarray, labels, seed: int,
-                    code_neighbours: np.ndarray | None = None) -> quality.MapQuality:
+    def map_quality(
+        self, codes: np.ndarray, positions: np.ndarray, labels, seed: int, code_neighbours: np.ndarray | None = None
+    ) -> quality.MapQuality:
         """:func:`aevis.latent.quality.map_quality` (the pixels' label agreement from this set's
         images), keyed by codes, positions, labels, images and seed. ``code_neighbours``: the
         codes' nearest neighbours, ordered, where already found (they follow from the codes)."""
         key = make_key("map_quality", self._codes_hash(codes), array_hash(positions), labels, self.image_keys, seed)
-        return quality.MapQuality(**self.cache.remember("map_quality", key, lambda: asdict(quality.map_quality(
-            codes, positions, labels, seed=seed, images=self.images, code_neighbours=code_neighbours)), figures=True))
+        return quality.MapQuality(
+            **self.cache.remember(
+                "map_quality",
+                key,
+                lambda: asdict(
+                    quality.map_quality(
+                        codes, positions, labels, seed=seed, images=self.images, code_neighbours=code_neighbours
+                    )
+                ),
+                figures=True,
+            )
+        )
 
-    def neighbourhoods(self, codes: np.ndarray, positions: np.ndarray,
-                       code_neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    def neighbourhoods(
+        self, codes: np.ndarray, positions: np.ndarray, code_neighbours: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
         """:func:`aevis.latent.trust.neighbourhoods` (each image's map trust and local density),
         keyed by codes and positions. ``code_neighbours``: the codes' ``(indices,
         similarities)``, ordered, where already found."""
         key = make_key("neighbourhoods", self._codes_hash(codes), array_hash(positions), quality.QUALITY_K)
-        entry = self.cache.remember("neighbourhoods", key, lambda: trust.neighbourhoods(
-            codes, positions, code_neighbours=code_neighbours))
+        entry = self.cache.remember(
+            "neighbourhoods", key, lambda: trust.neighbourhoods(codes, positions, code_neighbours=code_neighbours)
+        )
         return {name: entry[name] for name in ("map_trust", "density")}
 
-    def faithfulness(self, rows: np.ndarray, maps: dict[str, np.ndarray], map_keys: dict[str, list[str]],
-                     masks: np.ndarray | None, target: str, reference_rows: np.ndarray | None,
-                     options: dict[str, dict], seed: int) -> dict[str, dict[str, float]]:
+    def faithfulness(
+        self,
+        rows: np.ndarray,
+        maps: dict[str, np.ndarray],
+        map_keys: dict[str, list[str]],
+        masks: np.ndarray | None,
+        target: str,
+        reference_rows: np.ndarray | None,
+        options: dict[str, dict],
+        seed: int,
+    ) -> dict[str, dict[str, float]]:
         """:func:`aevis.faithfulness.faithfulness` on exactly the images ``rows`` (its sample).
 
         ``maps``/``map_keys``: each method's maps of those images and their keys, which name
         the model, images, target, references and options the figures depend on.
         """
         key = make_key(
-            "faithfulness", list(maps), map_keys, None if masks is None else array_hash(masks), seed, options,
+            "faithfulness",
+            list(maps),
+            map_keys,
+            None if masks is None else array_hash(masks),
+            seed,
+            options,
         )
 
         def compute() -> dict[str, dict[str, float]]:
             references = None if reference_rows is None else self._need_encoded().codes[reference_rows]
             return faithfulness.faithfulness(
-                self.ae, self.images[rows], maps, masks, target=target, reference_codes=references,
-                method_options=options, sample=len(rows), seed=seed, batch_size=self.batch_size,
+                self.ae,
+                self.images[rows],
+                maps,
+                masks,
+                target=target,
+                reference_codes=references,
+                method_options=options,
+                sample=len(rows),
+                seed=seed,
+                batch_size=self.batch_size,
             )
 
         return self.cache.remember("faithfulness", key, compute, figures=True)
@@ -289,25 +353,55 @@ class Results:
         codes and the seed."""
         encoded = self._need_encoded()
         key = make_key(
-            "cell faithfulness", self.model_key, [self.image_keys[index] for index in rows],
-            [encoded.code_keys[index] for index in reference_rows], seed,
+            "cell faithfulness",
+            self.model_key,
+            [self.image_keys[index] for index in rows],
+            [encoded.code_keys[index] for index in reference_rows],
+            seed,
         )
-        return self.cache.remember("cell_faithfulness", key, lambda: cell_deletion(
-            self.ae, self.images[rows], finite_codes(encoded.codes[reference_rows]),  # as the neighbours were found
-            sample=len(rows), seed=seed, batch_size=self.batch_size), figures=True)
+        return self.cache.remember(
+            "cell_faithfulness",
+            key,
+            lambda: cell_deletion(
+                self.ae,
+                self.images[rows],
+                finite_codes(encoded.codes[reference_rows]),  # as the neighbours were found
+                sample=len(rows),
+                seed=seed,
+                batch_size=self.batch_size,
+            ),
+            figures=True,
+        )
 
-    def cascade(self, row: int, method: str, trained: np.ndarray, map_key: str, target: str,
-                reference_row: int | None, options: dict, seed: int) -> list[CascadeStep]:
+    def cascade(
+        self,
+        row: int,
+        method: str,
+        trained: np.ndarray,
+        map_key: str,
+        target: str,
+        reference_row: int | None,
+        options: dict,
+        seed: int,
+    ) -> list[CascadeStep]:
         """:func:`aevis.faithfulness.randomization.randomization_cascade` of one image, keyed by its trained map."""
         key = make_key("cascade", map_key, method, options, seed)
 
         def compute() -> dict[str, np.ndarray]:
-            references = None if reference_row is None else {
-                "reference_codes": self._need_encoded().codes[reference_row : reference_row + 1]
-            }
+            references = (
+                None
+                if reference_row is None
+                else {"reference_codes": self._need_encoded().codes[reference_row : reference_row + 1]}
+            )
             steps = randomization_cascade(
-                self.ae, self.images[row : row + 1], method, trained[None], target=target,
-                **(references or {}), seed=seed, **options,
+                self.ae,
+                self.images[row : row + 1],
+                method,
+                trained[None],
+                target=target,
+                **(references or {}),
+                seed=seed,
+                **options,
             )
             return {
                 "layers": np.array([step.layer for step in steps], dtype=str),
@@ -324,13 +418,23 @@ class Results:
     def taught_by(self, checkpoints, rows: np.ndarray, on_progress=None) -> TaughtBy:
         """:func:`aevis.latent.taught_by.taught_by` of images ``rows`` over ``checkpoints`` (a
         :class:`~aevis.model.train.Checkpoints`), keyed by the model, the checkpoints, the images and the rows."""
-        key = make_key("taught by", self.model_key, checkpoints.sha256, self.image_keys, rows, DIMENSIONS,
-                       PROJECTION_SEED, KEPT, SAMPLE)
+        key = make_key(
+            "taught by",
+            self.model_key,
+            checkpoints.sha256,
+            self.image_keys,
+            rows,
+            DIMENSIONS,
+            PROJECTION_SEED,
+            KEPT,
+            SAMPLE,
+        )
         entry = self.cache.arrays("taught_by", key)
         if entry is None:
             copy = keras.models.clone_model(self.ae.model)  # its weights are set to each checkpoint's
-            entry = taught_by(copy, self.ae.bottleneck, checkpoints, self.images, rows, self.batch_size,
-                              on_progress=on_progress).arrays()
+            entry = taught_by(
+                copy, self.ae.bottleneck, checkpoints, self.images, rows, self.batch_size, on_progress=on_progress
+            ).arrays()
             self.cache.put_arrays("taught_by", key, entry)
         elif on_progress:
             on_progress(len(self.images) * len(checkpoints.epochs))

@@ -33,8 +33,12 @@ from aevis.pipeline import build
 from tests.conftest import TINY_BUILD
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-BUILD = dict(TINY_BUILD, methods=("saliency", "gradcam"), faithfulness_sample=0,
-             build_time=datetime.fromtimestamp(1_700_000_000, UTC))
+BUILD = dict(
+    TINY_BUILD,
+    methods=("saliency", "gradcam"),
+    faithfulness_sample=0,
+    build_time=datetime.fromtimestamp(1_700_000_000, UTC),
+)
 """The tiny demo, every page with a gradient method, a layer method and pair maps (each method
 traces its own graphs on every worker: all five cost a minute more); the faithfulness checks
 (the coordinator's, never the workers') left out to keep it quick."""
@@ -51,19 +55,57 @@ def scheduler(tmp_path_factory):
     root = tmp_path_factory.mktemp("dask")
     address_file = root / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    started = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                 "--no-dashboard", "--scheduler-file", str(address_file)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)]
+    started = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dask",
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(address_file),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=root,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not address_file.exists():
             assert time.monotonic() < deadline and started[0].poll() is None, "the scheduler did not start"
             time.sleep(0.1)
         address = json.loads(address_file.read_text())["address"]
-        started.append(subprocess.Popen(
-            [sys.executable, "-m", "dask", "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard",
-             "--host", "127.0.0.1", "--local-directory", str(root)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root))
+        started.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dask",
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--local-directory",
+                    str(root),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=root,
+            )
+        )
         with distributed.Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=120)
         yield address
@@ -185,8 +227,13 @@ def test_a_model_handed_over_in_memory_cannot_go_to_the_workers():
 
 def test_a_scheduler_without_workers_is_one_sentence(monkeypatch):
     monkeypatch.setattr(shards, "WORKERS_TIMEOUT", 1)
-    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client, pytest.raises(AevisError) as caught:
+    with (
+        distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+        pytest.raises(AevisError) as caught,
+    ):
         Cluster(client, None, Path("cache"))
-    assert str(caught.value) == (f"The Dask scheduler at {cluster.scheduler_address} has no workers; start some "
-                                 f"with 'dask worker {cluster.scheduler_address}'.")
+    assert str(caught.value) == (
+        f"The Dask scheduler at {cluster.scheduler_address} has no workers; start some "
+        f"with 'dask worker {cluster.scheduler_address}'."
+    )

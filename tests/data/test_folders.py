@@ -91,7 +91,9 @@ def test_wide_image_is_centre_cropped_to_the_model_aspect(tmp_path):
     image = Image.new("RGB", (30, 10), (255, 0, 0))
     image.paste((0, 255, 0), (10, 0, 20, 10))  # green centre square, red sides
     image.save(tmp_path / "wide.png")
-    np.testing.assert_allclose(load_image(tmp_path / "wide.png", (5, 5, 3)), np.broadcast_to([0, 1, 0], (5, 5, 3)), atol=0.01)
+    np.testing.assert_allclose(
+        load_image(tmp_path / "wide.png", (5, 5, 3)), np.broadcast_to([0, 1, 0], (5, 5, 3)), atol=0.01
+    )
 
 
 def test_colour_to_one_channel_uses_luma_and_grey_to_four_adds_opaque_alpha(tmp_path):
@@ -122,8 +124,13 @@ def test_folder_is_read_recursively_skipping_hidden_and_rejecting_broken(tmp_pat
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / ".hidden").mkdir()
-    for path in (tmp_path / "a" / "cat.png", tmp_path / "b" / "cat.png", tmp_path / "top.jpg",
-                 tmp_path / ".hidden" / "secret.png", tmp_path / ".dot.png"):
+    for path in (
+        tmp_path / "a" / "cat.png",
+        tmp_path / "b" / "cat.png",
+        tmp_path / "top.jpg",
+        tmp_path / ".hidden" / "secret.png",
+        tmp_path / ".dot.png",
+    ):
         _solid("RGB").save(path, format="PNG" if path.suffix == ".png" else "JPEG")
     (tmp_path / "empty.png").write_bytes(b"")
     (tmp_path / "text.jpg").write_bytes(b"this is not an image")
@@ -138,7 +145,12 @@ def test_folder_is_read_recursively_skipping_hidden_and_rejecting_broken(tmp_pat
     assert imageset.images.shape == (3, *SHAPE)
     assert imageset.names.count("cat.png") == 2
     assert len(set(unique_slugs(imageset.sources))) == 3
-    assert sorted(reject.path for reject in imageset.rejected) == ["empty.png", "notes.txt", "text.jpg", "truncated.png"]
+    assert sorted(reject.path for reject in imageset.rejected) == [
+        "empty.png",
+        "notes.txt",
+        "text.jpg",
+        "truncated.png",
+    ]
     assert all(reject.reason for reject in imageset.rejected)
 
 

@@ -15,7 +15,14 @@ UNIT = RNG.random((5, 4, 6, 3), dtype=np.float32)
 
 
 def test_floats_round_to_the_nearest_of_256_levels_and_read_back_as_float32():
-    assert to_bytes(np.array([0.0, 0.5 / 255 - 1e-6, 0.5 / 255 + 1e-6, 1.0, 1.7, -0.2])).tolist() == [0, 0, 1, 255, 255, 0]
+    assert to_bytes(np.array([0.0, 0.5 / 255 - 1e-6, 0.5 / 255 + 1e-6, 1.0, 1.7, -0.2])).tolist() == [
+        0,
+        0,
+        1,
+        255,
+        255,
+        0,
+    ]
     kept = Pixels.from_unit(UNIT)
     assert kept[2].dtype == np.float32 and kept[2].shape == (4, 6, 3) and kept[[4, 0]].shape == (2, 4, 6, 3)
     np.testing.assert_array_equal(kept[[4, 0]], np.round(UNIT[[4, 0]] * 255) / np.float32(255))
@@ -29,8 +36,19 @@ def test_on_disk_pixels_read_exactly_as_in_memory_ones():
     for index, image in enumerate(UNIT):
         on_disk[index] = image
     assert on_disk.on_file and not in_memory.on_file
-    keys = (3, -1, slice(1, 4), slice(None, None, 2), [4, 1, 1, 2], np.array([0, 2]), np.array([True, False] * 2 + [True]),
-            (slice(None), 1), (2, slice(1, 3), 0), (Ellipsis, slice(None, 1)), Ellipsis)
+    keys = (
+        3,
+        -1,
+        slice(1, 4),
+        slice(None, None, 2),
+        [4, 1, 1, 2],
+        np.array([0, 2]),
+        np.array([True, False] * 2 + [True]),
+        (slice(None), 1),
+        (2, slice(1, 3), 0),
+        (Ellipsis, slice(None, 1)),
+        Ellipsis,
+    )
     for key in keys:
         np.testing.assert_array_equal(on_disk[key], in_memory[key], err_msg=repr(key))
     np.testing.assert_array_equal(on_disk.head(2)[:], in_memory[:2])

@@ -33,11 +33,13 @@ def test_colourise_maps_vmin_and_vmax_to_the_colour_map_ends(colourmap):
     values = np.array([[2.0, 6.0, 4.0], [-50.0, 50.0, np.nan], [np.inf, -np.inf, 2.0]], np.float32)
     rgb = colour.colourise(values, 2.0, 6.0, colourmap)
     assert rgb.shape == (3, 3, 3) and rgb.dtype == np.float32
-    expected = np.array([
-        [low, high, matplotlib.colormaps[colourmap](0.5)[:3]],
-        [low, high, low],  # beyond the ends: clipped; NaN: the low end
-        [high, low, low],  # +inf: the high end, -inf: the low end
-    ])
+    expected = np.array(
+        [
+            [low, high, matplotlib.colormaps[colourmap](0.5)[:3]],
+            [low, high, low],  # beyond the ends: clipped; NaN: the low end
+            [high, low, low],  # +inf: the high end, -inf: the low end
+        ]
+    )
     np.testing.assert_allclose(rgb, expected, atol=1e-6)
 
 
@@ -104,8 +106,9 @@ def test_unsigned_overlay_blends_in_by_strength():
 
 def test_overlay_of_a_grey_image_is_grey_where_nothing_matters():
     image = np.full((3, 3, 1), 0.4, np.float32)  # one channel: repeated into RGB
-    np.testing.assert_allclose(colour.overlay(image, np.zeros((3, 3))), np.full((3, 3, 3), 0.35 + 0.55 * 0.4),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        colour.overlay(image, np.zeros((3, 3))), np.full((3, 3, 3), 0.35 + 0.55 * 0.4), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("colourmap", [colour.ERROR_COLOURMAP, colour.ACTIVATION_COLOURMAP])

@@ -22,8 +22,11 @@ def test_activation_grid_draws_and_numbers_every_channel_at_its_place():
     for channel in range(10):
         row, column = divmod(channel, columns)
         left, top = gap + column * (cell + gap), title + row * (cell + label + gap)
-        np.testing.assert_array_equal(grid[top : top + cell, left : left + cell],
-                                      tiles[channel].repeat(6, axis=0).repeat(6, axis=1), err_msg=str(channel))
+        np.testing.assert_array_equal(
+            grid[top : top + cell, left : left + cell],
+            tiles[channel].repeat(6, axis=0).repeat(6, axis=1),
+            err_msg=str(channel),
+        )
         number = grid[top + cell : top + cell + label, left : left + cell]
         assert (number != BACKGROUND).any(), f"channel {channel} has no number"
     # Two cells of the last row are empty: nothing but the background there.
@@ -37,7 +40,9 @@ def test_layer_strip_runs_from_input_to_reconstruction(seed_ae):
     maps = activations.feature_maps(seed_ae, images[:1])
     layers = activations.strip_layers(seed_ae)
     assert [layer.name for layer in layers][3:6] == ["conv_3_e", "encoded", "conv_0_d"]
-    strip = np.asarray(network.layer_strip(images[0], images[1], layers, {name: value[0] for name, value in maps.items()}))
+    strip = np.asarray(
+        network.layer_strip(images[0], images[1], layers, {name: value[0] for name, value in maps.items()})
+    )
     tile, arrow, columns = network.STRIP_TILE, network.STRIP_ARROW, len(layers) + 2
     assert strip.shape[1] == columns * tile + (columns - 1) * arrow + 2 * GAP
     # The input and the last picture (here another image, to tell them apart) are centred beside
@@ -51,11 +56,13 @@ def test_layer_strip_runs_from_input_to_reconstruction(seed_ae):
 def test_long_layer_names_wrap_and_never_run_into_the_next_caption():
     rng = np.random.default_rng(0)
     names = ["conv2d_transpose_11", "conv2d_transpose_12", "max_pooling2d_1", "averyveryverylongnamewithoutbreaks"]
-    layers = [network_layers.LayerInfo(name, "Conv2DTranspose", "bottleneck" if number == 1 else "decoder", 4,
-                                    (8, 8), 2.0) for number, name in enumerate(names)]
+    layers = [
+        network_layers.LayerInfo(name, "Conv2DTranspose", "bottleneck" if number == 1 else "decoder", 4, (8, 8), 2.0)
+        for number, name in enumerate(names)
+    ]
     maps = {name: rng.random((8, 8, 4)).astype(np.float32) for name in names}
     strip = np.asarray(network.layer_strip(rng.random((16, 16, 3)), rng.random((16, 16, 3)), layers, maps))
-    labels = strip[GAP + network_layers.STRONGEST * (network.STRIP_TILE + 3):]
+    labels = strip[GAP + network_layers.STRONGEST * (network.STRIP_TILE + 3) :]
     assert (labels != BACKGROUND).any(axis=-1).any()  # the captions are there
     pitch = network.STRIP_TILE + network.STRIP_ARROW
     for boundary in range(1, len(names) + 2):  # the middle of each gap between two columns

@@ -16,14 +16,16 @@ from aevis.site import urls
 
 def test_flat_maps_are_blank_and_maps_with_any_relief_are_not():
     rng = np.random.default_rng(0)
-    maps = np.stack([
-        np.zeros((8, 8)),                       # Grad-CAM with nothing positive
-        np.full((8, 8), 3.0),                   # constant, not zero
-        np.full((8, 8), 3.0) + rng.normal(0, 1e-8, (8, 8)),  # constant up to float32 rounding
-        rng.random((8, 8)),
-        rng.random((8, 8)) * 1e-9,              # small but with a shape: not blank
-        np.where(np.eye(8), np.nan, 0.0),      # non-finite: flagged for that, not as blank
-    ]).astype(np.float32)
+    maps = np.stack(
+        [
+            np.zeros((8, 8)),  # Grad-CAM with nothing positive
+            np.full((8, 8), 3.0),  # constant, not zero
+            np.full((8, 8), 3.0) + rng.normal(0, 1e-8, (8, 8)),  # constant up to float32 rounding
+            rng.random((8, 8)),
+            rng.random((8, 8)) * 1e-9,  # small but with a shape: not blank
+            np.where(np.eye(8), np.nan, 0.0),  # non-finite: flagged for that, not as blank
+        ]
+    ).astype(np.float32)
     assert blank_maps(maps).tolist() == [True, True, True, False, False, False]
 
 
@@ -42,8 +44,12 @@ def _model_whose_gradcam_is_blank() -> keras.Model:
     keras.utils.set_random_seed(3)
     image = keras.Input((16, 16, 1))
     features = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu", name="features")(image)
-    code = layers.Dense(2, name="encoded", kernel_initializer=keras.initializers.Constant(-0.1),
-                        bias_initializer=keras.initializers.Constant(10.0))(features)
+    code = layers.Dense(
+        2,
+        name="encoded",
+        kernel_initializer=keras.initializers.Constant(-0.1),
+        bias_initializer=keras.initializers.Constant(10.0),
+    )(features)
     rebuilt = layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")(code)
     return keras.Model(image, rebuilt)
 
@@ -51,9 +57,19 @@ def _model_whose_gradcam_is_blank() -> keras.Model:
 def test_a_blank_gradcam_is_flagged_in_the_manifest_and_cautioned_on_its_card(tmp_path):
     model = tmp_path / "falling-code.keras"
     _model_whose_gradcam_is_blank().save(model)
-    config = BuildConfig(out=tmp_path / "site", cache_dir=tmp_path / "cache", model=model, dataset="shapes",
-                         count=6, methods=("saliency", "gradcam"), pair_method=None, faithfulness_sample=0,
-                         neighbours=2, input_scale="0-1", quiet=True)
+    config = BuildConfig(
+        out=tmp_path / "site",
+        cache_dir=tmp_path / "cache",
+        model=model,
+        dataset="shapes",
+        count=6,
+        methods=("saliency", "gradcam"),
+        pair_method=None,
+        faithfulness_sample=0,
+        neighbours=2,
+        input_scale="0-1",
+        quiet=True,
+    )
     build(config)
     manifest = json.loads((tmp_path / "site" / urls.MANIFEST).read_text())
     paged = [record for record in manifest["images"] if record["page"]]

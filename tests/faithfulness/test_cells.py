@@ -64,10 +64,22 @@ def test_cell_deletion_needs_a_grid(quadrant_ae):
 
 
 def test_the_chart_gets_the_cell_row_last_with_nan_where_a_check_does_not_apply():
-    figures = {"saliency": {"deletion_auc": 0.2, "random_deletion_auc": 0.4, "randomization_spearman": 0.3,
-                            "object_share": 0.5, "mask_share": 0.2}}
-    cells = {"deletion_auc": 0.1, "random_deletion_auc": 0.4, "randomization_spearman": None,
-             "object_share": None, "mask_share": None}
+    figures = {
+        "saliency": {
+            "deletion_auc": 0.2,
+            "random_deletion_auc": 0.4,
+            "randomization_spearman": 0.3,
+            "object_share": 0.5,
+            "mask_share": 0.2,
+        }
+    }
+    cells = {
+        "deletion_auc": 0.1,
+        "random_deletion_auc": 0.4,
+        "randomization_spearman": None,
+        "object_share": None,
+        "mask_share": None,
+    }
     charted = with_cells(figures, cells)
     assert list(charted) == ["saliency", CELLS] and set(charted[CELLS]) == set(figures["saliency"])
     assert charted[CELLS]["deletion_auc"] == 0.1 and math.isnan(charted[CELLS]["randomization_spearman"])

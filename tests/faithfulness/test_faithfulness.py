@@ -68,7 +68,9 @@ def test_shifted_maps_keep_their_values_and_shape_at_another_place():
     moved = deletion.shifted_maps(maps, seed=3)
     np.testing.assert_array_equal(moved, deletion.shifted_maps(maps, seed=3))
     for one, other in zip(maps, moved):
-        shifts = [(dy, dx) for dy in range(8) for dx in range(12) if np.array_equal(np.roll(one, (dy, dx), (0, 1)), other)]
+        shifts = [
+            (dy, dx) for dy in range(8) for dx in range(12) if np.array_equal(np.roll(one, (dy, dx), (0, 1)), other)
+        ]
         assert len(shifts) == 1 and 2 <= shifts[0][0] <= 6 and 3 <= shifts[0][1] <= 9
 
 
@@ -205,7 +207,11 @@ def test_faithfulness_record(linear_ae):
     assert set(record) == {"saliency", "occlusion"}
     for figures in record.values():
         assert set(figures) == {
-            "deletion_auc", "random_deletion_auc", "randomization_spearman", "object_share", "mask_share"
+            "deletion_auc",
+            "random_deletion_auc",
+            "randomization_spearman",
+            "object_share",
+            "mask_share",
         }
         assert all(type(value) is float for value in figures.values())
         # The weight sits in 4 of 16 pixels, so a map that finds it beats a random order.

@@ -49,8 +49,12 @@ def test_chance_is_what_random_neighbours_share_on_average():
     rng = np.random.default_rng(0)
     count, k = 30, 4
     draws = [
-        neighbour_overlap(*(np.array([rng.choice(np.delete(np.arange(count), i), k, replace=False) for i in range(count)])
-                            for _ in range(2))).mean()
+        neighbour_overlap(
+            *(
+                np.array([rng.choice(np.delete(np.arange(count), i), k, replace=False) for i in range(count)])
+                for _ in range(2)
+            )
+        ).mean()
         for _ in range(300)
     ]
     assert np.mean(draws) == pytest.approx(chance_overlap(count, k), abs=0.01)
@@ -68,8 +72,9 @@ def test_a_turned_mirrored_scaled_and_shifted_copy_aligns_back():
     assert alignment.disparity == pytest.approx(0.0, abs=1e-12)
     assert alignment.scale == pytest.approx(1 / 2.5)
     assert np.linalg.det(alignment.rotation) == pytest.approx(-1.0)  # the mirror is undone
-    np.testing.assert_allclose(alignment.scale * moved @ alignment.rotation + alignment.translation,
-                               alignment.positions, atol=1e-12)
+    np.testing.assert_allclose(
+        alignment.scale * moved @ alignment.rotation + alignment.translation, alignment.positions, atol=1e-12
+    )
 
 
 def test_disparity_is_scipys_and_unrelated_maps_have_a_large_one():
@@ -91,7 +96,9 @@ def test_a_map_of_one_place_aligns_to_the_centre():
 
 def test_most_changed_are_the_lowest_overlaps_without_the_unchanged():
     overlap = np.array([1.0, 0.5, 0.0, 1.0, 0.5, 0.25])
-    comparison = Comparison("b.keras", None, "code", 4, (8, 8, 1), np.zeros((6, 4), int), overlap, np.zeros((6, 2)), 0.0)
+    comparison = Comparison(
+        "b.keras", None, "code", 4, (8, 8, 1), np.zeros((6, 4), int), overlap, np.zeros((6, 2)), 0.0
+    )
     assert comparison.most_changed(10).tolist() == [2, 5, 1, 4]
     assert comparison.most_changed(2).tolist() == [2, 5]
     assert comparison.k == 4 and comparison.mean_overlap == pytest.approx(3.25 / 6)

@@ -88,7 +88,9 @@ def test_a_nearest_neighbour_ten_times_closer_than_the_last_listed_lowers_the_th
     assert rule.decided_by == "local" and rule.similarity == pytest.approx(nearest[100], rel=1e-12)
     assert rule.floor < rule.similarity and rule.typical == alone.typical
     # An exact copy (the last) never lowers it, and neighbourhoods without such a gap leave the rule as it was.
-    assert duplicate_rule(nearest[[*range(100), 102]], farthest[[*range(100), 102]]) == duplicate_rule(nearest[[*range(100), 102]])
+    assert duplicate_rule(nearest[[*range(100), 102]], farthest[[*range(100), 102]]) == duplicate_rule(
+        nearest[[*range(100), 102]]
+    )
 
 
 def test_exact_copies_are_always_found():
@@ -250,12 +252,15 @@ def photo_crops(folder, seed: int = 1, count: int = 90, side: int = 128) -> list
             for left in range(0, width - tile + 1, tile):
                 size = int(rng.integers(24, tile + 1))
                 y, x = top + int(rng.integers(0, tile - size + 1)), left + int(rng.integers(0, tile - size + 1))
-                crops.append(Image.fromarray(photo[y : y + size, x : x + size]).resize((side, side), Image.Resampling.BICUBIC))
+                crops.append(
+                    Image.fromarray(photo[y : y + size, x : x + size]).resize((side, side), Image.Resampling.BICUBIC)
+                )
     small = [np.asarray(crop.resize((16, 16), Image.Resampling.BOX), np.float64).reshape(-1) for crop in crops]
     chosen: list[int] = []
     for index in rng.permutation(len(crops)):
         if np.asarray(crops[index].convert("L"), np.float64).std() >= 20 and all(
-                np.sqrt(np.mean((small[index] - small[other]) ** 2)) >= 30 for other in chosen):
+            np.sqrt(np.mean((small[index] - small[other]) ** 2)) >= 30 for other in chosen
+        ):
             chosen.append(int(index))
     assert len(chosen) >= count, f"only {len(chosen)} distinct crops"
     names = []
@@ -272,7 +277,9 @@ def plant_copy_kinds(folder, names: list[str], each: int = 6) -> dict[str, str]:
     for number, original in enumerate(names[: 3 * each : 1]):
         picture = Image.open(folder / original)
         kind = ("exact", "jpeg", "resized")[number % 3]
-        name = f"copy-{kind}-{original.removeprefix('crop-').removesuffix('.png')}" + (".jpg" if kind == "jpeg" else ".png")
+        name = f"copy-{kind}-{original.removeprefix('crop-').removesuffix('.png')}" + (
+            ".jpg" if kind == "jpeg" else ".png"
+        )
         if kind == "exact":
             picture.save(folder / name)
         elif kind == "jpeg":

@@ -61,7 +61,9 @@ def test_the_corpus_is_each_rows_nearest_codes_as_the_neighbour_search_finds_the
     codes = _codes(count=90)
     centre = mean_code(codes)
     rows = np.array([0, 7, 89])
-    np.testing.assert_array_equal(nearest_of(codes, rows, 6, centre), nearest_neighbours(codes, 6, centre=centre)[0][rows])
+    np.testing.assert_array_equal(
+        nearest_of(codes, rows, 6, centre), nearest_neighbours(codes, 6, centre=centre)[0][rows]
+    )
     assert nearest_of(codes[:1], np.array([0]), 20, centre).shape == (1, 0)
 
 
@@ -114,5 +116,9 @@ def test_the_residual_is_put_in_words_by_its_size():
     from aevis.site.pages import residual_words
 
     assert residual_words(0.0).startswith("Nearly all") and residual_words(0.099).startswith("Nearly all")
-    assert residual_words(0.1).startswith("Much of it is a mixture") and residual_words(0.49).startswith("Much of it is a mixture")
-    assert residual_words(0.5).startswith("Much of it is its own") and residual_words(1.3).startswith("Much of it is its own")
+    assert residual_words(0.1).startswith("Much of it is a mixture") and residual_words(0.49).startswith(
+        "Much of it is a mixture"
+    )
+    assert residual_words(0.5).startswith("Much of it is its own") and residual_words(1.3).startswith(
+        "Much of it is its own"
+    )

@@ -145,9 +145,20 @@ def test_a_build_with_a_two_number_code_maps_the_code_and_says_so(tmp_path, monk
     x = layers.Reshape((4, 4, 1))(layers.Dense(16, activation="relu")(x))
     model = keras.Model(image, layers.Conv2DTranspose(1, 3, strides=4, padding="same", activation="sigmoid")(x))
     model.save(tmp_path / "two.keras")
-    build(BuildConfig(out=tmp_path / "site", cache_dir=tmp_path / "cache", model=tmp_path / "two.keras",
-                      dataset="shapes", count=8, methods=(), pair_method=None, neighbours=2, input_scale="0-1",
-                      quiet=True))
+    build(
+        BuildConfig(
+            out=tmp_path / "site",
+            cache_dir=tmp_path / "cache",
+            model=tmp_path / "two.keras",
+            dataset="shapes",
+            count=8,
+            methods=(),
+            pair_method=None,
+            neighbours=2,
+            input_scale="0-1",
+            quiet=True,
+        )
+    )
     manifest = json.loads((tmp_path / "site" / urls.MANIFEST).read_text())
     positions = np.array([[record["x"], record["y"]] for record in manifest["images"]])
     np.testing.assert_allclose(positions, latent.small_code_map(np.load(tmp_path / "site" / urls.CODES)), atol=2e-6)

@@ -208,8 +208,10 @@ def test_pair_similarities_read_codes_in_a_file_as_in_memory(tmp_path):
     first, second = np.arange(50), np.arange(50)[::-1]
     centre = neighbours.mean_code(stored)
     np.testing.assert_array_equal(centre, neighbours.mean_code(codes))
-    np.testing.assert_array_equal(neighbours.pair_similarities(stored, first, second, centre),
-                                  neighbours.pair_similarities(codes, first, second, centre))
+    np.testing.assert_array_equal(
+        neighbours.pair_similarities(stored, first, second, centre),
+        neighbours.pair_similarities(codes, first, second, centre),
+    )
     raw = neighbours.pair_similarities(codes, first, second)
     unit = codes.astype(np.float64) / np.linalg.norm(codes.astype(np.float64), axis=1, keepdims=True)
     np.testing.assert_allclose(raw, np.einsum("ij,ij->i", unit, unit[::-1]), atol=1e-6)

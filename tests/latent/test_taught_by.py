@@ -59,8 +59,13 @@ def test_projected_gradients_are_the_projection_of_each_images_own_gradient(trai
     model, images, checkpoints, full = trained
     projected = projected_gradients(keras.models.clone_model(model), "encoded", checkpoints, images, 5, dimensions=16)
     projection = GaussianProjection(full.shape[2], 16)
-    expected = np.concatenate([math.sqrt(rate) * (grads @ projection.matrix.T.astype(np.float64))
-                               for rate, grads in zip(checkpoints.learning_rates, full)], axis=1)
+    expected = np.concatenate(
+        [
+            math.sqrt(rate) * (grads @ projection.matrix.T.astype(np.float64))
+            for rate, grads in zip(checkpoints.learning_rates, full)
+        ],
+        axis=1,
+    )
     np.testing.assert_allclose(projected, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
 
 

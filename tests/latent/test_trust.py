@@ -36,7 +36,9 @@ def test_map_trust_is_the_brute_force_share():
     assert found.dtype == np.float32 and found.shape == (70,)
     np.testing.assert_allclose(found, expected, atol=1e-6)
     assert 0 < found.mean() < 0.5  # a random map keeps little: the check is not all ones or zeros
-    np.testing.assert_allclose(trust.map_trust(codes, positions, k=4), _brute_force_trust(codes, positions, 4), atol=1e-6)
+    np.testing.assert_allclose(
+        trust.map_trust(codes, positions, k=4), _brute_force_trust(codes, positions, 4), atol=1e-6
+    )
 
 
 def test_map_trust_is_one_where_the_map_keeps_every_neighbourhood():

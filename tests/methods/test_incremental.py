@@ -34,8 +34,13 @@ def every_position(ae, count: int, patch: int):
 
 @pytest.mark.parametrize(
     ("factory", "patch"),
-    [(models.tiny_seed, 1), (models.tiny_seed, 3), (models.tiny_seed, 6),
-     (models.mixed_windows, 2), (models.mixed_windows, 5)],
+    [
+        (models.tiny_seed, 1),
+        (models.tiny_seed, 3),
+        (models.tiny_seed, 6),
+        (models.mixed_windows, 2),
+        (models.mixed_windows, 5),
+    ],
 )
 def test_codes_equal_whole_copies_at_every_position(factory, patch):
     ae = wrap_autoencoder(factory())
@@ -59,8 +64,14 @@ def test_seed_windows_at_64_pixels_as_on_paper():
     plan = plan_patched_codes(ae, 8)
     windows = [(step.layer.name, step.rows.size, step.rows.reads) for step in plan.steps]
     assert windows == [
-        ("conv_0_e", 10, 12), ("pool_0_e", 6, 12), ("conv_1_e", 8, 10), ("pool_1_e", 5, 10),
-        ("conv_2_e", 7, 9), ("pool_2_e", 4, 8), ("conv_3_e", 6, 8), ("encoded", 4, 8),
+        ("conv_0_e", 10, 12),
+        ("pool_0_e", 6, 12),
+        ("conv_1_e", 8, 10),
+        ("pool_1_e", 5, 10),
+        ("conv_2_e", 7, 9),
+        ("pool_2_e", 4, 8),
+        ("conv_3_e", 6, 8),
+        ("encoded", 4, 8),
     ]
     # Multiply-adds: (100·864 + 64·18432 + 49·73728 + 36·294912) / (4096·864 + 1024·18432
     # + 256·73728 + 64·294912) = 15,495,552 / 60,162,048.
@@ -98,8 +109,9 @@ def test_occlusion_maps_match_whole_runs(seed_ae, target):
     for patch, stride in ((2, 1), (3, 2), (4, 4)):
         assert plan_patched_codes(seed_ae, patch).work <= _INCREMENTAL_UP_TO  # so windows are used
         fast = explain(seed_ae, images, "occlusion", target=target, patch=patch, stride=stride, **options)
-        whole = explain(seed_ae, images, "occlusion", target=target, patch=patch, stride=stride,
-                        incremental=False, **options)
+        whole = explain(
+            seed_ae, images, "occlusion", target=target, patch=patch, stride=stride, incremental=False, **options
+        )
         np.testing.assert_allclose(fast, whole, rtol=1e-4, atol=1e-5 * np.abs(whole).max())
         assert np.abs(whole).max() > 0
 

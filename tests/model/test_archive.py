@@ -67,8 +67,9 @@ def test_a_zip_bomb_is_refused_from_its_directory_without_inflating_it(zip_bomb)
 def test_an_honest_model_zipped_again_still_loads(tmp_path):
     model = models.tiny_seed()
     model.save(tmp_path / "saved.keras")
-    again = _rezipped(tmp_path / "saved.keras", tmp_path / "zipped-again.keras",
-                      compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    again = _rezipped(
+        tmp_path / "saved.keras", tmp_path / "zipped-again.keras", compression=zipfile.ZIP_DEFLATED, compresslevel=9
+    )
     with zipfile.ZipFile(again) as packed:
         assert any(member.file_size > member.compress_size for member in packed.infolist())
     loaded = load_model_file(again)

@@ -66,8 +66,17 @@ def test_a_keras2_file_builds_a_gallery_with_default_options(tmp_path, capsys, n
 
     expected = _expected(name)
     out = tmp_path / "site"
-    build(BuildConfig(model=FILES / name, custom_objects=_custom(name), images=_save_pngs(tmp_path / "images",
-                      expected["images"]), out=out, cache=False, cache_dir=tmp_path / "cache", quiet=True))
+    build(
+        BuildConfig(
+            model=FILES / name,
+            custom_objects=_custom(name),
+            images=_save_pngs(tmp_path / "images", expected["images"]),
+            out=out,
+            cache=False,
+            cache_dir=tmp_path / "cache",
+            quiet=True,
+        )
+    )
     manifest = json.loads((out / "data" / "manifest.json").read_text())
     assert manifest["model"]["bottleneck"] == MODELS[name] and manifest["warnings"] == []
     np.testing.assert_allclose(np.load(out / "data" / "codes.npy"), expected["codes"], atol=1e-5)
@@ -129,10 +138,14 @@ def test_configs_of_older_keras_versions_load_and_compute_the_same(tmp_path, nam
 def test_translation_changes_only_what_keras3_refuses():
     policy = {"class_name": "Policy", "config": {"name": "float32"}}
     initializer = {"class_name": "GlorotUniform", "config": {"seed": None}}
-    saved = {"class_name": "Conv2DTranspose", "config": {"name": "up", "groups": 1, "filters": 4, "dtype": policy,
-                                                          "kernel_initializer": initializer}}
-    assert translate_config(saved) == {"class_name": "Conv2DTranspose", "config": {
-        "name": "up", "filters": 4, "dtype": "float32", "kernel_initializer": initializer}}
+    saved = {
+        "class_name": "Conv2DTranspose",
+        "config": {"name": "up", "groups": 1, "filters": 4, "dtype": policy, "kernel_initializer": initializer},
+    }
+    assert translate_config(saved) == {
+        "class_name": "Conv2DTranspose",
+        "config": {"name": "up", "filters": 4, "dtype": "float32", "kernel_initializer": initializer},
+    }
     assert saved["config"]["groups"] == 1  # the caller's config is left as it was
     grouped = {"class_name": "Conv2D", "config": {"name": "c", "groups": 2}}
     assert translate_config(grouped) == grouped  # Conv2D still takes groups, and 2 groups are not 1
@@ -174,12 +187,20 @@ def test_a_lambda_saved_by_another_python_is_named(tmp_path):
         code = base64.b64encode(marshal.dumps(compile("x", "<lambda>", "eval"))[:-3]).decode()  # cut short
         layer = next(layer for layer in _layers(config) if layer["class_name"] == "Conv2DTranspose")
         layer["class_name"] = "Lambda"
-        layer["config"] = {"name": layer["config"]["name"], "function": [code, None, None],
-                           "function_type": "lambda", "output_shape": None, "arguments": {}}
+        layer["config"] = {
+            "name": layer["config"]["name"],
+            "function": [code, None, None],
+            "function_type": "lambda",
+            "output_shape": None,
+            "arguments": {},
+        }
 
     path = _rewritten(tmp_path, "conv_transpose.h5", lambda_from_another_python)
-    with pytest.raises(aevis.AevisError, match=r"holds a Lambda layer whose Python code was saved by another "
-                                               r"version of Python \(.+\) .*model.load_weights\('conv_transpose.h5'\)"):
+    with pytest.raises(
+        aevis.AevisError,
+        match=r"holds a Lambda layer whose Python code was saved by another "
+        r"version of Python \(.+\) .*model.load_weights\('conv_transpose.h5'\)",
+    ):
         load_model_file(path, safe_mode=False)
     with pytest.raises(aevis.AevisError, match="pass --trust-model"):  # safe mode says so first
         load_model_file(path)

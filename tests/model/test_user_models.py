@@ -84,9 +84,7 @@ def test_code_layer_is_the_one_a_person_names(form):
     probe = _probe_for(ae)
     direct = keras.ops.convert_to_numpy(model(probe))
     np.testing.assert_allclose(ae.reconstruct(probe), direct, atol=1e-5)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(ae.decoder(ae.encoder(probe))), direct, atol=1e-5
-    )
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ae.decoder(ae.encoder(probe))), direct, atol=1e-5)
 
 
 def test_overcomplete_code_is_larger_than_its_input():
@@ -95,9 +93,18 @@ def test_overcomplete_code_is_larger_than_its_input():
     assert "smallest grid, 7×7" in ae.bottleneck_reason
 
 
-@pytest.mark.parametrize("form", ["sequential_with_input", "sequential_input_shape", "sequential_built_by_fit",
-                                  "nested_encoder_decoder", "dense_bottleneck", "batchnorm_waist",
-                                  "denoising_overcomplete"])
+@pytest.mark.parametrize(
+    "form",
+    [
+        "sequential_with_input",
+        "sequential_input_shape",
+        "sequential_built_by_fit",
+        "nested_encoder_decoder",
+        "dense_bottleneck",
+        "batchnorm_waist",
+        "denoising_overcomplete",
+    ],
+)
 def test_every_method_gives_finite_varying_maps_with_default_options(form):
     ae = wrap_autoencoder(getattr(user_models, form)())
     probe = _probe_for(ae, 2)
@@ -116,8 +123,10 @@ def test_nested_model_gives_the_maps_of_the_same_network_written_flat():
     np.testing.assert_allclose(nested.encode(probe), flat.encode(probe), atol=1e-6)
     for method in ALL_METHODS:
         np.testing.assert_allclose(
-            aevis.explain(nested, probe, method=method), aevis.explain(flat, probe, method=method),
-            atol=1e-5, err_msg=method,
+            aevis.explain(nested, probe, method=method),
+            aevis.explain(flat, probe, method=method),
+            atol=1e-5,
+            err_msg=method,
         )
 
 
@@ -169,10 +178,14 @@ def _vae_forms(vae_files, custom, module):
         "subclassed, in memory": lambda: wrap_autoencoder(user_models.vae_subclassed(module)),
         "end to end": lambda: load_autoencoder(vae_files / "vae.keras", custom_objects=custom, input_scale="0-1"),
         "encoder + decoder": lambda: load_autoencoder(
-            encoder=vae_files / "encoder.keras", decoder=vae_files / "decoder.keras",
-            custom_objects=custom, input_scale="0-1"),
-        "subclassed": lambda: load_autoencoder(vae_files / "vae_subclassed.keras", custom_objects=custom,
-                                               input_scale="0-1"),
+            encoder=vae_files / "encoder.keras",
+            decoder=vae_files / "decoder.keras",
+            custom_objects=custom,
+            input_scale="0-1",
+        ),
+        "subclassed": lambda: load_autoencoder(
+            vae_files / "vae_subclassed.keras", custom_objects=custom, input_scale="0-1"
+        ),
     }
 
 
@@ -191,8 +204,9 @@ def test_a_vae_in_each_saved_form_explains_z_mean_and_never_samples(vae_module, 
         again = load()
         for method in ALL_METHODS:
             first = aevis.explain(ae, probe[:2], method=method)
-            np.testing.assert_array_equal(first, aevis.explain(again, probe[:2], method=method),
-                                          err_msg=f"{form}: {method}")
+            np.testing.assert_array_equal(
+                first, aevis.explain(again, probe[:2], method=method), err_msg=f"{form}: {method}"
+            )
             assert np.isfinite(first).all() and first.std() > 0, f"{form}: {method}"
 
 
@@ -226,7 +240,9 @@ def test_a_lambda_calling_the_users_own_unregistered_function_loads_with_custom_
 def test_custom_objects_file_with_an_error_is_one_sentence(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("import keras\nraise RuntimeError('no GPU here')\n")
-    with pytest.raises(aevis.AevisError, match=r"Running broken.py for --custom-objects failed: RuntimeError: no GPU here"):
+    with pytest.raises(
+        aevis.AevisError, match=r"Running broken.py for --custom-objects failed: RuntimeError: no GPU here"
+    ):
         load_autoencoder(tmp_path / "whatever.keras", custom_objects=broken)
 
 
@@ -235,8 +251,9 @@ def test_custom_objects_file_with_an_error_is_one_sentence(tmp_path):
 
 @pytest.mark.parametrize("scale", user_models.RANGES)
 def test_pixel_range_detection_picks_the_range_the_model_was_trained_on(scale):
-    ae = choose_scales(wrap_autoencoder(user_models.trained_on_range(scale)), "auto",
-                       user_models.range_training_images())
+    ae = choose_scales(
+        wrap_autoencoder(user_models.trained_on_range(scale)), "auto", user_models.range_training_images()
+    )
     assert (ae.input_spec.scales.input, ae.input_spec.scales.output) == (scale, scale), ae.scales_reason
     assert ae.rebuild_warning is None
     explicit = choose_scales(ae, "0-1")
@@ -270,8 +287,9 @@ def _refusal(tmp_path, capsys, *arguments) -> str:
     """Run the command line; assert exit 2 with one sentence and no traceback; return the sentence."""
     from aevis.cli import main
 
-    status = main([*arguments, "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"),
-                   "--quiet", "--count", "4"])
+    status = main(
+        [*arguments, "--out", str(tmp_path / "site"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--count", "4"]
+    )
     error = capsys.readouterr().err.strip().splitlines()
     assert status == 2
     assert len(error) == 1 and error[0].startswith("aevis: ") and "Traceback" not in error[0], error
@@ -355,8 +373,17 @@ def _small_build(tmp_path, name, **settings):
     from aevis.pipeline import build
 
     out = tmp_path / name
-    build(BuildConfig(out=out, cache=False, cache_dir=tmp_path / "cache", neighbours=2, faithfulness_sample=2,
-                      quiet=True, **settings))
+    build(
+        BuildConfig(
+            out=out,
+            cache=False,
+            cache_dir=tmp_path / "cache",
+            neighbours=2,
+            faithfulness_sample=2,
+            quiet=True,
+            **settings,
+        )
+    )
     manifest = (out / "data" / "manifest.json").read_text()
     return out, __import__("json").loads(manifest)
 
@@ -366,15 +393,18 @@ def test_a_model_trained_on_0_255_builds_right_without_any_flag(tmp_path, capsys
     user_models.trained_on_range("0-255").save(model_path)
     folder = tmp_path / "photos"
     _save_pngs(folder, user_models.range_training_images(count=8, seed=11))  # unseen images
-    out, manifest = _small_build(tmp_path, "site", model=model_path, images=folder,
-                                 methods=("saliency",), pair_method=None)
+    out, manifest = _small_build(
+        tmp_path, "site", model=model_path, images=folder, methods=("saliency",), pair_method=None
+    )
     model = manifest["model"]
     assert (model["input"]["scale"], model["output_scale"]) == ("0-255", "0-255")
     assert "lowest reconstruction error" in model["scales_reason"]
     assert manifest["warnings"] == []
     assert "Pixel values: [0, 255]" in capsys.readouterr().err
-    errors = [np.load(out / "data" / "maps" / f"{record['slug']}.npz")["reconstruction_error"].mean()
-              for record in manifest["images"]]
+    errors = [
+        np.load(out / "data" / "maps" / f"{record['slug']}.npz")["reconstruction_error"].mean()
+        for record in manifest["images"]
+    ]
     assert max(errors) < 0.05  # read in [0, 1], the model's [0, 255] output would be ~15,000
 
 
@@ -382,8 +412,13 @@ def test_two_builds_of_a_vae_from_encoder_and_decoder_files_are_identical(tmp_pa
     path, _ = vae_module
     folder = tmp_path / "photos"
     _save_pngs(folder, user_models.range_training_images(count=6, seed=12))
-    settings = dict(encoder=vae_files / "encoder.keras", decoder=vae_files / "decoder.keras", custom_objects=path,
-                    images=folder, methods=("saliency", "occlusion"))
+    settings = dict(
+        encoder=vae_files / "encoder.keras",
+        decoder=vae_files / "decoder.keras",
+        custom_objects=path,
+        images=folder,
+        methods=("saliency", "occlusion"),
+    )
     first, manifest = _small_build(tmp_path, "first", **settings)
     second, again = _small_build(tmp_path, "second", **settings)
     assert manifest["model"]["bottleneck"] == "z_mean" and manifest["model"]["code_size"] == 2
@@ -394,4 +429,5 @@ def test_two_builds_of_a_vae_from_encoder_and_decoder_files_are_identical(tmp_pa
         for name in maps.files:
             np.testing.assert_array_equal(maps[name], twin[name], err_msg=name)
     assert {key: value for key, value in manifest.items() if key != "built_at"} == {
-        key: value for key, value in again.items() if key != "built_at"}
+        key: value for key, value in again.items() if key != "built_at"
+    }

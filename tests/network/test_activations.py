@@ -13,8 +13,14 @@ from tests import models
 def test_conv_layers_cover_encoder_and_decoder_in_model_order(seed_ae):
     layers = activations.conv_layers(seed_ae)
     assert [(layer.name, layer.part) for layer in layers] == [
-        ("conv_0_e", "encoder"), ("conv_1_e", "encoder"), ("conv_2_e", "encoder"), ("conv_3_e", "encoder"),
-        ("conv_0_d", "decoder"), ("conv_1_d", "decoder"), ("conv_2_d", "decoder"), ("conv_decoded", "decoder"),
+        ("conv_0_e", "encoder"),
+        ("conv_1_e", "encoder"),
+        ("conv_2_e", "encoder"),
+        ("conv_3_e", "encoder"),
+        ("conv_0_d", "decoder"),
+        ("conv_1_d", "decoder"),
+        ("conv_2_d", "decoder"),
+        ("conv_decoded", "decoder"),
     ]
     assert [layer.scale for layer in layers[:4]] == [1.0, 2.0, 4.0, 8.0]
     assert [layer.name for layer in activations.gallery_layers(seed_ae)][-1] == "encoded"
@@ -59,4 +65,3 @@ def test_argmax_cells_and_strongest_channels_on_known_maps():
 def test_unknown_layer_is_named_in_the_error(seed_ae):
     with pytest.raises(ValueError, match="'nope'"):
         activations.feature_maps(seed_ae, models.random_images(1, 16), ["nope"])
-

@@ -85,8 +85,10 @@ def test_map_hover_previews_and_click_opens_the_page(browser, base_url, tiny_sit
         # Each neighbour with its similarity, written as the image pages write it.
         from aevis.site.set_pages import similarity_percent
 
-        expected = [f"{gallery.imageset.names[other]} · {similarity_percent(similarity)} similar"
-                    for other, similarity in zip(gallery.neighbour_indices[5], gallery.neighbour_similarities[5])]
+        expected = [
+            f"{gallery.imageset.names[other]} · {similarity_percent(similarity)} similar"
+            for other, similarity in zip(gallery.neighbour_indices[5], gallery.neighbour_similarities[5])
+        ]
         assert watch.page.locator(".map-preview-neighbours li").all_inner_texts() == expected
         watch.page.mouse.click(*centre)
         watch.page.wait_for_url(f"**/images/{slug}.html")
@@ -208,8 +210,12 @@ def test_screenshots_for_the_record(browser, tiny_site):
     image_page = urls.image_page(slug)
     shown_pictures = {
         "index": [urls.MOSAIC, *(urls.thumbnail(other) for other in gallery.slugs)],
-        "image": [urls.thumbnail(slug), urls.media(slug, "reconstruction"), urls.media(slug, "error"),
-                  *(urls.media(slug, method) for method in gallery.explanations.methods)],
+        "image": [
+            urls.thumbnail(slug),
+            urls.media(slug, "reconstruction"),
+            urls.media(slug, "error"),
+            *(urls.media(slug, method) for method in gallery.explanations.methods),
+        ],
         "map": [],
     }
     ARTIFACTS.mkdir(exist_ok=True)

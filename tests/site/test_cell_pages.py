@@ -125,14 +125,20 @@ def test_the_manifests_similarities_are_centred_cosines_and_the_raw_ones_beside_
             assert neighbour["similarity_raw"] == pytest.approx(cosine(codes[index], codes[other]), abs=2e-6)
             shown.append(neighbour["similarity"])
         assert [n["similarity"] for n in record["neighbours"]] == sorted(
-            (n["similarity"] for n in record["neighbours"]), reverse=True)  # the order uses the shown figure
+            (n["similarity"] for n in record["neighbours"]), reverse=True
+        )  # the order uses the shown figure
     assert min(shown) < max(shown)
 
 
 def test_a_page_shows_the_cell_maps_failure_in_words(grid_site):
     _, gallery = grid_site
-    failed = {"deletion_auc": 0.6, "random_deletion_auc": 0.5, "randomization_spearman": None,
-              "object_share": None, "mask_share": None}
+    failed = {
+        "deletion_auc": 0.6,
+        "random_deletion_auc": 0.5,
+        "randomization_spearman": None,
+        "object_share": None,
+        "mask_share": None,
+    }
     explanations = dataclasses.replace(gallery.explanations, cell_faithfulness=failed)
     page = pages.gather_pages(dataclasses.replace(gallery, explanations=explanations))[0]
     assert page.cells.failures and "deletion area 0.600 against 0.500" in page.cells.failures[0]
@@ -148,8 +154,19 @@ def test_a_dense_bottleneck_gets_no_cells_and_keeps_its_pair_maps(tmp_path):
     model_path = tmp_path / "dense.keras"
     user_models.dense_bottleneck().save(model_path)
     out = tmp_path / "site"
-    gallery = build(BuildConfig(out=out, model=model_path, count=8, neighbours=2, faithfulness_sample=2,
-                                methods=("saliency",), cache=False, cache_dir=tmp_path / "cache", quiet=True))
+    gallery = build(
+        BuildConfig(
+            out=out,
+            model=model_path,
+            count=8,
+            neighbours=2,
+            faithfulness_sample=2,
+            methods=("saliency",),
+            cache=False,
+            cache_dir=tmp_path / "cache",
+            quiet=True,
+        )
+    )
     manifest = json.loads((out / urls.MANIFEST).read_text())
     assert manifest["model"]["code_grid"] is None and manifest["cell_faithfulness"] is None
     assert all("cells" not in neighbour for record in manifest["images"] for neighbour in record["neighbours"])

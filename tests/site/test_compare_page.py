@@ -42,8 +42,9 @@ def seed_file(tiny_site) -> Path:
 @pytest.fixture(scope="module")
 def self_compared(tiny_site, seed_file, tmp_path_factory):
     """(config, gallery) of the tiny site compared with its own model file."""
-    config = BuildConfig(out=tmp_path_factory.mktemp("self") / "site", cache_dir=tiny_site[0].cache_dir,
-                         compare=seed_file, **TINY_BUILD)
+    config = BuildConfig(
+        out=tmp_path_factory.mktemp("self") / "site", cache_dir=tiny_site[0].cache_dir, compare=seed_file, **TINY_BUILD
+    )
     return config, build(config)
 
 
@@ -54,8 +55,9 @@ def other_size(tiny_site, tmp_path_factory):
     root = tmp_path_factory.mktemp("other-size")
     model_file = root / "strided-32-grey.keras"
     strided_dense(size=32, channels=1).save(model_file)
-    config = BuildConfig(out=root / "site", cache_dir=tiny_site[0].cache_dir, compare=model_file,
-                         bottleneck="encoded", **TINY_BUILD)
+    config = BuildConfig(
+        out=root / "site", cache_dir=tiny_site[0].cache_dir, compare=model_file, bottleneck="encoded", **TINY_BUILD
+    )
     return config, build(config), model_file
 
 
@@ -95,8 +97,12 @@ def _must_not_run(*_, **__):
 
 def test_a_warm_rebuild_reuses_the_other_models_results(self_compared, tmp_path, monkeypatch):
     config, gallery = self_compared
-    for computation in ("aevis.store.results.code_map", "aevis.store.results.nearest_neighbours",
-                        "aevis.draw.charts.overlap_chart", "aevis.draw.charts.aligned_maps"):
+    for computation in (
+        "aevis.store.results.code_map",
+        "aevis.store.results.nearest_neighbours",
+        "aevis.draw.charts.overlap_chart",
+        "aevis.draw.charts.aligned_maps",
+    ):
         monkeypatch.setattr(computation, _must_not_run)
     monkeypatch.setattr(Autoencoder, "encode", _must_not_run)
     made = []
@@ -150,8 +156,26 @@ def test_a_model_of_another_size_compares_on_the_same_images(other_size):
 def test_a_bad_compare_file_is_one_sentence(tiny_site, tmp_path, capsys):
     not_a_model = tmp_path / "notes.keras"
     not_a_model.write_text("not a model")
-    tiny = ["--count", "12", "--image-size", "16", "--filters", "4", "4", "8", "8", "--epochs", "1",
-            "--batch-size", "8", "--neighbours", "3", "--quiet", "--cache-dir", str(tiny_site[0].cache_dir)]
+    tiny = [
+        "--count",
+        "12",
+        "--image-size",
+        "16",
+        "--filters",
+        "4",
+        "4",
+        "8",
+        "8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--neighbours",
+        "3",
+        "--quiet",
+        "--cache-dir",
+        str(tiny_site[0].cache_dir),
+    ]
     for bad in (tmp_path / "missing.keras", not_a_model):
         status = main([*tiny, "--out", str(tmp_path / "site"), "--compare", str(bad)])
         error = capsys.readouterr().err.strip().splitlines()
@@ -165,7 +189,9 @@ def test_a_bad_compare_file_is_one_sentence(tiny_site, tmp_path, capsys):
 @needs_chromium
 @pytest.mark.parametrize("which", ["self", "other size"])
 def test_the_compare_page_loads_cleanly_and_fits_a_phone(which, request, browser):
-    site = (request.getfixturevalue("self_compared") if which == "self" else request.getfixturevalue("other_size"))[0].out
+    site = (request.getfixturevalue("self_compared") if which == "self" else request.getfixturevalue("other_size"))[
+        0
+    ].out
     for width in (1100, 360):
         watch = PageWatch(browser, width=width, height=800)
         try:

@@ -39,14 +39,23 @@ def hostile_site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile-names")
     folder = root / "images"
     folder.mkdir()
-    for name, grey in ((OVERRIDDEN[0], 10), (OVERRIDDEN[1], 14), ("dark.png", 18), ("dim.png", 22),
-                       (UNMEASURED, 250)):
+    for name, grey in ((OVERRIDDEN[0], 10), (OVERRIDDEN[1], 14), ("dark.png", 18), ("dim.png", 22), (UNMEASURED, 250)):
         Image.fromarray(np.full((12, 12, 3), grey, np.uint8)).save(folder / name, format="PNG")
     models.unmeasurable().save(root / "model.keras")
     models.tiny_seed().save(root / COMPARED)
-    config = BuildConfig(out=root / "site", cache_dir=root / "cache", images=folder, model=root / "model.keras",
-                         compare=root / COMPARED, input_scale="0-1", neighbours=2, methods=("saliency",),
-                         pair_method=None, faithfulness_sample=0, quiet=True)
+    config = BuildConfig(
+        out=root / "site",
+        cache_dir=root / "cache",
+        images=folder,
+        model=root / "model.keras",
+        compare=root / COMPARED,
+        input_scale="0-1",
+        neighbours=2,
+        methods=("saliency",),
+        pair_method=None,
+        faithfulness_sample=0,
+        quiet=True,
+    )
     build(config)
     return config.out
 
@@ -92,7 +101,9 @@ def _shown(page, names) -> int:
                       for (let n = walker.nextNode(); n; n = walker.nextNode()) {
                           if (names.some(m => n.data.includes(m))) count++;
                       }
-                      return count; }""", list(names))
+                      return count; }""",
+        list(names),
+    )
 
 
 def test_every_page_isolates_every_name(browser, hostile_site):
@@ -130,11 +141,15 @@ def test_the_map_card_selection_and_find_isolate_names(browser, hostile_site):
         assert page.locator(".map-found bdi").inner_text() == OVERRIDDEN[0]
         page.click(".map-fit")  # the whole map in view, to select all of it
         box = _canvas_box(page)
-        _drag(page, [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)],
-              shift=True)
+        _drag(
+            page,
+            [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)],
+            shift=True,
+        )
         _wait_for_hash(page, "r")
         assert sorted(page.locator(".map-selection-grid bdi").all_inner_texts()) == sorted(
-            [*OVERRIDDEN, "bright.png", "dark.png", "dim.png"])
+            [*OVERRIDDEN, "bright.png", "dark.png", "dim.png"]
+        )
         page.fill(".map-find", "dark.png")  # its neighbours are the two overridden names
         page.locator(".map-preview").wait_for(state="visible")
         assert set(page.locator(".map-preview-neighbours bdi").all_inner_texts()) & set(OVERRIDDEN)
@@ -167,8 +182,11 @@ def test_an_unmeasured_error_reads_not_measured(browser, hostile_site):
         assert "NaN" not in page.locator(".map-legend").inner_text()
         page.click(".map-fit")
         box = _canvas_box(page)
-        _drag(page, [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)],
-              shift=True)
+        _drag(
+            page,
+            [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)],
+            shift=True,
+        )
         _wait_for_hash(page, "r")
         _, rows = _download_csv(page)
         errors = {row["name"]: row["error"] for row in rows}

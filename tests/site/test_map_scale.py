@@ -39,8 +39,9 @@ def write_map_page(site: Path, data: mapdata.MapData, images, cache: ResultCache
     for path in urls.STATIC_FILES:
         shutil.copyfile(TEMPLATES / PurePosixPath(path).name, site / path)
     mapdata.write_map_script(site, data)
-    map_sprites.write_map_sprites(images, [str(number) for number in range(data.count)], data.positions, site,
-                                  cache or ResultCache(None))
+    map_sprites.write_map_sprites(
+        images, [str(number) for number in range(data.count)], data.positions, site, cache or ResultCache(None)
+    )
     summary = types.SimpleNamespace(title="map", images=data.count, code_size=12, version=__version__, compared=False)
     html = _environment().get_template("map.html").render(root="", site=summary, current=urls.MAP, map=data)
     (site / urls.MAP).write_text(html, encoding="utf-8")
@@ -67,18 +68,25 @@ def _map_data(count: int, positions: np.ndarray, seed: int = 0, **changes) -> ma
     trust = rng.random(count).astype(np.float32)
     trust[::7] = np.nan  # unmeasured
     arguments = {
-        "names": names, "slugs": [f"picture-{number:05d}" for number in range(count)],
+        "names": names,
+        "slugs": [f"picture-{number:05d}" for number in range(count)],
         "hrefs": [urls.image_page(f"picture-{number:05d}") if number % 3 == 0 else None for number in range(count)],
-        "positions": positions, "clusters": rng.integers(0, 9, count),
-        "errors": rng.gamma(2.0, 0.01, count).astype(np.float32), "neighbours": rng.integers(0, count, (count, 6)),
+        "positions": positions,
+        "clusters": rng.integers(0, 9, count),
+        "errors": rng.gamma(2.0, 0.01, count).astype(np.float32),
+        "neighbours": rng.integers(0, count, (count, 6)),
         "labels": [f"kind {number % 5}" for number in range(count)],
-        "sources": [f"folder {number % 3}/{name}" for number, name in enumerate(names)], "map_trust": trust,
-        "density": rng.random(count).astype(np.float32), "mosaic": None}
+        "sources": [f"folder {number % 3}/{name}" for number, name in enumerate(names)],
+        "map_trust": trust,
+        "density": rng.random(count).astype(np.float32),
+        "mosaic": None,
+    }
     arguments.update(changes)
     return mapdata.gather_map_data(**arguments)
 
 
 # ------------------------------------------------------------------------------------ Python
+
 
 def test_the_columnar_data_decodes_to_exactly_what_went_in(tmp_path):
     rng = np.random.default_rng(4)
@@ -90,7 +98,9 @@ def test_the_columnar_data_decodes_to_exactly_what_went_in(tmp_path):
     for key in ("names", "slugs", "sources", "hrefs", "labels"):
         assert list(columns[key]) == list(getattr(data, key)), key
     assert payload["sources"] is None and payload["sourceFolders"] == ["folder 0/", "folder 1/", "folder 2/"]
-    np.testing.assert_array_equal(columns["quantised"], np.round(positions.astype(np.float64) * 65535).astype(np.uint16))
+    np.testing.assert_array_equal(
+        columns["quantised"], np.round(positions.astype(np.float64) * 65535).astype(np.uint16)
+    )
     assert np.abs(columns["positions"] - positions).max() <= 0.5 / 65535
     np.testing.assert_array_equal(columns["clusters"], data.clusters)
     np.testing.assert_array_equal(columns["errors"], data.errors)
@@ -103,14 +113,22 @@ def test_the_columnar_data_decodes_to_exactly_what_went_in(tmp_path):
     # Compact: about 100 bytes an image, 36 of them its name and slug, 32 its six neighbours.
     assert (tmp_path / urls.MAP_DATA).stat().st_size < 120 * COUNT
     # Sources that are not "folder + name" travel in full; unlabelled, unmeasured sets have no columns.
-    odd = _map_data(20, positions[:20], sources=[f"elsewhere-{number}" for number in range(20)], labels=None,
-                    map_trust=None, density=None)
+    odd = _map_data(
+        20,
+        positions[:20],
+        sources=[f"elsewhere-{number}" for number in range(20)],
+        labels=None,
+        map_trust=None,
+        density=None,
+    )
     odd_columns = mapdata.map_columns(mapdata.map_payload(odd))
     assert odd_columns["sources"] == [f"elsewhere-{number}" for number in range(20)]
     assert odd_columns["labels"] is None and odd_columns["trust"] is None and odd_columns["density"] is None
     assert columns["pictured"] is None  # every image has its picture
     some = np.arange(20) % 3 == 0
-    np.testing.assert_array_equal(mapdata.map_columns(mapdata.map_payload(_map_data(20, positions[:20], pictured=some)))["pictured"], some)
+    np.testing.assert_array_equal(
+        mapdata.map_columns(mapdata.map_payload(_map_data(20, positions[:20], pictured=some)))["pictured"], some
+    )
 
 
 def test_a_page_anywhere_but_its_own_place_is_refused():
@@ -153,10 +171,12 @@ def test_sheet_counts_and_sizes_stay_within_bounds(count):
     plan = map_sprites.sprite_plan(positions)
     assert plan.groups == math.ceil(count / 256) and plan.atlases == math.ceil(count / 4096)
     rows = [plan.atlas_rows(number) for number in range(plan.atlases)]
-    assert all(row & (row - 1) == 0 and row * map_sprites.SMALL_COLUMNS >= min(4096, count - n * 4096)
-               for n, row in enumerate(rows))
+    assert all(
+        row & (row - 1) == 0 and row * map_sprites.SMALL_COLUMNS >= min(4096, count - n * 4096)
+        for n, row in enumerate(rows)
+    )
     assert max(rows) * map_sprites.SMALL_CELL <= 1024 and map_sprites.SMALL_COLUMNS * map_sprites.SMALL_CELL <= 1024
-    assert map_sprites.SHARP_COLUMNS ** 2 == map_sprites.GROUP
+    assert map_sprites.SHARP_COLUMNS**2 == map_sprites.GROUP
     assert map_sprites.SHARP_COLUMNS * map_sprites.sharp_cell((count, 500, 300, 3)) <= 512
     assert [map_sprites.sharp_cell((1, side, side, 3)) for side in (8, 16, 20, 28, 64)] == [16, 16, 24, 32, 32]
 
@@ -195,7 +215,8 @@ def test_sprite_scripts_put_each_image_in_its_cell_a_group_at_a_time_and_relink_
     assert 0 < cold.largest <= map_sprites.GROUP and cold.reads == plan.groups
     folder = tmp_path / "site" / urls.MAP_SPRITES
     assert sorted(path.name for path in folder.iterdir()) == sorted(
-        ["colours.js", "small-0.js", *(f"sharp-{number}.js" for number in range(plan.groups))])
+        ["colours.js", "small-0.js", *(f"sharp-{number}.js" for number in range(plan.groups))]
+    )
     colours = base64.b64decode(re.search(r'"colours", 0, "([^"]+)"', (folder / "colours.js").read_text()).group(1))
     means = np.round(images.mean(axis=(1, 2)) * 255)
     np.testing.assert_array_equal(np.frombuffer(colours, np.uint8).reshape(count, 3), means)
@@ -296,7 +317,11 @@ def test_every_image_is_drawn_where_its_position_says(browser, scale_site, rende
         _assert_lonely_images_drawn(shot, stats, site, images)
         # Where no image is, the page shows through: the canvas is not painted everywhere.
         empty = np.round(_on_screen(stats, np.array([[-0.2, -0.2], [1.2, 1.2]]))).astype(int)
-        assert all((shot[y, x] == shot[3, shot.shape[1] // 2]).all() for x, y in empty if 0 <= x < shot.shape[1] and 0 <= y < shot.shape[0])
+        assert all(
+            (shot[y, x] == shot[3, shot.shape[1] // 2]).all()
+            for x, y in empty
+            if 0 <= x < shot.shape[1] and 0 <= y < shot.shape[0]
+        )
         assert watch.problems == []
     finally:
         watch.close()
@@ -308,8 +333,9 @@ def test_a_lost_webgl_context_is_drawn_again_when_it_comes_back(browser, scale_s
     site, data, images = scale_site
     watch = _open(browser, site, renderer)
     try:
-        watch.page.wait_for_function(f"() => AevisMap.stats.smallAtlasesLoaded === {data.sprites.atlases}"
-                                     " && AevisMap.stats.flat === 0")
+        watch.page.wait_for_function(
+            f"() => AevisMap.stats.smallAtlasesLoaded === {data.sprites.atlases} && AevisMap.stats.flat === 0"
+        )
         watch.page.evaluate("""() => {
             const canvas = document.querySelector('.map-canvas');
             const gl = canvas.getContext(AevisMap.stats.renderer === 'webgl2' ? 'webgl2' : 'webgl');
@@ -321,8 +347,10 @@ def test_a_lost_webgl_context_is_drawn_again_when_it_comes_back(browser, scale_s
         frames = watch.page.evaluate("() => AevisMap.stats.frames")
         watch.page.evaluate("() => loseContext.restoreContext()")
         # Nothing moves: only the restored context may ask for the new frames.
-        watch.page.wait_for_function(f"() => AevisMap.stats.frames > {frames} && AevisMap.stats.drawn === {COUNT}"
-                                     " && AevisMap.stats.flat === 0", timeout=20_000)
+        watch.page.wait_for_function(
+            f"() => AevisMap.stats.frames > {frames} && AevisMap.stats.drawn === {COUNT} && AevisMap.stats.flat === 0",
+            timeout=20_000,
+        )
         shot, _ = _screen(watch)
         _assert_lonely_images_drawn(shot, watch.page.evaluate("() => AevisMap.stats"), site, images)
         assert watch.problems == []
@@ -346,16 +374,19 @@ def test_hovering_an_image_names_it_within_a_frame(browser, scale_site, renderer
         def hover(index):
             watch.page.mouse.move(box["x"] + centres[index, 0], box["y"] + centres[index, 1])
             watch.page.locator(".map-preview").wait_for(state="visible")
-            watch.page.wait_for_function("name => document.querySelector('.map-preview-name').textContent === name",
-                                         arg=data.names[index])
+            watch.page.wait_for_function(
+                "name => document.querySelector('.map-preview-name').textContent === name", arg=data.names[index]
+            )
             assert watch.page.locator(".map-preview-neighbours li").count() == 6
             watch.page.wait_for_function("() => AevisMap.stats.hoverLatency !== null")
 
         for index in pictured[:3]:
             hover(index)
         # The card's full picture, media/<slug>/input.png, loads from file:// too.
-        watch.page.wait_for_function("() => { const i = document.querySelector('.map-preview-full');"
-                                     " return i && !i.hidden && i.naturalWidth === 32; }")
+        watch.page.wait_for_function(
+            "() => { const i = document.querySelector('.map-preview-full');"
+            " return i && !i.hidden && i.naturalWidth === 32; }"
+        )
         # An image no page shows has no picture of its own: its tile stands in, nothing is fetched.
         hover(bare[0])
         assert watch.page.evaluate("() => document.querySelector('.map-preview-full').hidden")
@@ -371,21 +402,30 @@ def test_zooming_in_loads_only_the_sheets_on_screen_and_draws_them_sharp(browser
     site, data, images = scale_site
     positions = mapdata.map_columns(mapdata.read_map_script(site / urls.MAP_DATA))["positions"]
     thumb = 0.9 / math.sqrt(COUNT)  # map.js's thumbnail side for this many images (world units)
-    lonely = [i for i in _isolated(positions, thumb * 1.2) if (0.25 < positions[i]).all() and (positions[i] < 0.75).all()]
+    lonely = [
+        i for i in _isolated(positions, thumb * 1.2) if (0.25 < positions[i]).all() and (positions[i] < 0.75).all()
+    ]
     focus = lonely[0]  # in the middle of the view, zoomed in four times
     watch = _open(browser, site, renderer, f"&x={positions[focus, 0]:.5f}&y={positions[focus, 1]:.5f}&z=4")
     try:
-        watch.page.wait_for_function("() => { const s = AevisMap.stats; return s.level === 'sharp' && s.flat === 0"
-                                     " && s.sharpSheetsWanted.length > 0"
-                                     " && s.sharpSheetsWanted.every(n => s.sharpSheetsLoaded.includes(n)); }")
+        watch.page.wait_for_function(
+            "() => { const s = AevisMap.stats; return s.level === 'sharp' && s.flat === 0"
+            " && s.sharpSheetsWanted.length > 0"
+            " && s.sharpSheetsWanted.every(n => s.sharpSheetsLoaded.includes(n)); }"
+        )
         stats = watch.page.evaluate("() => AevisMap.stats")
         view = stats["view"]
         # The sheets whose box (and half a thumbnail, its frame and ring) meets the view: no other.
         reach = view["thumb"] / 2 + 2.5 / view["scale"]
         left, top = -view["x"] / view["scale"] - reach, -view["y"] / view["scale"] - reach
-        right, bottom = (view["width"] - view["x"]) / view["scale"] + reach, (view["height"] - view["y"]) / view["scale"] + reach
+        right, bottom = (
+            (view["width"] - view["x"]) / view["scale"] + reach,
+            (view["height"] - view["y"]) / view["scale"] + reach,
+        )
         boxes = data.sprites.boxes / 65535
-        meets = [g for g, (x0, y0, x1, y1) in enumerate(boxes) if x0 <= right and x1 >= left and y0 <= bottom and y1 >= top]
+        meets = [
+            g for g, (x0, y0, x1, y1) in enumerate(boxes) if x0 <= right and x1 >= left and y0 <= bottom and y1 >= top
+        ]
         assert 0 < len(meets) < data.sprites.groups
         assert stats["sharpSheetsLoaded"] == meets == stats["sharpSheetsWanted"]
         assert stats["sharpDrawn"] > 0
@@ -394,8 +434,12 @@ def test_zooming_in_loads_only_the_sheets_on_screen_and_draws_them_sharp(browser
         assert view["thumb"] == pytest.approx(thumb)
         centres = _on_screen(stats, positions)
         side = view["thumb"] * view["scale"]
-        inside = (centres[:, 0] > side) & (centres[:, 1] > side) & (centres[:, 0] < view["width"] - side) & (
-            centres[:, 1] < view["height"] - side)
+        inside = (
+            (centres[:, 0] > side)
+            & (centres[:, 1] > side)
+            & (centres[:, 0] < view["width"] - side)
+            & (centres[:, 1] < view["height"] - side)
+        )
         shown = [i for i in _isolated(positions, view["thumb"] * 1.2) if inside[i]]
         assert focus in shown
         for index in shown[:5]:

@@ -34,11 +34,27 @@ def _points(site: Path) -> list[dict]:
     columns = map_columns(_map_data(site))
     positions = (columns["quantised"] / 65535).astype(np.float32)
     labels = columns["labels"] or [None] * len(columns["names"])
-    return [{"name": name, "source": source, "x": float(x), "y": float(y), "error": float(error), "label": label,
-             "href": href, "slug": slug}
-            for name, source, (x, y), error, label, href, slug in zip(
-                columns["names"], columns["sources"], positions, columns["errors"], labels, columns["hrefs"],
-                columns["slugs"])]
+    return [
+        {
+            "name": name,
+            "source": source,
+            "x": float(x),
+            "y": float(y),
+            "error": float(error),
+            "label": label,
+            "href": href,
+            "slug": slug,
+        }
+        for name, source, (x, y), error, label, href, slug in zip(
+            columns["names"],
+            columns["sources"],
+            positions,
+            columns["errors"],
+            labels,
+            columns["hrefs"],
+            columns["slugs"],
+        )
+    ]
 
 
 def _isolated(name: str) -> str:
@@ -97,7 +113,7 @@ def _download_csv_text(page) -> tuple[str, str]:
     download = caught.value
     data = Path(download.path()).read_bytes()
     assert data.startswith(BYTE_ORDER_MARK)  # so a spreadsheet reads the accents as UTF-8
-    return download.suggested_filename, data[len(BYTE_ORDER_MARK):].decode("utf-8")
+    return download.suggested_filename, data[len(BYTE_ORDER_MARK) :].decode("utf-8")
 
 
 def _expected_rows(points: list[dict], chosen: list[int]) -> list[dict[str, str]]:
@@ -197,12 +213,16 @@ def test_rectangle_selection_lists_and_downloads_exactly_the_points_inside(brows
         assert panel.is_visible()
         count = len(inside)
         assert watch.page.locator(".map-selection-count").inner_text() == (
-            "1 image selected" if count == 1 else f"{count} images selected")
+            "1 image selected" if count == 1 else f"{count} images selected"
+        )
         tiles = watch.page.locator(".map-selection-grid li")
         assert tiles.count() == count
         assert watch.page.eval_on_selector_all(".map-selection-grid img", "images => images.map(i => i.alt)") == [
-            _isolated(points[i]["name"]) for i in inside]
-        hrefs = watch.page.eval_on_selector_all(".map-selection-grid a", "links => links.map(a => a.getAttribute('href'))")
+            _isolated(points[i]["name"]) for i in inside
+        ]
+        hrefs = watch.page.eval_on_selector_all(
+            ".map-selection-grid a", "links => links.map(a => a.getAttribute('href'))"
+        )
         assert hrefs == [points[i]["href"] for i in inside if points[i]["href"]]
         file_name, rows = _download_csv(watch.page)
         assert file_name.endswith(".csv")
@@ -231,7 +251,11 @@ def test_lasso_selects_the_points_inside_its_outline_and_drag_still_pans(browser
         # The lasso tool: a triangle over the left and middle of the map.
         watch.page.click(".map-tool[data-tool=lasso]")
         assert watch.page.get_attribute(".map-tool[data-tool=lasso]", "aria-pressed") == "true"
-        corners = [(left + w * 0.05, top + h * 0.05), (left + w * 0.7, top + h * 0.5), (left + w * 0.05, top + h * 0.95)]
+        corners = [
+            (left + w * 0.05, top + h * 0.05),
+            (left + w * 0.7, top + h * 0.5),
+            (left + w * 0.05, top + h * 0.95),
+        ]
         _drag(watch.page, corners + [corners[0]])
         watch.page.mouse.move(1, 1)
         flat = list(map(float, _wait_for_hash(watch.page, "l")["l"].split(",")))
@@ -295,11 +319,24 @@ def test_the_view_in_the_address_opens_again_in_a_new_page(browser, base_url, ti
         second.close()
 
 
-ODD_NAMES = ('comma, in the name.png', 'say "cheese".png', "plain.png", "semi;colon and 'single'.png",
-             "ünïcode näme.png", "hash#and%percent.png")
+ODD_NAMES = (
+    "comma, in the name.png",
+    'say "cheese".png',
+    "plain.png",
+    "semi;colon and 'single'.png",
+    "ünïcode näme.png",
+    "hash#and%percent.png",
+)
 """File names a CSV must quote (comma, double quote) or carry unchanged."""
-FORMULA_NAMES = ("=1+1.png", '=HYPERLINK("http:\\\\x","y").png', "@SUM(1).png", "+cmd.png", "-2.png",
-                 "\ttab first.png", "\rreturn first.png")
+FORMULA_NAMES = (
+    "=1+1.png",
+    '=HYPERLINK("http:\\\\x","y").png',
+    "@SUM(1).png",
+    "+cmd.png",
+    "-2.png",
+    "\ttab first.png",
+    "\rreturn first.png",
+)
 """File names a spreadsheet would run as formulas if a CSV carried them as they are (a file
 name cannot hold "//", so the link's address has backslashes)."""
 
@@ -329,8 +366,11 @@ def test_csv_of_everything_escapes_odd_names_and_formulas(browser, odd_name_site
     try:
         watch.open((odd_name_site / "map.html").resolve().as_uri())
         box = _canvas_box(watch.page)
-        _drag(watch.page, [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)],
-              shift=True)
+        _drag(
+            watch.page,
+            [(box["x"] + 2, box["y"] + 2), (box["x"] + box["width"] - 2, box["y"] + box["height"] - 2)],
+            shift=True,
+        )
         state = _wait_for_hash(watch.page, "r")
         x0, y0, x1, y1 = map(float, state["r"].split(","))
         inside = [i for i, p in enumerate(points) if x0 <= p["x"] <= x1 and y0 <= p["y"] <= y1]
@@ -341,18 +381,23 @@ def test_csv_of_everything_escapes_odd_names_and_formulas(browser, odd_name_site
         # No cell starts a formula: each such name is quoted, behind a single quote (OWASP).
         assert not [cell for row in rows for cell in row.values() if cell.startswith(FORMULA_STARTS)]
         for name in FORMULA_NAMES:
-            assert '"\'' + name.replace('"', '""') + '"' in text, name
+            assert "\"'" + name.replace('"', '""') + '"' in text, name
         assert {row["name"] for row in rows} >= {"'=1+1.png", "'-2.png", "ünïcode näme.png"}
         # A newline in a field (no file name has one) is quoted too, and read back whole; numbers
         # stay numbers (a negative one is no formula), an unmeasured one is an empty cell.
         text = watch.page.evaluate(
             """() => AevisMapTools.csvText([{name: 'two\\nlines', source: 'a,"b"', x: -0.5, y: 0.25, error: 1e-7,
                                               label: null}, {name: '-1', source: '@a', x: 0, y: 1, error: NaN,
-                                              label: '+x'}], [0, 1])""")
-        assert text == ('\ufeffname,source,x,y,error,label\r\n"two\nlines","a,""b""",-0.5,0.25,1e-7,\r\n'
-                        '"\'-1","\'@a",0,1,,"\'+x"\r\n')
+                                              label: '+x'}], [0, 1])"""
+        )
+        assert text == (
+            '\ufeffname,source,x,y,error,label\r\n"two\nlines","a,""b""",-0.5,0.25,1e-7,\r\n'
+            '"\'-1","\'@a",0,1,,"\'+x"\r\n'
+        )
         assert list(csv.reader(io.StringIO(text[1:], newline="")))[1:] == [
-            ["two\nlines", 'a,"b"', "-0.5", "0.25", "1e-7", ""], ["'-1", "'@a", "0", "1", "", "'+x"]]
+            ["two\nlines", 'a,"b"', "-0.5", "0.25", "1e-7", ""],
+            ["'-1", "'@a", "0", "1", "", "'+x"],
+        ]
         assert watch.problems == []
     finally:
         watch.close()

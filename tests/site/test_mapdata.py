@@ -39,10 +39,20 @@ def _gathered(count=None, with_labels=True):
     quality = map_quality(codes, positions, labels if with_labels else None)
     clusters, _ = kmeans_clusters(codes, 4, seed=0)
     figures = neighbourhoods(codes, positions)
-    data = mapdata.gather_map_data(names, slugs, hrefs, positions, clusters, np.linspace(0, 1, count), neighbours,
-                                   labels=labels if with_labels else None, quality=quality,
-                                   sources=[f"kind/{name}" for name in names], map_trust=figures["map_trust"],
-                                   density=figures["density"])
+    data = mapdata.gather_map_data(
+        names,
+        slugs,
+        hrefs,
+        positions,
+        clusters,
+        np.linspace(0, 1, count),
+        neighbours,
+        labels=labels if with_labels else None,
+        quality=quality,
+        sources=[f"kind/{name}" for name in names],
+        map_trust=figures["map_trust"],
+        density=figures["density"],
+    )
     return data, names
 
 
@@ -50,8 +60,9 @@ def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
     data, names = _gathered()
     thumbnails = np.random.default_rng(1).random((len(names), 16, 16, 3)).astype(np.float32)
     cache = ResultCache(None)
-    plan = map_sprites.write_map_sprites(thumbnails, [str(number) for number in range(len(names))], data.positions,
-                                         tmp_path, cache)
+    plan = map_sprites.write_map_sprites(
+        thumbnails, [str(number) for number in range(len(names))], data.positions, tmp_path, cache
+    )
     script = mapdata.write_map_script(tmp_path, data)
     assert script == tmp_path / "assets" / "map-data.js"
     payload = mapdata.read_map_script(tmp_path / "assets" / "map-data.js")
@@ -69,7 +80,10 @@ def test_map_data_lists_every_image_once_with_valid_sprites(tmp_path):
     assert sprites["sharp"]["count"] == 1 and sprites["small"]["scripts"] == [urls.sprite_atlas(0)]
     assert cache.misses["picture"] == 1 + 1 + 1  # the sharp sheet, the small atlas, the mean colours
     assert sorted(path.name for path in (tmp_path / urls.MAP_SPRITES).iterdir()) == [
-        "colours.js", "sharp-0.js", "small-0.js"]
+        "colours.js",
+        "sharp-0.js",
+        "small-0.js",
+    ]
     for path in (tmp_path / urls.MAP_SPRITES).iterdir():
         assert path.read_text().startswith("window.AevisMapSheet(")
 
@@ -107,9 +121,12 @@ def test_the_raw_pixels_label_agreement_is_measured_beside_the_codes():
     nearest = np.argsort(-similarity, axis=1)[:, :10]
     ids = np.asarray(labels)[chosen]
     assert sampled.label_agreement_codes_sampled == pytest.approx(np.mean(ids[nearest] == ids[:, None]))
-    words = {grade: mapdata.JudgedMapQuality(**{**asdict(blind), "label_agreement_codes_sampled": codes_share,
-                                  "label_agreement_pixels": 0.5}).against_pixels
-             for grade, codes_share in (("more", 0.56), ("as", 0.54), ("less", 0.44))}
+    words = {
+        grade: mapdata.JudgedMapQuality(
+            **{**asdict(blind), "label_agreement_codes_sampled": codes_share, "label_agreement_pixels": 0.5}
+        ).against_pixels
+        for grade, codes_share in (("more", 0.56), ("as", 0.54), ("less", 0.44))
+    }
     assert words == {"more": "more", "as": "as", "less": "less"}
 
 
@@ -139,15 +156,30 @@ def test_map_data_carries_sources_trust_density_and_worded_colourings(tmp_path):
         assert len(choices[key]["ramp"]) >= 2 and choices[key]["low"] and choices[key]["high"], key
     assert "code space" in choices["density"]["words"] and f"{QUALITY_K} most similar" in choices["trust"]["words"]
     # Without the figures, no such colourings and no such columns.
-    bare = mapdata.gather_map_data(names, [f"s{n}" for n in range(len(names))], [None] * len(names),
-                                   data.positions, data.clusters, data.errors, data.neighbours)
+    bare = mapdata.gather_map_data(
+        names,
+        [f"s{n}" for n in range(len(names))],
+        [None] * len(names),
+        data.positions,
+        data.clusters,
+        data.errors,
+        data.neighbours,
+    )
     bare_payload = mapdata.map_payload(bare)
     assert [choice["key"] for choice in bare_payload["colourings"]] == ["none", "cluster", "error"]
     bare_columns = mapdata.map_columns(bare_payload)
     assert bare_columns["trust"] is None and bare_columns["sources"] == names
     with pytest.raises(ValueError, match="Expected 120 entries"):
-        mapdata.gather_map_data(names, data.slugs, data.hrefs, data.positions, data.clusters, data.errors,
-                                data.neighbours, map_trust=np.ones(5))
+        mapdata.gather_map_data(
+            names,
+            data.slugs,
+            data.hrefs,
+            data.positions,
+            data.clusters,
+            data.errors,
+            data.neighbours,
+            map_trust=np.ones(5),
+        )
 
 
 def test_built_site_records_map_trust_in_the_manifest_and_the_map_data(tiny_site):
@@ -156,8 +188,9 @@ def test_built_site_records_map_trust_in_the_manifest_and_the_map_data(tiny_site
     manifest = json.loads((site / "data" / "manifest.json").read_text())
     payload = mapdata.read_map_script(site / "assets" / "map-data.js")
     codes = finite_codes(gallery.codes)  # the build's neighbours: by the centred similarity
-    expected = neighbourhoods(codes, gallery.positions,
-                              code_neighbours=nearest_neighbours(codes, QUALITY_K, centre=mean_code(codes)))
+    expected = neighbourhoods(
+        codes, gallery.positions, code_neighbours=nearest_neighbours(codes, QUALITY_K, centre=mean_code(codes))
+    )
     recorded = [record["map_trust"] for record in manifest["images"]]
     np.testing.assert_allclose(recorded, expected["map_trust"], atol=1e-4)
     columns = mapdata.map_columns(payload)

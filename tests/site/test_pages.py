@@ -45,11 +45,14 @@ def test_image_pages_follow_the_manifest_with_the_gallerys_neighbours_in_order(b
         assert page.label == record["label"] == gallery.imageset.labels[index]
         others = gallery.neighbour_indices[index]
         assert [link.name for link in page.neighbours] == [gallery.imageset.names[other] for other in others]
-        assert [link.similarity for link in page.neighbours] == [float(s) for s in gallery.neighbour_similarities[index]]
+        assert [link.similarity for link in page.neighbours] == [
+            float(s) for s in gallery.neighbour_similarities[index]
+        ]
         # The similarities are the cosines of the codes less their mean, most similar first.
         np.testing.assert_allclose([link.similarity for link in page.neighbours], unit[others] @ unit[index], rtol=1e-5)
-        assert [link.similarity for link in page.neighbours] == sorted((link.similarity for link in page.neighbours),
-                                                                      reverse=True)
+        assert [link.similarity for link in page.neighbours] == sorted(
+            (link.similarity for link in page.neighbours), reverse=True
+        )
         listed_by = [other for other in range(len(gallery)) if index in gallery.neighbour_indices[other]]
         assert [link.name for link in page.listed_by] == [gallery.imageset.names[other] for other in listed_by]
         with np.load(site / urls.maps_file(page.slug)) as maps:
@@ -65,7 +68,9 @@ def test_image_pages_chain_and_show_every_method_with_its_own_legend(built):
         assert (page.next.name if page.next else None) == (names[position + 1] if position + 1 < len(names) else None)
         methods = gallery.explanations.methods
         assert page.ranked  # the checks ran, so the most faithful method comes first
-        assert [heatmap.words for heatmap in page.heatmaps] == [METHOD_WORDS[method] for method in _by_faithfulness(gallery)]
+        assert [heatmap.words for heatmap in page.heatmaps] == [
+            METHOD_WORDS[method] for method in _by_faithfulness(gallery)
+        ]
         signed = {heatmap.words.title for heatmap in page.heatmaps if heatmap.legend_png == urls.overlay_legend(True)}
         assert signed == {"Integrated Gradients", "Occlusion"}  # the two methods with signed maps
         assert len({heatmap.png for heatmap in page.heatmaps}) == len(methods)
@@ -89,14 +94,27 @@ def _by_faithfulness(gallery) -> list[str]:
             misses.append(row["object_share"] < 2 * row["mask_share"])
         return sum(misses)
 
-    return sorted(gallery.explanations.methods, key=lambda method: (
-        failed(figures[method]), figures[method]["deletion_auc"] / figures[method]["random_deletion_auc"]))
+    return sorted(
+        gallery.explanations.methods,
+        key=lambda method: (
+            failed(figures[method]),
+            figures[method]["deletion_auc"] / figures[method]["random_deletion_auc"],
+        ),
+    )
 
 
 def test_a_method_that_failed_a_check_comes_last_and_says_so_in_words(built):
     _, gallery, _ = built
-    figures = {method: {"deletion_auc": 0.2, "random_deletion_auc": 0.4, "randomization_spearman": 0.1,
-                        "object_share": 0.6, "mask_share": 0.2} for method in gallery.explanations.methods}
+    figures = {
+        method: {
+            "deletion_auc": 0.2,
+            "random_deletion_auc": 0.4,
+            "randomization_spearman": 0.1,
+            "object_share": 0.6,
+            "mask_share": 0.2,
+        }
+        for method in gallery.explanations.methods
+    }
     figures["saliency"]["deletion_auc"] = 0.1  # the most faithful: half the area of the others
     figures["integrated_gradients"].update(deletion_auc=0.45, randomization_spearman=0.91)  # fails two checks
     figures["gradcam"]["object_share"] = 0.3  # fails one: 0.3 is less than twice the object's 0.2
@@ -104,12 +122,18 @@ def test_a_method_that_failed_a_check_comes_last_and_says_so_in_words(built):
     checked = dataclasses.replace(gallery, explanations=dataclasses.replace(gallery.explanations, faithfulness=figures))
     page = pages.gather_pages(checked)[0]
     assert [heatmap.words.title for heatmap in page.heatmaps] == [
-        "Saliency", "SmoothGrad", "Occlusion", "Grad-CAM", "Integrated Gradients"]
+        "Saliency",
+        "SmoothGrad",
+        "Occlusion",
+        "Grad-CAM",
+        "Integrated Gradients",
+    ]
     failures = {heatmap.words.title: heatmap.failures for heatmap in page.heatmaps}
     assert failures["Saliency"] == failures["SmoothGrad"] == failures["Occlusion"] == ()
     assert failures["Grad-CAM"] == (
         "Take with care: it puts 30% of its weight on the object, which covers 20% of the image; a map on "
-        "target puts at least 2 times that share there.",)
+        "target puts at least 2 times that share there.",
+    )
     assert failures["Integrated Gradients"] == (
         "Not shown to be faithful here: greying out the pixels this map ranks highest changed the code no faster "
         "than greying out the same pattern of pixels at a random place (deletion area 0.450 against 0.400).",
@@ -125,7 +149,8 @@ def test_a_method_that_failed_a_check_comes_last_and_says_so_in_words(built):
     unchecked = dataclasses.replace(gallery, explanations=dataclasses.replace(gallery.explanations, faithfulness={}))
     plain = pages.gather_pages(unchecked)[0]
     assert not plain.ranked and [heatmap.words.title for heatmap in plain.heatmaps] == [
-        METHOD_WORDS[method].title for method in gallery.explanations.methods]
+        METHOD_WORDS[method].title for method in gallery.explanations.methods
+    ]
 
 
 def test_model_page_lists_every_layer_with_its_shape_and_marks_the_bottleneck(built):
@@ -170,15 +195,20 @@ def test_channel_galleries_show_each_channels_strongest_images_and_where_it_fire
         for row in page.rows:
             shown = [index[tile.link.name] for tile in row.tiles]
             assert len(shown) == 8 and len(set(shown)) == 8
-            np.testing.assert_allclose([tile.value for tile in row.tiles], means[shown, row.channel], rtol=1e-4,
-                                       atol=1e-6)
+            np.testing.assert_allclose(
+                [tile.value for tile in row.tiles], means[shown, row.channel], rtol=1e-4, atol=1e-6
+            )
             # The top 8: none left out is stronger than the weakest shown (up to float noise).
             left_out = np.delete(means[:, row.channel], shown)
             assert left_out.max() <= means[shown[-1], row.channel] + 1e-5, (page.name, row.channel)
             for tile, image in zip(row.tiles, shown):
                 left, top, width, height = (round(value * size / 100) for value in tile.box)
-                cells = values[image, top // scale : -(-(top + height) // scale), left // scale : -(-(left + width) // scale),
-                               row.channel]
+                cells = values[
+                    image,
+                    top // scale : -(-(top + height) // scale),
+                    left // scale : -(-(left + width) // scale),
+                    row.channel,
+                ]
                 # The outlined square covers the cell where the channel fires hardest in that image.
                 assert cells.max() >= values[image, ..., row.channel].max() - 1e-5, (page.name, row.channel, image)
             has_feature = page.part == "bottleneck" and row.channel in features
@@ -216,14 +246,19 @@ def test_report_lists_skipped_files_flagged_images_warnings_and_parameters(built
     assert pages.gather_report(gallery).rejected == () and pages.gather_report(gallery).flagged == ()
     rejects = [Reject("holiday/broken.jpg", "truncated JPEG"), Reject("notes.txt", "not an image")]
     troubled = dataclasses.replace(
-        gallery, imageset=dataclasses.replace(gallery.imageset, rejected=rejects),
-        flags={3: ("NaN in its code",)}, warnings=["this model does not rebuild these images well"],
+        gallery,
+        imageset=dataclasses.replace(gallery.imageset, rejected=rejects),
+        flags={3: ("NaN in its code",)},
+        warnings=["this model does not rebuild these images well"],
     )
     report = pages.gather_report(troubled)
     assert report.rejected == tuple(rejects)
     [flagged] = report.flagged
     assert (flagged.link.name, flagged.source, flagged.problems) == (
-        gallery.imageset.names[3], gallery.imageset.sources[3], ("NaN in its code",))
+        gallery.imageset.names[3],
+        gallery.imageset.sources[3],
+        ("NaN in its code",),
+    )
     assert (site / flagged.link.href).is_file()
     assert report.warnings == ("this model does not rebuild these images well",)
     settings = dict(report.parameters)  # a seed trained on built-in shapes: its training and the set apply
@@ -231,8 +266,7 @@ def test_report_lists_skipped_files_flagged_images_warnings_and_parameters(built
     assert "model" not in settings and "compare" not in settings  # not given
     summary = pages.summarise(troubled, "t")
     assert (summary.images, summary.pages, summary.rejected, summary.flagged) == (12, 12, 2, 1)
-    html = _environment().get_template("report.html").render(root="", site=summary, current=urls.REPORT,
-                                                              report=report)
+    html = _environment().get_template("report.html").render(root="", site=summary, current=urls.REPORT, report=report)
     for reject in rejects:
         assert f"<code><bdi>{reject.path}</bdi></code></td><td>{reject.reason}</td>" in html
 
@@ -276,8 +310,11 @@ def _links(model, field: str = "") -> list[tuple[str, str]]:
 def test_every_link_a_page_model_holds_is_a_file_of_the_built_site(built):
     site, gallery, image_pages = built
     models = {
-        "image pages": image_pages, "layer pages": pages.gather_layers(gallery), "model": pages.gather_model(gallery),
-        "reading": pages.gather_reading(gallery, image_pages, 12), "map": pages.gather_map(gallery),
+        "image pages": image_pages,
+        "layer pages": pages.gather_layers(gallery),
+        "model": pages.gather_model(gallery),
+        "reading": pages.gather_reading(gallery, image_pages, 12),
+        "map": pages.gather_map(gallery),
     }  # (the report links only flagged images: its test checks that link)
     kinds = set()
     for page, model in models.items():

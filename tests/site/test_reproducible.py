@@ -45,7 +45,15 @@ def _cold_builds(root: Path, epoch: str | None, *extra: str) -> list[Path]:
             patch.setenv("SOURCE_DATE_EPOCH", epoch)
         for index in range(2):
             site = root / f"build-{index}" / "site"
-            argv = [*_arguments(TINY_BUILD), *extra, "--zip", "--out", str(site), "--cache-dir", str(site.parent / "cache")]
+            argv = [
+                *_arguments(TINY_BUILD),
+                *extra,
+                "--zip",
+                "--out",
+                str(site),
+                "--cache-dir",
+                str(site.parent / "cache"),
+            ]
             assert main(argv) == 0
             sites.append(site)
     return sites
@@ -138,11 +146,14 @@ def test_manifest_and_report_page_record_the_installed_versions(pinned):
         assert f"<dt>{shown[name]}</dt><dd><code>{version}</code></dd>" in report
 
 
-@pytest.mark.parametrize("value, expected", [
-    (str(EPOCH), datetime.fromisoformat(EPOCH_TIME)),
-    ("0", datetime(1970, 1, 1, tzinfo=UTC)),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (str(EPOCH), datetime.fromisoformat(EPOCH_TIME)),
+        ("0", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("", None),
+    ],
+)
 def test_source_date_epoch_becomes_the_build_time(monkeypatch, value, expected):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
     assert config_from_arguments([]).build_time == expected
@@ -165,6 +176,11 @@ def test_zip_of_a_site_dated_before_1980_is_dated_1980(tmp_path):
     (site / "index.html").chmod(0o600)  # a private file is packed readable all the same
     with zipfile.ZipFile(zip_site(site)) as packed:
         entries = packed.infolist()
-    assert [entry.filename for entry in entries] == ["site/", "site/data/", "site/data/manifest.json", "site/index.html"]
+    assert [entry.filename for entry in entries] == [
+        "site/",
+        "site/data/",
+        "site/data/manifest.json",
+        "site/index.html",
+    ]
     assert {entry.date_time for entry in entries} == {(1980, 1, 1, 0, 0, 0)}
     assert entries[-1].external_attr >> 16 == 0o100644

@@ -57,13 +57,30 @@ def test_each_end_of_the_ranking_shows_up_to_twelve_and_no_image_twice(count, sh
 
 def test_similarities_are_written_to_two_figures_of_their_gap_to_one():
     assert [similarity_text(value) for value in (0.5, 0.84, 0.99946, 0.9999871, 1.0, 1.0000001)] == [
-        "0.50", "0.84", "0.99946", "0.999987", "1.000000", "1.000000"]
+        "0.50",
+        "0.84",
+        "0.99946",
+        "0.999987",
+        "1.000000",
+        "1.000000",
+    ]
 
 
 def test_similarity_percentages_are_never_rounded_up_to_a_near_copys():
     values = (1.0, 0.99999996, 0.99996, 0.9997, 0.9987, 0.995, 0.9899, 0.5, 0.004, -0.237, float("nan"))
     assert [similarity_percent(value) for value in values] == [
-        "100%", "100%", "99.996%", "99.97%", "99.8%", "99.5%", "98%", "50%", "0%", "-23%", "n/a"]
+        "100%",
+        "100%",
+        "99.996%",
+        "99.97%",
+        "99.8%",
+        "99.5%",
+        "98%",
+        "50%",
+        "0%",
+        "-23%",
+        "n/a",
+    ]
 
 
 # ------------------------------------------------------------------ the tiny site
@@ -95,14 +112,19 @@ def test_rankings_equal_a_sort_of_the_errors_recomputed_from_the_reconstructions
     assert np.argsort(ranks).tolist() == expected.tolist() and sorted(ranks) == list(range(len(names)))
 
 
-def test_a_large_set_lists_the_strangest_part_of_its_ranking_and_points_to_the_manifest(tiny_site, tmp_path, monkeypatch):
+def test_a_large_set_lists_the_strangest_part_of_its_ranking_and_points_to_the_manifest(
+    tiny_site, tmp_path, monkeypatch
+):
     config, gallery = tiny_site
     whole = gather_strangest(gallery)
     monkeypatch.setattr(set_pages, "RANKING_LISTED", 3)
     page = gather_strangest(gallery)
     assert page.ranking == whole.ranking[:3] and page.ranked == whole.ranked == len(gallery)
-    html = html_pages._environment().get_template("strangest.html").render(
-        root="", site=summarise(gallery, "t"), current=urls.STRANGEST, strangest=page)
+    html = (
+        html_pages._environment()
+        .get_template("strangest.html")
+        .render(root="", site=summarise(gallery, "t"), current=urls.STRANGEST, strangest=page)
+    )
     words = " ".join(html.split())
     assert f"the first 3 of {len(gallery)} images" in words and f'href="{urls.MANIFEST}"' in html
     assert html.split('class="ranking"')[1].split("</ol>")[0].count("<li>") == 3
@@ -136,7 +158,10 @@ def test_both_pages_are_in_every_pages_navigation_and_link_what_they_show(tiny_s
         assert f'href="{root}{urls.STRANGEST}"' in html and f'href="{root}{urls.DUPLICATES}"' in html, page
     strangest = (site / urls.STRANGEST).read_text()
     words = " ".join(strangest.split())
-    assert f"squeeze each image into {gallery.ae.code_size} numbers and rebuild it from them, by practising on these very images." in words
+    assert (
+        f"squeeze each image into {gallery.ae.code_size} numbers and rebuild it from them, by practising on these very images."
+        in words
+    )
     for item in (*gather_strangest(gallery).strangest, *gather_strangest(gallery).typical):
         assert f'src="{item.link.thumbnail}"' in strangest and f'src="{item.error_png}"' in strangest
         assert (site / item.error_png).is_file()
@@ -164,7 +189,8 @@ def planted_site(tmp_path_factory):
     plant_copies(folder, pictures)
     second = Image.fromarray(pictures[1])
     second.resize((32, 32), Image.Resampling.BILINEAR).resize((64, 64), Image.Resampling.BILINEAR).save(
-        folder / "photo-01-resized.png")
+        folder / "photo-01-resized.png"
+    )
     settings = dict(TINY_BUILD, image_size=32, pages=4)
     config = BuildConfig(out=root / "site", cache_dir=root / "cache", images=folder, **settings)
     return config, build(config)
@@ -213,17 +239,22 @@ def test_the_slider_carries_every_positions_groups_grouped_in_python(planted_sit
     at_rule = _groups_at(data, page.position)
     assert [{names[member] for member in group[0]} for group in at_rule] == PLANTED_GROUPS
     assert [[data["closest"][member] for member in group[0]] for group in at_rule] == [
-        [member.closest for member in group.members] for group in page.groups]
+        [member.closest for member in group.members] for group in page.groups
+    ]
     # At every position, the groups group_duplicates finds there, in its order, each group once.
     duplicates = gallery.duplicates
     involved = np.unique(duplicates.candidates.pairs)
     for position in range(page.steps + 1):
-        expected = group_duplicates(len(names), Candidates(np.searchsorted(involved, duplicates.candidates.pairs),
-                                                             duplicates.candidates.similarities),
-                                    slider_threshold(rule, position))
+        expected = group_duplicates(
+            len(names),
+            Candidates(np.searchsorted(involved, duplicates.candidates.pairs), duplicates.candidates.similarities),
+            slider_threshold(rule, position),
+        )
         assert [group[0] for group in _groups_at(data, position)] == [list(group.members) for group in expected]
     assert len({json.dumps(group) for group in data["groups"]}) == len(data["groups"])
-    assert [{names[m] for m in group[0]} for group in _groups_at(data, page.steps)] == [{"photo-00.png", "copy-exact.png"}]
+    assert [{names[m] for m in group[0]} for group in _groups_at(data, page.steps)] == [
+        {"photo-00.png", "copy-exact.png"}
+    ]
 
 
 @needs_chromium
@@ -244,7 +275,8 @@ def test_both_pages_load_from_file_and_the_slider_regroups(planted_site, browser
 
         def shown_groups() -> list[int]:
             return page.evaluate(
-                "() => [...document.querySelectorAll('.dup-group')].map(g => g.querySelectorAll('img').length)")
+                "() => [...document.querySelectorAll('.dup-group')].map(g => g.querySelectorAll('img').length)"
+            )
 
         assert shown_groups() == [4, 2]
         slider = page.locator("#dup-threshold")
@@ -256,11 +288,15 @@ def test_both_pages_load_from_file_and_the_slider_regroups(planted_site, browser
         page.keyboard.press("Home")  # the loosest the page carries
         loosest = shown_groups()
         assert len(loosest) >= 2 and sum(loosest) >= 6
-        slider.evaluate("(element, value) => { element.value = value; element.dispatchEvent(new Event('input')); }",
-                        gather_duplicates(gallery).position)
+        slider.evaluate(
+            "(element, value) => { element.value = value; element.dispatchEvent(new Event('input')); }",
+            gather_duplicates(gallery).position,
+        )
         assert shown_groups() == [4, 2]  # back at the stated threshold, as the page was built
-        page.evaluate("() => Promise.all([...document.images].map(img => img.complete ? null : "
-                      "new Promise(done => { img.onload = img.onerror = done; })))")
+        page.evaluate(
+            "() => Promise.all([...document.images].map(img => img.complete ? null : "
+            "new Promise(done => { img.onload = img.onerror = done; })))"
+        )
         assert watch.unloaded_pictures() == []  # the pictures the script drew
         assert watch.problems == []
     finally:

@@ -28,10 +28,26 @@ def test_paths_are_relative_to_the_site_root_and_root_leads_back():
     assert urls.THUMBNAIL_PATTERN.format(slug="cat") == urls.thumbnail("cat") == "media/cat/input.png"
     assert urls.maps_file("cat") == "data/maps/cat.npz"
     assert (urls.in_data(urls.CODES), urls.in_data(urls.MAPS_PATTERN)) == ("codes.npy", "maps/{slug}.npz")
-    every = [urls.INDEX, urls.MAP, urls.MODEL, urls.READING, urls.REPORT, urls.MAP_DATA, urls.MOSAIC,
-             urls.ERROR_LEGEND, urls.LOSS_CURVE, urls.FAITHFULNESS_CHART, urls.MANIFEST, urls.CODES,
-             urls.overlay_legend(True), urls.overlay_legend(False), urls.cascade(0), urls.feature(np.int64(3)),
-             urls.sprite_sheet(0), *urls.STATIC_FILES]
+    every = [
+        urls.INDEX,
+        urls.MAP,
+        urls.MODEL,
+        urls.READING,
+        urls.REPORT,
+        urls.MAP_DATA,
+        urls.MOSAIC,
+        urls.ERROR_LEGEND,
+        urls.LOSS_CURVE,
+        urls.FAITHFULNESS_CHART,
+        urls.MANIFEST,
+        urls.CODES,
+        urls.overlay_legend(True),
+        urls.overlay_legend(False),
+        urls.cascade(0),
+        urls.feature(np.int64(3)),
+        urls.sprite_sheet(0),
+        *urls.STATIC_FILES,
+    ]
     assert len(set(every)) == len(every) and not any(path.startswith("/") for path in every)
     assert urls.feature(np.int64(3)) == "media/features/channel-3.png"
 
@@ -63,8 +79,15 @@ def test_object_share_is_judged_by_its_aim():
 
 
 def test_map_trust_is_judged_by_its_aim():
-    quality = dict(k=5, trust_sample=10, label_agreement_codes=None, label_agreement_map=None,
-                   label_agreement_chance=None, label_agreement_pixels=None, label_agreement_codes_sampled=None)
+    quality = dict(
+        k=5,
+        trust_sample=10,
+        label_agreement_codes=None,
+        label_agreement_map=None,
+        label_agreement_chance=None,
+        label_agreement_pixels=None,
+        label_agreement_codes_sampled=None,
+    )
     assert JudgedMapQuality(trustworthiness=aims.TRUSTWORTHINESS, **quality).trustworthy is True
     assert JudgedMapQuality(trustworthiness=aims.TRUSTWORTHINESS - 0.01, **quality).trustworthy is False
     assert JudgedMapQuality(trustworthiness=None, **quality).trustworthy is None
@@ -80,15 +103,19 @@ def test_numbers_in_words():
 def test_reading_page_states_the_aims_and_the_chart_size():
     words = METHOD_WORDS["saliency"]
     rows = (FaithfulnessRow(words, 0.1, 0.2, 0.3, 0.5, 0.1), FaithfulnessRow(words, 0.3, 0.2, 0.7, 0.1, 0.1))
-    guide = ReadingPage("what it shares", (words,), None, rows, 3, urls.FAITHFULNESS_CHART, Size(1260, 360), 4, None, ())
+    guide = ReadingPage(
+        "what it shares", (words,), None, rows, 3, urls.FAITHFULNESS_CHART, Size(1260, 360), 4, None, ()
+    )
     site = types.SimpleNamespace(title="t", images=8, code_size=12, version=__version__, compared=False)
     html = _environment().get_template("reading.html").render(root="", site=site, current=urls.READING, guide=guide)
     assert "on 4 images, three ways:" in html and "Below 0.5 is what we aim for." in html
     assert "at least twice as much is what we aim for." in html
     assert html.count("yes, below 0.5") == 1 and html.count("not clearly: 0.5 or more") == 1
     assert html.count("yes, twice or more") == 1 and html.count("less than twice") == 1
-    assert f'src="{urls.FAITHFULNESS_CHART}" alt="Bar charts of the faithfulness figures for each method" ' \
-           'width="1260" height="360"><figcaption>The three checks' in html
+    assert (
+        f'src="{urls.FAITHFULNESS_CHART}" alt="Bar charts of the faithfulness figures for each method" '
+        'width="1260" height="360"><figcaption>The three checks' in html
+    )
 
 
 def _figures(with_objects: bool) -> dict[str, dict[str, float]]:
@@ -101,8 +128,9 @@ def _figures(with_objects: bool) -> dict[str, dict[str, float]]:
 @pytest.mark.parametrize(("with_objects", "panels", "size"), [(True, 3, (1260, 360)), (False, 2, (840, 360))])
 def test_faithfulness_chart_is_drawn_at_the_size_its_page_states(tmp_path, with_objects, panels, size):
     figures = _figures(with_objects)
-    charts.faithfulness_chart(figures, {"saliency": "Saliency", "gradcam": "Grad-CAM"}, tmp_path / "chart.png",
-                              aims.RANDOMIZATION)
+    charts.faithfulness_chart(
+        figures, {"saliency": "Saliency", "gradcam": "Grad-CAM"}, tmp_path / "chart.png", aims.RANDOMIZATION
+    )
     with Image.open(tmp_path / "chart.png") as chart:
         assert chart.size == charts.faithfulness_chart_size(figures) == size
     assert charts.faithfulness_panels(figures) == panels

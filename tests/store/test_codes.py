@@ -38,8 +38,21 @@ def _in_file(values: np.ndarray) -> CodeFile:
 def test_a_code_file_indexes_as_the_array_does():
     stored = _in_file(VALUES)
     assert stored.shape == (37, 5) and len(stored) == 37 and stored.nbytes == VALUES.nbytes
-    keys = (0, -1, 36, slice(None), slice(3, 9), slice(30, None, 2), slice(5, 5), [4, 5, 6, 20], [9, 2, 2, 30],
-            np.array([], np.int64), np.arange(37) % 2 == 0, (slice(2, 6), 3), (7, slice(1, 3)))
+    keys = (
+        0,
+        -1,
+        36,
+        slice(None),
+        slice(3, 9),
+        slice(30, None, 2),
+        slice(5, 5),
+        [4, 5, 6, 20],
+        [9, 2, 2, 30],
+        np.array([], np.int64),
+        np.arange(37) % 2 == 0,
+        (slice(2, 6), 3),
+        (7, slice(1, 3)),
+    )
     for key in keys:
         np.testing.assert_array_equal(stored[key], VALUES[key], err_msg=repr(key))
         assert stored[key].dtype == np.float32
@@ -111,8 +124,9 @@ def test_whole_set_computations_give_the_same_from_a_file(monkeypatch):
     np.testing.assert_array_equal(found[0], expected[0])
     np.testing.assert_array_equal(found[1], expected[1])
     assert neighbour_recall(stored, found[0], centre=centre) == neighbour_recall(values, expected[0], centre=centre)
-    np.testing.assert_array_equal(nearest_of(stored, np.arange(0, 500, 7), 20, centre),
-                                  nearest_of(values, np.arange(0, 500, 7), 20, centre))
+    np.testing.assert_array_equal(
+        nearest_of(stored, np.arange(0, 500, 7), 20, centre), nearest_of(values, np.arange(0, 500, 7), 20, centre)
+    )
     for mine, theirs in zip(made_of(stored, np.array([3, 99]), centre), made_of(values, np.array([3, 99]), centre)):
         np.testing.assert_array_equal(mine.indices, theirs.indices)
         np.testing.assert_array_equal(mine.weights, theirs.weights)

@@ -52,8 +52,9 @@ def _assert_same_site(rebuilt: dict[str, bytes], site: dict[str, bytes]) -> None
     numeric = [name for name in site if name.startswith("data/") and name.endswith((".npz", ".npy", ".json"))]
     for name in numeric:
         if name.endswith(".npy"):
-            np.testing.assert_allclose(np.load(io.BytesIO(rebuilt[name])), np.load(io.BytesIO(site[name])),
-                                       rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(
+                np.load(io.BytesIO(rebuilt[name])), np.load(io.BytesIO(site[name])), rtol=1e-5, atol=1e-7
+            )
         elif name.endswith(".npz"):
             with np.load(io.BytesIO(rebuilt[name])) as new, np.load(io.BytesIO(site[name])) as old:
                 assert new.files == old.files

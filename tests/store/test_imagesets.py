@@ -21,7 +21,12 @@ def _counted(make):
 
 def _assert_same(found: ImageSet, made: ImageSet) -> None:
     np.testing.assert_array_equal(found.images.bytes(slice(None)), made.images.bytes(slice(None)))
-    assert (found.names, found.sources, found.labels, found.label_kind) == (made.names, made.sources, made.labels, made.label_kind)
+    assert (found.names, found.sources, found.labels, found.label_kind) == (
+        made.names,
+        made.sources,
+        made.labels,
+        made.label_kind,
+    )
     if made.masks is None:
         assert found.masks is None
     else:
@@ -46,7 +51,9 @@ def test_a_built_in_set_is_drawn_once_then_read_back_whole(tmp_path, monkeypatch
 
 
 def test_a_set_without_labels_or_masks_comes_back_without_them(tmp_path):
-    plain = ImageSet(images=np.random.default_rng(0).random((3, 4, 4, 1)), names=["a", "b", "c"], sources=["x/a", "x/b", "x/c"])
+    plain = ImageSet(
+        images=np.random.default_rng(0).random((3, 4, 4, 1)), names=["a", "b", "c"], sources=["x/a", "x/b", "x/c"]
+    )
     cache = ResultCache(tmp_path)
     remembered_imageset(cache, "cd" * 32, lambda: plain)
     _assert_same(remembered_imageset(cache, "cd" * 32, lambda: None), plain)

@@ -68,7 +68,8 @@ def _files(site: Path) -> dict[str, bytes]:
     """Pictures, pages and assets (the data files are compared by :func:`_assert_same_data`)."""
     return {
         path.relative_to(site).as_posix(): path.read_bytes()
-        for path in sorted(site.rglob("*")) if path.is_file() and path.relative_to(site).parts[0] != "data"
+        for path in sorted(site.rglob("*"))
+        if path.is_file() and path.relative_to(site).parts[0] != "data"
     }
 
 
@@ -78,10 +79,19 @@ def _must_not_run(*_, **__):
 
 def test_unchanged_rebuild_computes_nothing_and_gives_the_same_site(tiny_site, tmp_path, monkeypatch):
     config, _ = tiny_site
-    for computation in ("aevis.store.results.explain", "aevis.network.activations.feature_maps", "aevis.store.results.code_map",
-                        "aevis.store.results.nearest_neighbours", "aevis.network.featurevis.visualize", "aevis.network.morphs.morphs",
-                        "aevis.faithfulness.faithfulness", "aevis.store.results.randomization_cascade",
-                        "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality", "aevis.draw.colour.overlay"):
+    for computation in (
+        "aevis.store.results.explain",
+        "aevis.network.activations.feature_maps",
+        "aevis.store.results.code_map",
+        "aevis.store.results.nearest_neighbours",
+        "aevis.network.featurevis.visualize",
+        "aevis.network.morphs.morphs",
+        "aevis.faithfulness.faithfulness",
+        "aevis.store.results.randomization_cascade",
+        "aevis.latent.mosaic.grid_cells",
+        "aevis.latent.quality.map_quality",
+        "aevis.draw.colour.overlay",
+    ):
         monkeypatch.setattr(computation, _must_not_run)
     monkeypatch.setattr(Autoencoder, "encode", _must_not_run)
     monkeypatch.setattr(Autoencoder, "reconstruct", _must_not_run)
@@ -113,16 +123,32 @@ def test_changing_one_option_recomputes_only_that_methods_maps(tiny_site, tmp_pa
     out = tmp_path / "fewer-samples"
     cache = _build(BuildConfig(out=out, cache_dir=config.cache_dir, samples=3, **TINY_BUILD))
     assert cache.misses["smoothgrad"] == 12
-    for kind in ("encoded", "saliency", "integrated_gradients", "gradcam", "occlusion", "gradcam__pair",
-                 "tsne", "neighbours", "cascade", "featurevis"):
+    for kind in (
+        "encoded",
+        "saliency",
+        "integrated_gradients",
+        "gradcam",
+        "occlusion",
+        "gradcam__pair",
+        "tsne",
+        "neighbours",
+        "cascade",
+        "featurevis",
+    ):
         assert cache.misses[kind] == 0, kind
     assert cache.misses["faithfulness"] == 1  # a whole-set figure over every method's maps
     _, _, before = _data(config.out)
     _, _, after = _data(out)
     for slug, arrays in before.items():
         assert not np.array_equal(after[slug]["smoothgrad"], arrays["smoothgrad"])
-        for name in ("reconstruction_error", "saliency", "integrated_gradients", "gradcam", "occlusion",
-                     "gradcam__neighbour"):
+        for name in (
+            "reconstruction_error",
+            "saliency",
+            "integrated_gradients",
+            "gradcam",
+            "occlusion",
+            "gradcam__neighbour",
+        ):
             np.testing.assert_array_equal(after[slug][name], arrays[name])
 
 
@@ -170,8 +196,9 @@ def test_changing_one_image_recomputes_that_image_only(model_file, tmp_path):
     folder.mkdir()
     for number in range(8):
         _photo(folder / f"photo-{number}.png", number)
-    settings = dict(images=folder, model=model_file, cache_dir=tmp_path / "cache", neighbours=3, batch_size=8,
-                    quiet=True)
+    settings = dict(
+        images=folder, model=model_file, cache_dir=tmp_path / "cache", neighbours=3, batch_size=8, quiet=True
+    )
     cold = _build(BuildConfig(out=tmp_path / "before", **settings))
     before = json.loads((tmp_path / "before" / "data" / "manifest.json").read_text())
     assert cold.misses["encoded"] == 8 and all(cold.misses[method] == 8 for method in METHODS)

@@ -96,16 +96,32 @@ def _everything(results: Results) -> dict:
     pictures, _ = results.feature_pictures(np.array([0, 2]), SEED)
     steps = results.cascade(0, "saliency", maps[0], keys[0], "self", None, {}, SEED)
     return {
-        "codes": codes, "code_keys": encoded.code_keys, "errors": encoded.errors,
-        "error_sample": encoded.error_sample, "error_maps": results.error_maps(ROWS[::-1]),
-        "finite": encoded.reconstruction_finite, "rankings": {name: ranking.arrays() for name, ranking in encoded.rankings.items()},
-        "indices": indices, "similarities": similarities, "positions": positions,
-        "mosaic": (cells, columns, rows), "clusters": (clusters, cluster_count),
+        "codes": codes,
+        "code_keys": encoded.code_keys,
+        "errors": encoded.errors,
+        "error_sample": encoded.error_sample,
+        "error_maps": results.error_maps(ROWS[::-1]),
+        "finite": encoded.reconstruction_finite,
+        "rankings": {name: ranking.arrays() for name, ranking in encoded.rankings.items()},
+        "indices": indices,
+        "similarities": similarities,
+        "positions": positions,
+        "mosaic": (cells, columns, rows),
+        "clusters": (clusters, cluster_count),
         "map_quality": results.map_quality(codes, positions, LABELS, SEED),
-        "maps": maps, "keys": keys, "pair_maps": pair_maps, "feature_pictures": pictures,
+        "maps": maps,
+        "keys": keys,
+        "pair_maps": pair_maps,
+        "feature_pictures": pictures,
         "faithfulness": results.faithfulness(
-            FAITHFUL_ROWS, {"saliency": maps[FAITHFUL_ROWS]}, {"saliency": [keys[row] for row in FAITHFUL_ROWS]},
-            None, "self", None, {"saliency": {}}, SEED,
+            FAITHFUL_ROWS,
+            {"saliency": maps[FAITHFUL_ROWS]},
+            {"saliency": [keys[row] for row in FAITHFUL_ROWS]},
+            None,
+            "self",
+            None,
+            {"saliency": {}},
+            SEED,
         ),
         "cascade": [(step.layer, step.maps, step.spearman) for step in steps],
     }
@@ -182,12 +198,20 @@ def test_whole_set_results_equal_the_plain_computations(first_build, saved_ae, i
     _assert_identical(tsne_map(codes, SEED), found["positions"])
     _assert_identical(mosaic.grid_cells(found["positions"]), found["mosaic"])
     _assert_identical(kmeans_clusters(codes, CLUSTERS, SEED), found["clusters"])
-    _assert_identical(quality.map_quality(codes, found["positions"], LABELS, seed=SEED, images=images),
-                      found["map_quality"])
+    _assert_identical(
+        quality.map_quality(codes, found["positions"], LABELS, seed=SEED, images=images), found["map_quality"]
+    )
     _assert_identical(featurevis.visualize(saved_ae, [0, 2], seed=SEED), found["feature_pictures"])
     figures = faithfulness.faithfulness(
-        saved_ae, images[FAITHFUL_ROWS], {"saliency": found["maps"][FAITHFUL_ROWS]}, None, target="self",
-        method_options={"saliency": {}}, sample=len(FAITHFUL_ROWS), seed=SEED, batch_size=BATCH,
+        saved_ae,
+        images[FAITHFUL_ROWS],
+        {"saliency": found["maps"][FAITHFUL_ROWS]},
+        None,
+        target="self",
+        method_options={"saliency": {}},
+        sample=len(FAITHFUL_ROWS),
+        seed=SEED,
+        batch_size=BATCH,
     )
     _assert_identical(figures, found["faithfulness"])
     steps = randomization_cascade(saved_ae, images[:1], "saliency", found["maps"][:1], target="self", seed=SEED)
@@ -215,10 +239,12 @@ def test_heat_maps_and_pair_maps_are_the_saliency_worked_out_on_paper(first_buil
         np.testing.assert_allclose(found["maps"][row], _saliency_by_hand(images[row], codes[row]), rtol=1e-5)
         for rank, other in enumerate(indices[row]):
             # [row, rank, 0]: this image against its neighbour's code; [.., 1]: the neighbour against this one's.
-            np.testing.assert_allclose(found["pair_maps"][row, rank, 0], _saliency_by_hand(images[row], codes[other]),
-                                       rtol=1e-5)
-            np.testing.assert_allclose(found["pair_maps"][row, rank, 1], _saliency_by_hand(images[other], codes[row]),
-                                       rtol=1e-5)
+            np.testing.assert_allclose(
+                found["pair_maps"][row, rank, 0], _saliency_by_hand(images[row], codes[other]), rtol=1e-5
+            )
+            np.testing.assert_allclose(
+                found["pair_maps"][row, rank, 1], _saliency_by_hand(images[other], codes[row]), rtol=1e-5
+            )
     assert found["pair_maps"].shape == (COUNT, K, 2, 8, 8)
 
 
@@ -259,10 +285,17 @@ def test_pictures_inputs_are_computed_from_the_model_and_never_stored(saved_ae, 
 
 
 _COMPUTATIONS = (
-    "aevis.store.results.explain", "aevis.store.results.nearest_neighbours", "aevis.store.results.code_map",
-    "aevis.store.results.kmeans_clusters", "aevis.store.results.randomization_cascade",
-    "aevis.store.encoding.squared_error", "aevis.latent.mosaic.grid_cells", "aevis.latent.quality.map_quality",
-    "aevis.faithfulness.faithfulness", "aevis.network.activations.feature_maps", "aevis.network.featurevis.visualize",
+    "aevis.store.results.explain",
+    "aevis.store.results.nearest_neighbours",
+    "aevis.store.results.code_map",
+    "aevis.store.results.kmeans_clusters",
+    "aevis.store.results.randomization_cascade",
+    "aevis.store.encoding.squared_error",
+    "aevis.latent.mosaic.grid_cells",
+    "aevis.latent.quality.map_quality",
+    "aevis.faithfulness.faithfulness",
+    "aevis.network.activations.feature_maps",
+    "aevis.network.featurevis.visualize",
 )
 
 
@@ -291,8 +324,7 @@ def _pairs(indices: np.ndarray) -> set[tuple[int, int]]:
     return {pair for row, others in enumerate(indices) for other in others for pair in ((row, other), (other, row))}
 
 
-def test_a_changed_image_recomputes_its_own_results_and_the_whole_set_ones(first_build, saved_ae, images,
-                                                                           warm_cache):
+def test_a_changed_image_recomputes_its_own_results_and_the_whole_set_ones(first_build, saved_ae, images, warm_cache):
     _, first, _ = first_build
     changed = images.copy()
     changed[5] = random_images(1, 8, seed=99)[0]
@@ -346,19 +378,32 @@ def test_another_seed_target_option_or_model_misses_only_what_it_decides(first_b
     assert misses("smoothgrad", lambda: results.maps(ROWS[:2], "smoothgrad", "self", {"samples": 2})) == (2, 0)
     assert misses("smoothgrad", lambda: results.maps(ROWS[:2], "smoothgrad", "self", {"samples": 3})) == (2, 0)
     assert misses("smoothgrad", lambda: results.maps(ROWS[:2], "smoothgrad", "self", {"samples": 2})) == (0, 2)
-    assert misses("cascade", lambda: results.cascade(0, "saliency", first["maps"][0], keys[0], "self", None, {},
-                                                     SEED + 1)) == (1, 0)
-    assert misses("faithfulness", lambda: results.faithfulness(
-        FAITHFUL_ROWS, {"saliency": first["maps"][FAITHFUL_ROWS]}, {"saliency": [keys[row] for row in FAITHFUL_ROWS]},
-        None, "self", None, {"saliency": {}}, SEED + 1)) == (1, 0)
+    assert misses(
+        "cascade", lambda: results.cascade(0, "saliency", first["maps"][0], keys[0], "self", None, {}, SEED + 1)
+    ) == (1, 0)
+    assert misses(
+        "faithfulness",
+        lambda: results.faithfulness(
+            FAITHFUL_ROWS,
+            {"saliency": first["maps"][FAITHFUL_ROWS]},
+            {"saliency": [keys[row] for row in FAITHFUL_ROWS]},
+            None,
+            "self",
+            None,
+            {"saliency": {}},
+            SEED + 1,
+        ),
+    ) == (1, 0)
     other_model = Results(dataclasses.replace(saved_ae, sha256="d1" * 32), images, warm_cache, BATCH)
     assert misses("encoded", other_model.encode) == (COUNT, 0)
     assert misses("saliency", lambda: other_model.maps(ROWS, "saliency", "self", {})) == (COUNT, 0)
 
 
 def test_without_a_cache_folder_or_a_model_file_nothing_is_kept(colour_ae, saved_ae, images, tmp_path):
-    for results in (Results(saved_ae, images, ResultCache(None), BATCH),
-                    Results(colour_ae, images, ResultCache(tmp_path / "results"), BATCH)):  # a model never saved
+    for results in (
+        Results(saved_ae, images, ResultCache(None), BATCH),
+        Results(colour_ae, images, ResultCache(tmp_path / "results"), BATCH),
+    ):  # a model never saved
         assert not results.cache.enabled
         for _ in range(2):  # asked twice, computed twice
             results.neighbours(results.encode().codes, K)
@@ -385,8 +430,9 @@ def test_memory_mapped_images_give_the_same_codes_errors_and_maps_as_in_memory_o
         np.testing.assert_array_equal(first, second)
 
 
-def test_maps_asked_for_one_image_at_a_time_are_the_maps_of_one_call(first_build, saved_ae, images, tmp_path,
-                                                                      monkeypatch):
+def test_maps_asked_for_one_image_at_a_time_are_the_maps_of_one_call(
+    first_build, saved_ae, images, tmp_path, monkeypatch
+):
     # Large images and codes go to explain() a few at a time (a 540×540 model's pair maps, 4.7 MB
     # a code); the maps do not depend on it.
     from aevis.store import results as results_module

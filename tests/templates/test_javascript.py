@@ -20,8 +20,9 @@ TEMPLATES = ROOT / "templates"
 NODE = shutil.which("node")
 
 # Skipped on a desk without Node; in CI (CI=true), where .ci/run installs it, never.
-pytestmark = pytest.mark.skipif(NODE is None and not os.environ.get("CI"),
-                                reason="Node.js is not installed (apt-get install nodejs)")
+pytestmark = pytest.mark.skipif(
+    NODE is None and not os.environ.get("CI"), reason="Node.js is not installed (apt-get install nodejs)"
+)
 
 
 def _node(*arguments: str) -> subprocess.CompletedProcess:
@@ -50,10 +51,29 @@ def test_the_map_page_loads_every_map_script_the_templates_hold():
 
 def test_the_maps_percentages_are_the_pages(tmp_path):
     """map-card.js prints similarities as the image pages do (set_pages.similarity_percent)."""
-    values = [-0.004, 0, 0.5, 0.98999, 0.99, 0.995, 0.9994999, 0.99949, 0.99995, 0.999951, 0.99999999, 1, 1.0000001,
-              0.123456, 0.99999, 0.9999, 0.999]
-    script = ("const tools = require('./templates/map-tools.js');"
-              f"console.log(JSON.stringify({json.dumps(values)}.map(tools.similarityPercent)));")
+    values = [
+        -0.004,
+        0,
+        0.5,
+        0.98999,
+        0.99,
+        0.995,
+        0.9994999,
+        0.99949,
+        0.99995,
+        0.999951,
+        0.99999999,
+        1,
+        1.0000001,
+        0.123456,
+        0.99999,
+        0.9999,
+        0.999,
+    ]
+    script = (
+        "const tools = require('./templates/map-tools.js');"
+        f"console.log(JSON.stringify({json.dumps(values)}.map(tools.similarityPercent)));"
+    )
     result = _node("-e", script)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [similarity_percent(value) for value in values]
