@@ -26,7 +26,7 @@ LAYERS = [
     {"aevis.store", "aevis.config"},
     {"aevis.gallery"},
     {"aevis.site"},
-    {"aevis.stages"},
+    {"aevis.stages", "aevis.cluster"},
     {"aevis.pipeline"},
     {"aevis.api", "aevis.cli"},
     {"aevis.__main__"},
