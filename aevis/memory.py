@@ -16,9 +16,11 @@ import os
 
 from aevis.errors import AevisError
 
-CALL_BYTES = 256 * 2**20
+CALL_BYTES = 192 * 2**20
 """Layer outputs (float32) one model call may hold: with the gradients of a gradient method,
-and the copies a call makes of its outputs, about three times this is in use at its peak."""
+and the copies a call makes of its outputs, about three times this is in use at its peak. (At
+256 MB a 540×540×1 model's build peaked at 3.1 GB (GiB), in the faithfulness checks' deletion
+curves.)"""
 CHUNK_BYTES = 160 * 2**20
 """Layer outputs of the pages explained and drawn together (each page's pictures show every
 convolution's maps, held twice as they are gathered, beside its morph's frames); two chunks are

@@ -47,38 +47,50 @@ class MadeOf:
     leaves unexplained (0: the mix rebuilds the code exactly)."""
 
 
+_BLOCK = 1 << 16
+"""Numbers of the codes factorised at once: the fit holds this many rows of [corpus | code]."""
+
+
 def convex_mix(code: np.ndarray, corpus: np.ndarray) -> np.ndarray:
     """float64 (K,): the weights w ≥ 0 with Σ w = 1 that bring Σ w_i corpus[i] closest to ``code``.
 
     Non-negative least squares (:func:`scipy.optimize.nnls`) with one more row, the sum of the
     weights held to 1 by a large factor; exact when the code is a convex mix of the corpus (the
-    extra row is then satisfied too). The D rows of the system are first reduced to K by a QR
-    factorisation of [corpus.T | code], which keeps the fit's minimiser and its residual: the
-    work and memory of the fit then no longer grow with the code's length (a 540×540 model's
-    code has over a million numbers).
+    extra row is then satisfied too). The code's D numbers are first reduced to K + 1 by a QR
+    factorisation of [corpus.T | code], which keeps the fit's minimiser and its residual; it is
+    taken :data:`_BLOCK` rows at a time, so a code of over a million numbers (a 540×540 model's)
+    costs no float64 copy of the corpus.
 
     Args:
         code: float (D,).
         corpus: float (K, D), K ≥ 1.
     """
+    return _fit(code, corpus)[0]
+
+
+def _fit(code: np.ndarray, corpus: np.ndarray) -> tuple[np.ndarray, float]:
+    """:func:`convex_mix`'s weights, and ‖code − Σ w_i corpus[i]‖ for them."""
     corpus = np.asarray(corpus)
     code = np.asarray(code).reshape(-1)
     if corpus.ndim != 2 or len(corpus) == 0 or corpus.shape[1] != len(code):
         raise ValueError(f"Expected a corpus of shape (K, {len(code)}) with K ≥ 1, got {corpus.shape}.")
     count = len(corpus)
     scale = max(float(np.abs(corpus).max()), float(np.abs(code).max()), 1e-30)
-    columns = np.empty((len(code), count + 1), np.float64, order="F")
-    columns[:, :count] = corpus.T
-    columns[:, count] = code
-    columns /= scale
-    # ‖A w − b‖² = ‖R w − Qᵀb‖² + a constant, read off R of the QR of [A | b].
-    triangle = np.linalg.qr(columns, mode="r")
-    del columns
-    system = np.vstack([triangle[:count, :count], np.full((1, count), _SUM_WEIGHT)])
-    target = np.concatenate([triangle[:count, count], [_SUM_WEIGHT]])
+    # ‖A w − b‖ = ‖R [w; −1]‖ for R of the QR of [A | b], built block by block: the R of a
+    # block's rows stacked under the R so far is the R of all the rows so far.
+    triangle = np.empty((0, count + 1))
+    for start in range(0, len(code), _BLOCK):
+        stop = min(start + _BLOCK, len(code))
+        block = np.empty((stop - start, count + 1))
+        block[:, :count] = corpus[:, start:stop].T
+        block[:, count] = code[start:stop]
+        triangle = np.linalg.qr(np.vstack([triangle, block / scale]), mode="r")
+    system = np.vstack([triangle[:, :count], np.full((1, count), _SUM_WEIGHT)])
+    target = np.concatenate([triangle[:, count], [_SUM_WEIGHT]])
     weights, _ = nnls(system, target, maxiter=50 * count)
     total = weights.sum()
-    return weights / total if total > 0 else np.full(count, 1.0 / count)
+    weights = weights / total if total > 0 else np.full(count, 1.0 / count)
+    return weights, scale * float(np.linalg.norm(triangle @ np.append(weights, -1.0)))
 
 
 def made_of(codes, rows: np.ndarray, centre: np.ndarray, corpus: int = CORPUS) -> list[MadeOf]:
@@ -102,11 +114,9 @@ def made_of(codes, rows: np.ndarray, centre: np.ndarray, corpus: int = CORPUS) -
         if not len(others):
             result.append(MadeOf(np.empty(0, np.int64), np.empty(0), float("nan")))
             continue
-        code = finite_codes(codes[[int(row)]])[0].astype(np.float64)
-        members = finite_codes(codes[np.sort(others)]).astype(np.float64)
-        weights = convex_mix(code, members)
+        code = finite_codes(codes[[int(row)]])[0]
+        weights, left = _fit(code, finite_codes(codes[np.sort(others)]))
         distinct = np.linalg.norm(code - centre)
-        left = np.linalg.norm(code - weights @ members)
         order = np.lexsort((np.sort(others), -weights))
         kept = order[weights[order] >= SMALLEST]
         result.append(

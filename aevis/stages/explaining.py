@@ -107,7 +107,9 @@ def explain_and_draw(
     # A chunk's pictures are drawn on a second thread while the next chunk's maps are computed,
     # and the last chunk's while the faithfulness checks run: drawing is mostly Python and
     # Pillow, the maps mostly TensorFlow, which leaves the interpreter free. At most two chunks
-    # are alive at once, so memory stays two chunks' worth.
+    # are alive at once, so memory stays two chunks' worth. A chunk's picture inputs (activations,
+    # morph frames) are gathered only once the chunk before has been drawn: for a 540×540 model
+    # the two together set the build's peak.
     chunk_size = pages_per_chunk(gallery.ae)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
         drawing = None
@@ -126,9 +128,9 @@ def explain_and_draw(
                             flags.setdefault(int(index), []).append(blank_flag(method))
                     write_maps(staging, gallery.slugs[index], maps_of(gallery, chunk, row))
                 jobs = pictures.page_pictures(gallery, chunk) + network_pictures.image_pictures(gallery, chunk)
-                inputs = _picture_inputs(gallery, results, rows, pictures.missing_needs(jobs, cache))
                 if drawing is not None:
                     drawing.result()
+                inputs = _picture_inputs(gallery, results, rows, pictures.missing_needs(jobs, cache))
                 drawing = drawer.submit(pictures.draw, jobs, inputs, staging, cache)
                 for position in sample:
                     if start <= position < start + len(rows):

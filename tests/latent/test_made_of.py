@@ -31,17 +31,24 @@ def test_weights_are_non_negative_and_sum_to_one_for_a_code_outside_the_mix():
     assert (np.linalg.norm(code - others @ corpus, axis=1) >= best - 1e-9).all()
 
 
-@pytest.mark.parametrize("dimensions", [3, 500])
-def test_the_reduced_fit_equals_the_fit_on_the_whole_system(dimensions):
-    """The QR reduction keeps the minimiser: the same weights as NNLS over all D rows."""
+@pytest.mark.parametrize(("dimensions", "block"), [(3, 1 << 16), (500, 1 << 16), (500, 64), (500, 5)])
+def test_the_reduced_fit_equals_the_fit_on_the_whole_system(dimensions, block, monkeypatch):
+    """The QR reduction, in one block or many, keeps the minimiser and the residual: the same
+    weights as NNLS over all D rows, and the same distance left."""
     from scipy.optimize import nnls
 
+    from aevis.latent import made_of as module
+
+    monkeypatch.setattr(module, "_BLOCK", block)
     rng = np.random.default_rng(3)
     corpus, code = rng.normal(size=(7, dimensions)), rng.normal(size=dimensions)
     scale = max(np.abs(corpus).max(), np.abs(code).max())
     whole = np.vstack([corpus.T / scale, np.full((1, 7), 1e3)])
     expected, _ = nnls(whole, np.concatenate([code / scale, [1e3]]), maxiter=350)
-    np.testing.assert_allclose(convex_mix(code, corpus), expected / expected.sum(), atol=1e-9)
+    expected /= expected.sum()
+    weights, left = module._fit(code, corpus)
+    np.testing.assert_allclose(weights, expected, atol=1e-9)
+    assert left == pytest.approx(np.linalg.norm(code - expected @ corpus), rel=1e-9)
 
 
 def test_a_code_planted_as_a_mix_of_its_neighbours_is_rebuilt_from_them():
