@@ -107,7 +107,9 @@ def model_and_images(
     return (
         ae,
         imageset,
-        ModelInfo(source, file_sha256(trained.path), trained.losses, checkpoints=trained.checkpoints, files=(trained.path,)),
+        ModelInfo(
+            source, file_sha256(trained.path), trained.losses, checkpoints=trained.checkpoints, files=(trained.path,)
+        ),
     )
 
 
