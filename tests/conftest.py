@@ -50,6 +50,10 @@ TINY_BUILD = dict(
     dataset="shapes", count=12, image_size=16, filters=(4, 4, 8, 8), epochs=1, batch_size=8, neighbours=3, quiet=True
 )
 """A whole gallery build in a few seconds: 12 shapes of 16x16, a toy seed model, one epoch."""
+TINY_ARGUMENTS = (
+    "--dataset shapes --count 12 --image-size 16 --filters 4 4 8 8 --epochs 1 --batch-size 8 --neighbours 3".split()
+)
+""":data:`TINY_BUILD` on the command line."""
 
 
 @pytest.fixture(scope="session")

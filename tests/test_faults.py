@@ -17,29 +17,11 @@ from aevis.config import BuildConfig
 from aevis.errors import AevisError
 from aevis.pipeline import build
 from aevis.site.staging import MARKER
+from tests.conftest import TINY_ARGUMENTS as TINY_CLI
 from tests.conftest import TINY_BUILD
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-TINY_ARGUMENTS = [
-    "--dataset",
-    "shapes",
-    "--count",
-    "12",
-    "--image-size",
-    "16",
-    "--filters",
-    "4",
-    "4",
-    "8",
-    "8",
-    "--epochs",
-    "1",
-    "--batch-size",
-    "8",
-    "--neighbours",
-    "3",
-    "--quiet",
-]
+TINY_ARGUMENTS = [*TINY_CLI, "--quiet"]
 
 
 @contextmanager

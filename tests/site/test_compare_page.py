@@ -157,22 +157,7 @@ def test_a_bad_compare_file_is_one_sentence(tiny_site, tmp_path, capsys):
     not_a_model = tmp_path / "notes.keras"
     not_a_model.write_text("not a model")
     tiny = [
-        "--count",
-        "12",
-        "--image-size",
-        "16",
-        "--filters",
-        "4",
-        "4",
-        "8",
-        "8",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--neighbours",
-        "3",
-        "--quiet",
+        *"--count 12 --image-size 16 --filters 4 4 8 8 --epochs 1 --batch-size 8 --neighbours 3 --quiet".split(),
         "--cache-dir",
         str(tiny_site[0].cache_dir),
     ]
