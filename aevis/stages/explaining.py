@@ -104,12 +104,12 @@ def explain_and_draw(
     kept_maps = {method: [] for method in methods}
     kept_keys = {method: [] for method in methods}
     cascade_map = None
-    # A chunk's pictures are drawn on a second thread while the next chunk's maps are computed,
-    # and the last chunk's while the faithfulness checks run: drawing is mostly Python and
-    # Pillow, the maps mostly TensorFlow, which leaves the interpreter free. At most two chunks
-    # are alive at once, so memory stays two chunks' worth. A chunk's picture inputs (activations,
-    # morph frames) are gathered only once the chunk before has been drawn: for a 540×540 model
-    # the two together set the build's peak.
+    # A chunk's pictures are drawn on a second thread while the next chunk's maps are computed:
+    # drawing is mostly Python and Pillow, the maps mostly TensorFlow, which leaves the
+    # interpreter free. At most two chunks are alive at once, so memory stays two chunks' worth.
+    # A chunk's picture inputs (activations, morph frames) are gathered, and the faithfulness
+    # checks run, only once the chunk before has been drawn: for a 540×540 model either beside
+    # a chunk being drawn set the build's peak.
     chunk_size = pages_per_chunk(gallery.ae)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aevis-drawing") as drawer:
         drawing = None
@@ -140,13 +140,13 @@ def explain_and_draw(
                 if start == 0 and _CASCADE_METHOD in methods:
                     cascade_map = (chunk.maps[_CASCADE_METHOD][0], chunk.map_keys[_CASCADE_METHOD][0])
                 advance(len(rows))
+        if drawing is not None:
+            drawing.result()  # the last chunk's pictures; and its error, if drawing failed
         if len(sample):
             with stages.stage("Checking faithfulness"):
                 explanations = _check_faithfulness(
                     config, gallery, results, paged[sample], kept_maps, kept_keys, cascade_map, by_neighbour
                 )
-        if drawing is not None:
-            drawing.result()  # the last chunk's pictures; and its error, if drawing failed
     return explanations, {index: tuple(problems) for index, problems in sorted(flags.items())}
 
 
