@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench.run, run from anywhere
 
-from bench.run import ROOT, seed_model_file, site_bytes
+from bench.run import ROOT, seed_model_file, site_bytes, stage_timings
 
 # The build runs under this launcher, which reports the CPU seconds of the build and every process
 # it started and waited for (a local cluster's workers included): on a machine that others load,
@@ -54,13 +54,7 @@ def timed_build(out: Path, cache: Path, *extra: str) -> dict:
         raise RuntimeError(f"{' '.join(command)} failed:\n{run.stderr[-2000:]}")
     printed, _, figures = run.stderr.rpartition("cpu_seconds=")
     cpu, _, peak = figures.partition(" peak_rss_kib=")
-    stages = {}
-    for line in printed.split("Stage timings:")[-1].splitlines():
-        name, _, unit = line.strip().rpartition(" ")
-        if unit == "s":
-            name, _, value = name.strip().rpartition(" ")
-            stages[name.strip()] = float(value)
-    return {"seconds": seconds, "cpu": float(cpu), "peak_gb": int(peak) / 2**20, "stages": stages}
+    return {"seconds": seconds, "cpu": float(cpu), "peak_gb": int(peak) / 2**20, "stages": stage_timings(printed)}
 
 
 def _same_site(first: Path, second: Path) -> bool:

@@ -325,13 +325,18 @@ def timed_build(out: Path, cache: Path, *extra: str) -> Build:
     if run.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{run.stderr[-2000:]}")
     printed, _, peak = run.stderr.rpartition("peak_rss_kib=")
+    return Build(seconds, int(peak) / 2**20, stage_timings(printed))
+
+
+def stage_timings(printed: str) -> dict[str, float]:
+    """Stage name -> seconds, from the "Stage timings:" table a build prints last."""
     stages = {}
     for line in printed.split("Stage timings:")[-1].splitlines():
         name, _, unit = line.strip().rpartition(" ")
         if unit == "s":
             name, _, value = name.strip().rpartition(" ")
             stages[name.strip()] = float(value)
-    return Build(seconds, int(peak) / 2**20, stages)
+    return stages
 
 
 def _stage_note(stages: dict[str, float], names: tuple[str, ...]) -> str:
